@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class AccountsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "accounts"
+    verbose_name = "账号与角色"
+
+    def ready(self) -> None:
+        from accounts.permissions import sync_role_permissions
+
+        # No sender filter: post_migrate fires per app in INSTALLED_APPS order, and the
+        # permissions of apps after this one exist only once their own signal has run.
+        post_migrate.connect(sync_role_permissions, dispatch_uid="liwan-role-perms")

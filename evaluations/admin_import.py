@@ -1,0 +1,96 @@
+"""The back-office import page: upload → preview (what changes, every error) → confirm.
+
+The preview runs the real import inside a transaction that is rolled back, so what it shows is
+exactly what confirming will do. Between the two steps the file waits in the default storage
+under ``imports/``; the page carries a signed token naming it, valid for an hour.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from pathlib import PurePath
+
+from django.contrib import messages
+from django.contrib.admin import ModelAdmin
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+
+from evaluations.forms import ImportConfirmForm, ImportUploadForm
+from evaluations.importing import ImportRejected, read_table
+from evaluations.services import import_evaluation_table
+
+_SALT = "evaluations.admin_import"
+_MAX_AGE = 3600
+
+
+def import_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
+    if not model_admin.has_add_permission(request):
+        raise PermissionDenied
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": "导入绩效评价汇总表",
+    }
+    if request.method == "POST" and "token" in request.POST:
+        return _confirm(request, context)
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read()
+        year = form.cleaned_data["year"]
+        deadline = form.cleaned_data["deadline"]
+        table = read_table(upload.name, data, year=year)
+        try:
+            report = import_evaluation_table(table=table, deadline=deadline, dry_run=True)
+        except ImportRejected as exc:
+            context.update(form=form, issues=exc.issues, source=table.source)
+            return TemplateResponse(request, "admin/evaluations/import.html", context)
+        stored = default_storage.save(
+            f"imports/{uuid.uuid4().hex}{PurePath(upload.name).suffix.lower()}", ContentFile(data)
+        )
+        token = signing.dumps(
+            {
+                "path": stored,
+                "name": upload.name,
+                "year": year,
+                "deadline": deadline.isoformat() if deadline else None,
+            },
+            salt=_SALT,
+        )
+        context.update(
+            report=report, source=table.source, confirm=ImportConfirmForm(initial={"token": token})
+        )
+        return TemplateResponse(request, "admin/evaluations/import_preview.html", context)
+    context["form"] = form
+    return TemplateResponse(request, "admin/evaluations/import.html", context)
+
+
+def _confirm(request: HttpRequest, context: dict) -> HttpResponse:
+    form = ImportConfirmForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise signing.BadSignature
+        payload = signing.loads(form.cleaned_data["token"], salt=_SALT, max_age=_MAX_AGE)
+        with default_storage.open(payload["path"], "rb") as handle:
+            data = handle.read()
+    except (signing.BadSignature, FileNotFoundError, OSError):
+        messages.error(request, "预览已过期或无效，请重新上传文件。")
+        return redirect("admin:evaluations_evaluationround_import")
+    deadline = datetime.date.fromisoformat(payload["deadline"]) if payload["deadline"] else None
+    table = read_table(payload["name"], data, year=payload["year"])
+    try:
+        report = import_evaluation_table(table=table, deadline=deadline, actor=request.user)
+    except ImportRejected as exc:
+        # The database changed between preview and confirm (e.g. someone else imported).
+        context.update(form=ImportUploadForm(), issues=exc.issues, source=table.source)
+        return TemplateResponse(request, "admin/evaluations/import.html", context)
+    finally:
+        default_storage.delete(payload["path"])
+    messages.success(request, "导入完成。" + report.summary())
+    return redirect("admin:evaluations_evaluationround_changelist")

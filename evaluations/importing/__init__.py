@@ -1,0 +1,11 @@
+"""Reading a year's evaluation summary table (汇总表) into validated records.
+
+``read_table(name, data)`` turns the bytes of a file (our YAML fixture, or the official layout
+as .xlsx or .csv) into a :class:`~evaluations.importing.records.ParsedTable`; it never touches
+the database. ``evaluations.services.import_evaluation_table`` then writes it.
+"""
+
+from evaluations.importing.records import ImportIssue, ImportRejected, ParsedTable, ProjectRecord
+from evaluations.importing.table import read_table
+
+__all__ = ["ImportIssue", "ImportRejected", "ParsedTable", "ProjectRecord", "read_table"]

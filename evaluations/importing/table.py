@@ -1,0 +1,522 @@
+"""Readers for the three input formats and the row validation they share.
+
+The official layout (xlsx or csv) is read as it comes from the evaluation office: an optional
+title row, a one- or two-row header (merged cells such as 资金使用情况（单位：万元） over 预算数 /
+完成数 / 预算完成率), then one row per project whose 问题 and 建议 cells hold every numbered item.
+Our YAML fixture carries the same fields with the numbered items already split.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import PurePath
+from typing import Any
+
+import yaml
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+
+from evaluations.importing import cells
+from evaluations.importing.cells import CENT, CellError
+from evaluations.importing.records import (
+    ImportIssue,
+    NumberedText,
+    ParsedTable,
+    ProjectRecord,
+)
+from evaluations.models import chinese_numeral, grade_for_score
+
+# Canonical column → the header spellings accepted for it (after normalisation).
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "序号": ("序号",),
+    "单位名称": ("单位名称", "实施单位", "责任单位"),
+    "项目名称": ("项目名称",),
+    "绩效目标": ("绩效目标",),
+    "预算数": ("预算数",),
+    "完成数": ("完成数",),
+    "预算完成率": ("预算完成率",),
+    "分数": ("分数", "评价得分", "得分"),
+    "等级": ("等级", "评价等级"),
+    "问题": ("问题",),
+    "建议": ("建议", "整改建议"),
+}
+REQUIRED_COLUMNS = tuple(COLUMN_ALIASES)
+_ALIAS_TO_COLUMN = {alias: col for col, aliases in COLUMN_ALIASES.items() for alias in aliases}
+SUB_HEADERS = {"预算数", "完成数", "预算完成率", "分数", "等级", "问题", "建议"}
+# Every name a header row of the official layout can carry (the merged group cells included).
+HEADER_WORDS = set(COLUMN_ALIASES) | {"资金使用情况", "第三方评价", "问题及建议"}
+HEADER_SCAN_ROWS = 10
+MAX_ROWS = 20000  # a province-wide table is a few thousand rows; beyond this, refuse early
+MAX_COLUMNS = 100  # the layout has 11 columns; room for extra ones such as 备注
+
+# Limits of the model fields, checked here so the message names the cell.
+MAX_LENGTH = {"单位名称": 100, "项目名称": 200}
+MAX_TITLE_LENGTH = 300
+MAX_ROUND_TITLE_LENGTH = 200  # EvaluationRound.title
+
+_YEAR_IN_TITLE = re.compile(r"((?:19|20)\d{2})\s*年")
+
+
+@dataclass
+class RawCell:
+    value: Any
+    letter: str = ""
+    number_format: str | None = None
+
+
+@dataclass
+class RawRow:
+    where: str
+    cells: dict[str, RawCell] = field(default_factory=dict)
+
+
+def read_table(name: str, data: bytes, *, year: int | None = None) -> ParsedTable:
+    """Parse and validate a file; ``ParsedTable.issues`` lists everything wrong with it."""
+    source = PurePath(name).name
+    suffix = PurePath(name).suffix.lower()
+    table = ParsedTable(source=source)
+    if not data.strip():
+        table.issues.append(ImportIssue(f"文件「{source}」", "", "文件为空"))
+        return table
+    if suffix in {".yaml", ".yml"}:
+        rows = _read_yaml(source, data, table)
+    elif suffix == ".xlsx":
+        rows = _read_xlsx(source, data, table)
+    elif suffix == ".csv":
+        rows = _read_csv(source, data, table)
+    else:
+        hint = "（旧版 .xls 请在 Excel 中另存为 .xlsx）" if suffix == ".xls" else ""
+        table.issues.append(
+            ImportIssue(
+                f"文件「{source}」",
+                "",
+                f"不支持的文件类型，请上传 .xlsx、.csv 或 .yaml 文件{hint}",
+            )
+        )
+        return table
+    if table.issues:
+        return table
+    if len(table.title) > MAX_ROUND_TITLE_LENGTH:
+        table.issues.append(
+            ImportIssue(
+                f"文件「{source}」",
+                "",
+                f"标题超过 {MAX_ROUND_TITLE_LENGTH} 个字：「{table.title[:30]}…」",
+            )
+        )
+    _resolve_year(table, year)
+    if not rows:
+        table.issues.append(ImportIssue(f"文件「{source}」", "", "表格中没有项目数据行"))
+    for row in rows:
+        record = _validate_row(row, table.issues)
+        if record is not None:
+            table.projects.append(record)
+    _check_duplicates(table)
+    return table
+
+
+# --- readers -----------------------------------------------------------------------------------
+
+
+def _read_yaml(source: str, data: bytes, table: ParsedTable) -> list[RawRow]:
+    where = f"文件「{source}」"
+    try:
+        doc = yaml.safe_load(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        table.issues.append(
+            ImportIssue(where, "", f"不是有效的 YAML 文件（{exc.__class__.__name__}）")
+        )
+        return []
+    if not isinstance(doc, dict) or not isinstance(doc.get("projects"), list):
+        table.issues.append(ImportIssue(where, "", "缺少 projects 列表"))
+        return []
+    round_info = doc.get("round") or {}
+    if isinstance(round_info, dict):
+        table.title = cells.text(round_info.get("title"))
+        if round_info.get("year") is not None:
+            try:
+                table.year = int(round_info["year"])
+            except (TypeError, ValueError):
+                table.issues.append(ImportIssue(where, "round.year", "评价年度应为四位数年份"))
+    keys = {
+        "序号": "seq",
+        "单位名称": "unit",
+        "项目名称": "project",
+        "绩效目标": "goal",
+        "预算数": "budget",
+        "完成数": "spent",
+        "预算完成率": "completion_rate",
+        "分数": "score",
+        "等级": "grade",
+        "问题": "problems",
+        "建议": "recommendations",
+    }
+    rows = []
+    for index, item in enumerate(doc["projects"], start=1):
+        row = RawRow(where=f"{where}第{index}个项目")
+        if not isinstance(item, dict):
+            table.issues.append(ImportIssue(row.where, "", "项目应为键值对"))
+            continue
+        for column, key in keys.items():
+            if key in item:
+                row.cells[column] = RawCell(item[key], letter=key)
+        rows.append(row)
+    return rows
+
+
+def _read_xlsx(source: str, data: bytes, table: ParsedTable) -> list[RawRow]:
+    not_xlsx = ImportIssue(f"文件「{source}」", "", "不是有效的 Excel（.xlsx）文件，无法读取")
+    try:
+        # openpyxl parses the XML with defusedxml when it is installed (it is a dependency).
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
+        table.issues.append(not_xlsx)
+        return []
+    try:
+        for sheet in workbook.worksheets:
+            where = f"工作表「{sheet.title}」"
+            try:
+                grid = _xlsx_grid(sheet)
+            except _TooManyRows:
+                table.issues.append(ImportIssue(where, "", f"行数超过 {MAX_ROWS} 行"))
+                return []
+            except Exception:
+                # A read-only workbook parses each sheet lazily, so a damaged sheet only fails
+                # here, with whatever the XML or zip layer raises (ParseError, BadZipFile,
+                # zlib.error, …). Any of them means the same thing to the user.
+                table.issues.append(not_xlsx)
+                return []
+            if _find_header(grid) is not None:
+                return _rows_from_grid(where, grid, table)
+    finally:
+        workbook.close()
+    table.issues.append(
+        ImportIssue(
+            f"文件「{source}」", "", "没有找到汇总表：任何工作表中都没有“序号”“单位名称”等表头"
+        )
+    )
+    return []
+
+
+class _TooManyRows(Exception):
+    pass
+
+
+def _xlsx_grid(sheet: Any) -> list[list[RawCell]]:
+    grid = []
+    # max_col bounds the work when formatting was applied to whole rows (16,384 columns).
+    for row_cells in sheet.iter_rows(max_col=MAX_COLUMNS):
+        grid.append(
+            [
+                RawCell(
+                    c.value,
+                    letter=get_column_letter(i + 1),
+                    number_format=getattr(c, "number_format", None),
+                )
+                for i, c in enumerate(row_cells)
+            ]
+        )
+        if len(grid) > MAX_ROWS:
+            raise _TooManyRows
+    return grid
+
+
+def _read_csv(source: str, data: bytes, table: ParsedTable) -> list[RawRow]:
+    where = f"文件「{source}」"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        table.issues.append(
+            ImportIssue(
+                where, "", "文件为 UTF-16 编码（Excel 的“Unicode 文本”），请另存为“CSV UTF-8”"
+            )
+        )
+        return []
+    if b"\x00" in data:
+        # Checked on the bytes: a binary file (an image, a workbook renamed .csv) may still
+        # decode as gb18030, and "wrong encoding" would send the user looking in the wrong place.
+        table.issues.append(ImportIssue(where, "", "不是有效的 CSV 文本文件"))
+        return []
+    # Excel on a Chinese Windows saves "CSV" in the ANSI code page, i.e. GBK; gb18030 is its
+    # superset. UTF-8 is tried first: GBK bytes are almost never valid UTF-8.
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            content = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        table.issues.append(ImportIssue(where, "", "无法识别文件编码（应为 UTF-8 或 GBK）"))
+        return []
+    reader = csv.reader(io.StringIO(content, newline=""))
+    grid: list[list[RawCell]] = []
+    try:
+        for record in reader:
+            # Rows are counted as records, not text lines: every 问题/建议 cell spans several
+            # lines, and staff open the file in Excel/WPS, where one record is one row and the
+            # columns have letters.
+            grid.append([RawCell(v, letter=get_column_letter(i + 1)) for i, v in enumerate(record)])
+            if len(grid) > MAX_ROWS:
+                table.issues.append(ImportIssue(where, "", f"行数超过 {MAX_ROWS} 行"))
+                return []
+    except csv.Error as exc:
+        table.issues.append(
+            ImportIssue(f"{where}第{reader.line_num}行（文本行）", "", f"CSV 格式错误：{exc}")
+        )
+        return []
+    if _find_header(grid) is None:
+        table.issues.append(
+            ImportIssue(where, "", "没有找到汇总表表头（应包含“序号”“单位名称”等列）")
+        )
+        return []
+    return _rows_from_grid(where, grid, table)
+
+
+# --- the official layout -------------------------------------------------------------------------
+
+
+def _normalise_header(value: Any) -> str:
+    raw = re.sub(r"\s+", "", cells.text(value)).replace("(", "（").replace(")", "）")
+    raw = re.sub(r"（(单位：)?万元）$", "", raw)
+    raw = raw.removesuffix("（%）")
+    return _ALIAS_TO_COLUMN.get(raw, raw)
+
+
+def _is_header_row(row: list[RawCell]) -> bool:
+    # Three known names tell a header row from a title or data row, and still find a header that
+    # lacks 序号 or 单位名称, so that the message can say which column is missing.
+    names = {_normalise_header(c.value) for c in row}
+    return len(names & HEADER_WORDS) >= 3
+
+
+def _find_header(grid: list[list[RawCell]]) -> int | None:
+    for index, row in enumerate(grid[:HEADER_SCAN_ROWS]):
+        if _is_header_row(row):
+            return index
+    return None
+
+
+def _row_text(row: list[RawCell]) -> str:
+    return "".join(cells.text(c.value) for c in row).strip()
+
+
+def _rows_from_grid(where: str, grid: list[list[RawCell]], table: ParsedTable) -> list[RawRow]:
+    header_index = _find_header(grid)
+    assert header_index is not None
+    for row in grid[:header_index]:
+        title = _one_line(_row_text(row))
+        if title and not table.title:
+            table.title = title
+    top = [_normalise_header(c.value) for c in grid[header_index]]
+    below = grid[header_index + 1] if header_index + 1 < len(grid) else []
+    sub = [_normalise_header(c.value) for c in below]
+    two_rows = bool(set(sub) & SUB_HEADERS)
+    width = max(len(top), len(sub) if two_rows else 0)
+    names = []
+    for i in range(width):
+        name = sub[i] if two_rows and i < len(sub) and sub[i] else ""
+        names.append(name or (top[i] if i < len(top) else ""))
+    columns: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in COLUMN_ALIASES and name not in columns:
+            columns[name] = i
+    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    if missing:
+        table.issues.append(
+            ImportIssue(
+                f"{where}第{header_index + 1}行（表头）",
+                "",
+                "缺少必需的列：" + "、".join(missing),
+            )
+        )
+        return []
+    rows = []
+    first_data = header_index + (2 if two_rows else 1)
+    for index in range(first_data, len(grid)):
+        raw = grid[index]
+        text = _row_text(raw)
+        # Printed tables repeat their header (both rows of it) and sometimes the title on every
+        # page; those rows are layout, not projects.
+        if not text or _one_line(text) == table.title or _is_header_row(raw):
+            continue
+        row = RawRow(where=f"{where}第{index + 1}行")
+        for name, col in columns.items():
+            cell = raw[col] if col < len(raw) else RawCell(None)
+            row.cells[name] = RawCell(
+                cell.value,
+                letter=cell.letter or get_column_letter(col + 1),
+                number_format=cell.number_format,
+            )
+        rows.append(row)
+    return rows
+
+
+# --- validation shared by all formats ------------------------------------------------------------
+
+
+def _validate_row(row: RawRow, issues: list[ImportIssue]) -> ProjectRecord | None:
+    before = len(issues)
+
+    def cell(name: str) -> RawCell:
+        return row.cells.get(name) or RawCell(None)
+
+    def fail(name: str, message: str) -> None:
+        issues.append(ImportIssue(row.where, name, message, letter=cell(name).letter))
+
+    def parse(name: str, parser, *args, **kwargs):  # type: ignore[no-untyped-def]
+        try:
+            return parser(cell(name).value, *args, **kwargs)
+        except CellError as exc:
+            fail(name, str(exc))
+            return None
+
+    seq = parse("序号", cells.parse_seq)
+    unit = _one_line(cell("单位名称").value)
+    project = _one_line(cell("项目名称").value)
+    for name, value in (("单位名称", unit), ("项目名称", project)):
+        if not value:
+            fail(name, f"{name}不能为空")
+        elif len(value) > MAX_LENGTH[name]:
+            fail(name, f"{name}超过 {MAX_LENGTH[name]} 个字")
+    goal = cells.text(cell("绩效目标").value)
+    budget = parse("预算数", cells.parse_amount, what="预算数")
+    spent = parse("完成数", cells.parse_amount, what="完成数")
+    rate = parse("预算完成率", cells.parse_rate, number_format=cell("预算完成率").number_format)
+    score = parse("分数", cells.parse_score)
+    grade = parse("等级", cells.parse_grade)
+    findings = _numbered(cell("问题").value, "问题", fail)
+    recommendations = _numbered(cell("建议").value, "建议", fail)
+
+    if budget is not None and spent is not None and rate is not None:
+        # Compared with the quotient as the table prints it (two decimals), so the message shows
+        # the same number the check uses; ±0.01 absorbs tools that truncate instead of round.
+        expected = (spent / budget * 100).quantize(CENT, ROUND_HALF_UP) if budget else Decimal(0)
+        if abs(rate - expected) > CENT:
+            fail(
+                "预算完成率",
+                f"预算完成率 {rate}% 与 完成数÷预算数 = {expected}% 不符（允许误差 0.01 个百分点）",
+            )
+    if score is not None and grade is not None and grade_for_score(score) != grade:
+        fail(
+            "等级",
+            f"等级「{grade}」与分数 {score} 不符，按评分等级应为「{grade_for_score(score)}」"
+            "（90–100 优，80–90 良，60–80 中，60 以下差）",
+        )
+    if (
+        findings is not None
+        and recommendations is not None
+        and len(findings) != len(recommendations)
+    ):
+        fail(
+            "建议",
+            f"问题有 {len(findings)} 条、建议有 {len(recommendations)} 条，建议应与问题一一对应",
+        )
+    if len(issues) > before:
+        return None
+    return ProjectRecord(
+        where=row.where,
+        seq=seq,
+        unit=unit,
+        project=project,
+        goal=goal,
+        budget=budget,
+        spent=spent,
+        completion_rate=rate,
+        score=score,
+        grade=grade,
+        findings=findings,
+        recommendations=recommendations,
+        letters={name: raw.letter for name, raw in row.cells.items()},
+    )
+
+
+def _one_line(value: Any) -> str:
+    # Unit and project names are natural keys: a line break typed into a narrow cell
+    # (广州市荔湾区⏎市政园林绿化管理中心) must not make a second unit.
+    return re.sub(r"\s*\n\s*", "", cells.text(value).replace("\r", "\n"))
+
+
+def _numbered(value: Any, what: str, fail) -> list[NumberedText] | None:  # type: ignore[no-untyped-def]
+    try:
+        if isinstance(value, list):
+            items = _structured(value, what)
+        else:
+            items = cells.split_numbered(value, what=what)
+    except CellError as exc:
+        fail(what, str(exc))
+        return None
+    for item in items:
+        if len(item.title) > MAX_TITLE_LENGTH:
+            numeral = chinese_numeral(item.number)
+            fail(what, f"{what}（{numeral}）的标题超过 {MAX_TITLE_LENGTH} 个字")
+            return None
+    return items
+
+
+def _structured(value: list[Any], what: str) -> list[NumberedText]:
+    """Items of the YAML fixture: a list of {title, body}, numbered by position."""
+    if not value:
+        raise CellError(f"{what}不能为空")
+    items = []
+    for number, entry in enumerate(value, start=1):
+        if not isinstance(entry, dict) or not cells.text(entry.get("title")):
+            raise CellError(f"{what}第{number}条缺少标题（title）")
+        items.append(
+            NumberedText(
+                number=number,
+                title=cells.text(entry.get("title")),
+                body=cells.text(entry.get("body")),
+            )
+        )
+    return items
+
+
+def _resolve_year(table: ParsedTable, year: int | None) -> None:
+    found = _YEAR_IN_TITLE.search(table.title)
+    title_year = int(found.group(1)) if found else None
+    file_year = table.year or title_year
+    where = f"文件「{table.source}」"
+    if year is not None and file_year is not None and year != file_year:
+        table.issues.append(
+            ImportIssue(where, "", f"文件所属年度为 {file_year} 年，与指定的 --year {year} 不一致")
+        )
+    table.year = year or file_year
+    if table.year is None:
+        table.issues.append(
+            ImportIssue(where, "", "无法从标题确定评价年度，请指定年度（命令行 --year）")
+        )
+    elif not 2000 <= table.year <= 2100:
+        table.issues.append(ImportIssue(where, "", f"评价年度 {table.year} 不在合理范围内"))
+
+
+def _check_duplicates(table: ParsedTable) -> None:
+    seen_projects: dict[tuple[str, str], str] = {}
+    seen_seqs: dict[int, str] = {}
+    for record in table.projects:
+        key = (record.unit, record.project)
+        if key in seen_projects:
+            table.issues.append(
+                ImportIssue(
+                    record.where,
+                    "项目名称",
+                    f"项目「{record.project}」（{record.unit}）与{seen_projects[key]}重复",
+                    letter=record.letters.get("项目名称", ""),
+                )
+            )
+        else:
+            seen_projects[key] = record.where
+        if record.seq in seen_seqs:
+            table.issues.append(
+                ImportIssue(
+                    record.where,
+                    "序号",
+                    f"序号 {record.seq} 与{seen_seqs[record.seq]}重复",
+                    letter=record.letters.get("序号", ""),
+                )
+            )
+        else:
+            seen_seqs[record.seq] = record.where

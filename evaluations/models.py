@@ -1,0 +1,229 @@
+"""What the yearly performance evaluation found. Imported, then read by the ledger.
+
+The natural keys here are the ones the importer matches on, so re-importing a corrected table
+updates rows in place instead of duplicating them: unit by name, project by (unit, name),
+result by (round, project), finding by (result, number).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+
+class Grade(models.TextChoices):
+    """National grading bands for third-party performance scores (see ``grade_for_score``)."""
+
+    EXCELLENT = "优", "优"
+    GOOD = "良", "良"
+    FAIR = "中", "中"
+    POOR = "差", "差"
+
+
+def grade_for_score(score: Decimal) -> Grade:
+    """90–100 优, 80–90 良, 60–80 中, below 60 差; a boundary score takes the higher band."""
+    if score >= 90:
+        return Grade.EXCELLENT
+    if score >= 80:
+        return Grade.GOOD
+    if score >= 60:
+        return Grade.FAIR
+    return Grade.POOR
+
+
+class Unit(models.Model):
+    """An implementing unit (实施单位) funded by the district."""
+
+    name = models.CharField("单位名称", max_length=100, unique=True)
+    short_name = models.CharField("简称", max_length=30, blank=True)
+    # Where reminders go when a unit has no named owner; unit users get their own mail too.
+    email = models.EmailField("通知邮箱", blank=True)
+
+    class Meta:
+        verbose_name = "实施单位"
+        verbose_name_plural = "实施单位"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.short_name or self.name
+
+
+class EvaluationRound(models.Model):
+    """One year's batch of key performance evaluations (年度重点评价)."""
+
+    year = models.PositiveSmallIntegerField(
+        "评价年度", unique=True, validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    title = models.CharField("标题", max_length=200)
+    evaluator = models.CharField("评价机构", max_length=100, blank=True)
+    issued_on = models.DateField("印发日期", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "评价批次"
+        verbose_name_plural = "评价批次"
+        ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(year__gte=2000) & Q(year__lte=2100), name="round_year_plausible"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}年度"
+
+
+class Project(models.Model):
+    """A fiscal-expenditure project of one unit; it may be evaluated in several years."""
+
+    unit = models.ForeignKey(
+        Unit, verbose_name="单位", on_delete=models.PROTECT, related_name="projects"
+    )
+    name = models.CharField("项目名称", max_length=200)
+
+    class Meta:
+        verbose_name = "项目"
+        verbose_name_plural = "项目"
+        ordering = ["unit__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "name"], name="project_unique_per_unit")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EvaluationResult(models.Model):
+    """One row of a year's summary table: a project's goal, money and score in that round.
+
+    The goal lives here rather than on ``Project`` because it is restated every year.
+    """
+
+    round = models.ForeignKey(
+        EvaluationRound, verbose_name="评价批次", on_delete=models.PROTECT, related_name="results"
+    )
+    project = models.ForeignKey(
+        Project, verbose_name="项目", on_delete=models.PROTECT, related_name="results"
+    )
+    seq = models.PositiveIntegerField("序号")
+    goal = models.TextField("绩效目标", blank=True)
+    # Amounts in 万元 with two decimals, as printed in the summary table.
+    budget = models.DecimalField("预算数（万元）", max_digits=14, decimal_places=2)
+    spent = models.DecimalField("完成数（万元）", max_digits=14, decimal_places=2)
+    # Percentage points: 99.97 means 99.97 %.
+    completion_rate = models.DecimalField("预算完成率（%）", max_digits=7, decimal_places=2)
+    score = models.DecimalField(
+        "评价得分",
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    grade = models.CharField("评价等级", max_length=1, choices=Grade.choices)
+
+    class Meta:
+        verbose_name = "评价结果"
+        verbose_name_plural = "评价结果"
+        ordering = ["round", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "project"], name="result_unique_per_round"),
+            models.UniqueConstraint(fields=["round", "seq"], name="result_seq_unique_per_round"),
+            models.CheckConstraint(
+                condition=Q(score__gte=0) & Q(score__lte=100), name="result_score_0_100"
+            ),
+            models.CheckConstraint(
+                condition=Q(budget__gte=0) & Q(spent__gte=0), name="result_amounts_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(completion_rate__gte=0), name="result_rate_not_negative"
+            ),
+            models.CheckConstraint(condition=Q(grade__in=Grade.values), name="result_grade_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round} {self.project}"
+
+
+class Finding(models.Model):
+    """A problem (问题) found by the evaluation, numbered （一）（二）… within its result."""
+
+    result = models.ForeignKey(
+        EvaluationResult, verbose_name="评价结果", on_delete=models.PROTECT, related_name="findings"
+    )
+    number = models.PositiveSmallIntegerField("序号", validators=[MinValueValidator(1)])
+    title = models.CharField("问题标题", max_length=300)
+    body = models.TextField("问题内容", blank=True)
+
+    class Meta:
+        verbose_name = "问题"
+        verbose_name_plural = "问题"
+        ordering = ["result", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["result", "number"], name="finding_number_unique"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="finding_number_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"（{chinese_numeral(self.number)}）{self.title}"
+
+    @property
+    def full_text(self) -> str:
+        return join_title_body(self.title, self.body)
+
+
+class Recommendation(models.Model):
+    """A recommendation (建议); recommendation （N） answers finding （N）, so it hangs off it."""
+
+    finding = models.OneToOneField(
+        Finding, verbose_name="对应问题", on_delete=models.PROTECT, related_name="recommendation"
+    )
+    title = models.CharField("建议标题", max_length=300)
+    body = models.TextField("建议内容", blank=True)
+
+    class Meta:
+        verbose_name = "建议"
+        verbose_name_plural = "建议"
+        ordering = ["finding"]
+
+    def __str__(self) -> str:
+        return f"（{chinese_numeral(self.finding.number)}）{self.title}"
+
+    @property
+    def full_text(self) -> str:
+        return join_title_body(self.title, self.body)
+
+
+def join_title_body(title: str, body: str) -> str:
+    """Full text of a numbered item as the summary table prints it: title, then body."""
+    return f"{title}\n{body}" if body else title
+
+
+_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_numeral(n: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 21 → 二十一 (the numbering of findings, up to 99)."""
+    if not 0 < n < 100:
+        return str(n)
+    tens, ones = divmod(n, 10)
+    text = ""
+    if tens:
+        text = ("" if tens == 1 else _DIGITS[tens]) + "十"
+    if ones:
+        text += _DIGITS[ones]
+    return text
+
+
+def parse_chinese_numeral(text: str) -> int | None:
+    """Inverse of :func:`chinese_numeral`; ``None`` when ``text`` is not such a numeral."""
+    if not text or any(ch not in _DIGITS + "十" for ch in text) or "零" in text:
+        return None
+    if "十" not in text:
+        return _DIGITS.index(text) if len(text) == 1 else None
+    tens_text, _, ones_text = text.partition("十")
+    if "十" in ones_text or len(tens_text) > 1 or len(ones_text) > 1:
+        return None
+    tens = _DIGITS.index(tens_text) if tens_text else 1
+    ones = _DIGITS.index(ones_text) if ones_text else 0
+    return tens * 10 + ones

@@ -1,0 +1,383 @@
+"""Writing an evaluation summary table into the database (one transaction, all or nothing).
+
+Matching is on natural keys, so importing the same file twice changes nothing and a corrected
+file updates rows in place. Rectification progress is never touched: an import only creates the
+ledger item of a *new* recommendation; for an existing one it records an event when the
+evaluation text the item answers has changed.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.db import IntegrityError, transaction
+
+from evaluations.importing.records import ImportIssue, ImportRejected, ParsedTable, ProjectRecord
+from evaluations.models import (
+    EvaluationResult,
+    EvaluationRound,
+    Finding,
+    Project,
+    Recommendation,
+    Unit,
+    chinese_numeral,
+)
+from rectification.choices import EventAction
+from rectification.models import Event, RectificationItem
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+RESULT_FIELDS = ("seq", "goal", "budget", "spent", "completion_rate", "score", "grade")
+TEXT_FIELDS = ("title", "body")
+# Added to a result's seq while numbers are being swapped, so the unique (round, seq) constraint
+# never sees two rows with the same number mid-update.
+_SEQ_SHIFT = 1_000_000
+
+
+@dataclass
+class ImportReport:
+    year: int
+    dry_run: bool
+    units_created: int = 0
+    projects_created: int = 0
+    results_created: int = 0
+    results_updated: int = 0
+    results_unchanged: int = 0
+    findings_created: int = 0
+    findings_updated: int = 0
+    recommendations_created: int = 0
+    recommendations_updated: int = 0
+    items_created: int = 0
+    # One line per created or updated project: (where, unit, project, "新建" / "更新", details);
+    # unchanged projects get none (see results_unchanged).
+    lines: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # projects of the round absent from the file
+
+    @property
+    def changed(self) -> bool:
+        return any(
+            (
+                self.units_created,
+                self.projects_created,
+                self.results_created,
+                self.results_updated,
+                self.findings_created,
+                self.findings_updated,
+                self.recommendations_created,
+                self.recommendations_updated,
+                self.items_created,
+            )
+        )
+
+    def summary(self) -> str:
+        return (
+            f"{self.year}年度：新建单位 {self.units_created} 个，"
+            f"新建项目 {self.projects_created} 个；"
+            f"评价结果新建 {self.results_created}、更新 {self.results_updated}、"
+            f"无变化 {self.results_unchanged}；问题新建 {self.findings_created}、"
+            f"更新 {self.findings_updated}；建议新建 {self.recommendations_created}、"
+            f"更新 {self.recommendations_updated}；新建整改事项 {self.items_created} 项。"
+        )
+
+
+class _DryRunRollback(Exception):
+    pass
+
+
+def import_evaluation_table(
+    *,
+    table: ParsedTable,
+    deadline: datetime.date | None = None,
+    actor: User | None = None,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Write ``table``; raise :class:`ImportRejected` (nothing written) if it cannot be.
+
+    With ``dry_run`` the whole import runs and is rolled back, so the report is exactly what a
+    real import would do (this is the back-office preview).
+    """
+    if table.issues:
+        raise ImportRejected(table.issues)
+    assert table.year is not None
+    report = ImportReport(year=table.year, dry_run=dry_run)
+    try:
+        with transaction.atomic():
+            _Importer(table, report, deadline=deadline, actor=actor).run()
+            if dry_run:
+                raise _DryRunRollback
+    except _DryRunRollback:
+        pass
+    except IntegrityError as exc:
+        # Only a concurrent import of the same rows can get here; the caller may simply retry.
+        raise ImportRejected(
+            [
+                ImportIssue(
+                    f"文件「{table.source}」", "", f"数据库拒绝写入（可能有人同时在导入）：{exc}"
+                )
+            ]
+        ) from exc
+    return report
+
+
+class _Importer:
+    def __init__(
+        self,
+        table: ParsedTable,
+        report: ImportReport,
+        *,
+        deadline: datetime.date | None,
+        actor: User | None,
+    ):
+        self.table = table
+        self.report = report
+        self.deadline = deadline
+        self.actor = actor
+        self.issues: list[ImportIssue] = []
+
+    def run(self) -> None:
+        round_ = self._round()
+        units = self._units()
+        projects = self._projects(units)
+        results = self._results(round_, projects)
+        findings = self._findings(results)
+        self._recommendations(findings)
+        if self.issues:
+            raise ImportRejected(self.issues)
+
+    # Each step loads what exists in one query, then bulk-creates and bulk-updates.
+
+    def _round(self) -> EvaluationRound:
+        title = self.table.title or f"{self.table.year}年度财政支出项目绩效重点评价汇总表"
+        round_, created = EvaluationRound.objects.get_or_create(
+            year=self.table.year, defaults={"title": title}
+        )
+        if not created and self.table.title and round_.title != self.table.title:
+            round_.title = self.table.title
+            round_.save(update_fields=["title"])
+        return round_
+
+    def _units(self) -> dict[str, Unit]:
+        names = {p.unit for p in self.table.projects}
+        units = {u.name: u for u in Unit.objects.filter(name__in=names)}
+        new = [Unit(name=name) for name in sorted(names - units.keys())]
+        for unit in Unit.objects.bulk_create(new):
+            units[unit.name] = unit
+        self.report.units_created = len(new)
+        return units
+
+    def _projects(self, units: dict[str, Unit]) -> dict[tuple[str, str], Project]:
+        wanted = {(p.unit, p.project) for p in self.table.projects}
+        existing = Project.objects.filter(
+            unit__in=[units[u] for u, _ in wanted], name__in={n for _, n in wanted}
+        ).select_related("unit")
+        projects = {(p.unit.name, p.name): p for p in existing if (p.unit.name, p.name) in wanted}
+        new = [Project(unit=units[u], name=n) for u, n in sorted(wanted - projects.keys())]
+        for project in Project.objects.bulk_create(new):
+            projects[(project.unit.name, project.name)] = project
+        self.report.projects_created = len(new)
+        return projects
+
+    def _results(
+        self, round_: EvaluationRound, projects: dict[tuple[str, str], Project]
+    ) -> list[tuple[ProjectRecord, EvaluationResult, bool]]:
+        existing = {
+            r.project_id: r
+            for r in EvaluationResult.objects.filter(round=round_).select_related("project__unit")
+        }
+        file_project_ids = {projects[(p.unit, p.project)].pk for p in self.table.projects}
+        kept_seqs = {r.seq: r for pid, r in existing.items() if pid not in file_project_ids}
+        self.report.kept = [
+            f"{r.seq}. {r.project.unit.name} {r.project.name}" for r in kept_seqs.values()
+        ]
+        out: list[tuple[ProjectRecord, EvaluationResult, bool]] = []
+        to_create, to_update, renumbered = [], [], []
+        for record in self.table.projects:
+            project = projects[(record.unit, record.project)]
+            if record.seq in kept_seqs:
+                other = kept_seqs[record.seq]
+                self.issues.append(
+                    ImportIssue(
+                        record.where,
+                        "序号",
+                        f"序号 {record.seq} 已被本年度项目「{other.project.name}」"
+                        f"（{other.project.unit.name}）使用，而该项目不在本文件中",
+                    )
+                )
+                continue
+            values = {
+                "seq": record.seq,
+                "goal": record.goal,
+                "budget": record.budget,
+                "spent": record.spent,
+                "completion_rate": record.completion_rate,
+                "score": record.score,
+                "grade": record.grade,
+            }
+            result = existing.get(project.pk)
+            if result is None:
+                result = EvaluationResult(round=round_, project=project, **values)
+                to_create.append(result)
+                out.append((record, result, True))
+                self._line(record, "新建", "")
+                continue
+            changed = [f for f in RESULT_FIELDS if getattr(result, f) != values[f]]
+            if "seq" in changed:
+                renumbered.append(result)
+            for name in changed:
+                setattr(result, name, values[name])
+            if changed:
+                to_update.append(result)
+                labels = "、".join(
+                    str(EvaluationResult._meta.get_field(f).verbose_name) for f in changed
+                )
+                self._line(record, "更新", labels)
+            out.append((record, result, False))
+        if renumbered:
+            for result in renumbered:
+                result.seq += _SEQ_SHIFT
+            EvaluationResult.objects.bulk_update(renumbered, ["seq"])
+            for result in renumbered:
+                result.seq -= _SEQ_SHIFT
+        EvaluationResult.objects.bulk_update(to_update, list(RESULT_FIELDS), batch_size=500)
+        EvaluationResult.objects.bulk_create(to_create, batch_size=500)
+        self.report.results_created = len(to_create)
+        self.report.results_updated = len(to_update)
+        self.report.results_unchanged = len(out) - len(to_create) - len(to_update)
+        return out
+
+    def _findings(
+        self, results: list[tuple[ProjectRecord, EvaluationResult, bool]]
+    ) -> list[tuple[ProjectRecord, EvaluationResult, Finding, int]]:
+        existing: dict[tuple[int, int], Finding] = {}
+        old_ids = [r.pk for _, r, created in results if not created]
+        for finding in Finding.objects.filter(result_id__in=old_ids):
+            existing[(finding.result_id, finding.number)] = finding
+        counts: dict[int, int] = {}
+        for result_id, number in existing:
+            counts[result_id] = max(counts.get(result_id, 0), number)
+        out = []
+        to_create, to_update = [], []
+        for record, result, _ in results:
+            if counts.get(result.pk, 0) > len(record.findings):
+                self.issues.append(
+                    ImportIssue(
+                        record.where,
+                        "问题",
+                        f"系统中该项目已有 {counts[result.pk]} 条问题，文件只有 "
+                        f"{len(record.findings)} 条；导入不会删除已有问题及其整改记录，"
+                        "请在后台处理后再导入",
+                    )
+                )
+                continue
+            for item in record.findings:
+                finding = existing.get((result.pk, item.number))
+                if finding is None:
+                    finding = Finding(
+                        result=result, number=item.number, title=item.title, body=item.body
+                    )
+                    to_create.append(finding)
+                elif (finding.title, finding.body) != (item.title, item.body):
+                    finding._before = {"title": finding.title, "body": finding.body}  # type: ignore[attr-defined]
+                    finding.title, finding.body = item.title, item.body
+                    to_update.append(finding)
+                    self._detail(record, f"问题（{chinese_numeral(item.number)}）")
+                out.append((record, result, finding, item.number))
+        Finding.objects.bulk_update(to_update, list(TEXT_FIELDS), batch_size=500)
+        Finding.objects.bulk_create(to_create, batch_size=500)
+        self.report.findings_created = len(to_create)
+        self.report.findings_updated = len(to_update)
+        self._changed_findings = to_update
+        return out
+
+    def _recommendations(
+        self, findings: list[tuple[ProjectRecord, EvaluationResult, Finding, int]]
+    ) -> None:
+        existing = {
+            r.finding_id: r
+            for r in Recommendation.objects.filter(
+                finding_id__in=[f.pk for _, _, f, _ in findings]
+            ).select_related("item")
+        }
+        to_create, to_update = [], []
+        changed_items: dict[int, Event] = {}
+        for record, result, finding, number in findings:
+            item = record.recommendations[number - 1]
+            recommendation = existing.get(finding.pk)
+            if recommendation is None:
+                recommendation = Recommendation(finding=finding, title=item.title, body=item.body)
+                recommendation._unit = result.project.unit  # type: ignore[attr-defined]
+                to_create.append(recommendation)
+                continue
+            finding_before = getattr(finding, "_before", None)
+            text_changed = (recommendation.title, recommendation.body) != (item.title, item.body)
+            if text_changed:
+                before = {"title": recommendation.title, "body": recommendation.body}
+                recommendation.title, recommendation.body = item.title, item.body
+                to_update.append(recommendation)
+                self._detail(record, f"建议（{chinese_numeral(number)}）")
+            if (text_changed or finding_before) and hasattr(recommendation, "item"):
+                changed_items[recommendation.item.pk] = Event(
+                    item=recommendation.item,
+                    action=EventAction.IMPORTED_UPDATE,
+                    actor=self.actor,
+                    before={
+                        **({"finding": finding_before} if finding_before else {}),
+                        **({"recommendation": before} if text_changed else {}),
+                    },
+                    after={
+                        **(
+                            {"finding": {"title": finding.title, "body": finding.body}}
+                            if finding_before
+                            else {}
+                        ),
+                        **(
+                            {"recommendation": {"title": item.title, "body": item.body}}
+                            if text_changed
+                            else {}
+                        ),
+                    },
+                    note=f"重新导入 {self.table.source} 更新了评价内容",
+                )
+        Recommendation.objects.bulk_update(to_update, list(TEXT_FIELDS), batch_size=500)
+        Recommendation.objects.bulk_create(to_create, batch_size=500)
+        self.report.recommendations_created = len(to_create)
+        self.report.recommendations_updated = len(to_update)
+        items = RectificationItem.objects.bulk_create(
+            [
+                RectificationItem(recommendation=r, unit=r._unit, deadline=self.deadline)  # type: ignore[attr-defined]
+                for r in to_create
+            ],
+            batch_size=500,
+        )
+        self.report.items_created = len(items)
+        events = [
+            Event(
+                item=item,
+                action=EventAction.CREATED,
+                actor=self.actor,
+                after={
+                    "status": item.status,
+                    "deadline": item.deadline.isoformat() if item.deadline else None,
+                    "unit": item.unit.name,
+                },
+                note=f"由 {self.table.source} 导入生成",
+            )
+            for item in items
+        ]
+        Event.objects.bulk_create([*events, *changed_items.values()], batch_size=500)
+
+    # Report lines ---------------------------------------------------------------------------
+
+    def _line(self, record: ProjectRecord, action: str, details: str) -> None:
+        self.report.lines.append((record.where, record.unit, record.project, action, details))
+
+    def _detail(self, record: ProjectRecord, what: str) -> None:
+        for index, line in enumerate(self.report.lines):
+            if line[0] == record.where:
+                details = "、".join(filter(None, [line[4], what]))
+                self.report.lines[index] = (line[0], line[1], line[2], "更新", details)
+                return
+        self._line(record, "更新", what)

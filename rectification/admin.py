@@ -1,0 +1,214 @@
+"""Back-office views of the ledger for evaluation staff.
+
+Workflow state is changed only through ``rectification.services`` (which check the rules and
+write the audit trail), so here items are read-only except for owner and deadline, whose change
+goes through ``services.assign``. Events, progress and evidence are read-only records.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from liwan import clock
+from rectification import services
+from rectification.models import (
+    Event,
+    Evidence,
+    ExtensionRequest,
+    ProgressUpdate,
+    RectificationItem,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records that are written by the workflow and never edited by hand."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "是否逾期"
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+        return [("yes", "已逾期"), ("no", "未逾期")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.overdue(clock.today())
+        if self.value() == "no":
+            return queryset.not_overdue(clock.today())
+        return queryset
+
+
+@admin.register(RectificationItem)
+class RectificationItemAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "year",
+        "unit",
+        "project",
+        "recommendation_title",
+        "owner",
+        "deadline",
+        "status",
+        "overdue",
+    )
+    list_filter = (
+        "status",
+        OverdueFilter,
+        "recommendation__finding__result__round",
+        "closure_outcome",
+        "unit",
+    )
+    list_select_related = (
+        "unit",
+        "owner",
+        "recommendation__finding__result__round",
+        "recommendation__finding__result__project",
+    )
+    search_fields = (
+        "recommendation__title",
+        "recommendation__body",
+        "recommendation__finding__title",
+        "recommendation__finding__body",
+        "recommendation__finding__result__project__name",
+        "unit__name",
+        "measures",
+    )
+    date_hierarchy = "deadline"
+    fields = (
+        "recommendation",
+        "unit",
+        "owner",
+        "deadline",
+        "status",
+        "measures",
+        "result",
+        "closure_outcome",
+        "verification_method",
+        "verified_by",
+        "verified_on",
+        "verification_note",
+        "closed_at",
+        "closed_by",
+        "escalated_at",
+        "version",
+    )
+    readonly_fields = tuple(f for f in fields if f not in {"owner", "deadline"})
+    autocomplete_fields = ("owner",)
+    change_list_template = "admin/rectification/rectificationitem/change_list.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).with_overdue(clock.today())
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # items are created by importing a summary table
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False  # the ledger keeps every item; close it instead
+
+    @admin.display(description="年度", ordering="recommendation__finding__result__round__year")
+    def year(self, obj: RectificationItem) -> int:
+        return obj.recommendation.finding.result.round.year
+
+    @admin.display(description="项目", ordering="recommendation__finding__result__project__name")
+    def project(self, obj: RectificationItem) -> str:
+        return obj.recommendation.finding.result.project.name
+
+    @admin.display(description="整改建议")
+    def recommendation_title(self, obj: RectificationItem) -> str:
+        return obj.recommendation.title
+
+    @admin.display(description="逾期", boolean=True, ordering="is_overdue")
+    def overdue(self, obj: RectificationItem) -> bool:
+        return obj.is_overdue
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        if not form.has_changed():
+            return
+        original = RectificationItem.objects.get(pk=obj.pk)
+        try:
+            services.assign(
+                item=original,
+                actor=services.Actor(user=request.user, ip=request.META.get("REMOTE_ADDR")),
+                owner=form.cleaned_data["owner"],
+                deadline=form.cleaned_data["deadline"],
+                expected_version=obj.version,
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
+
+    def changelist_view(self, request, extra_context=None):  # type: ignore[no-untyped-def]
+        extra_context = extra_context or {}
+        extra_context["export_url"] = reverse("rectification:export")
+        return super().changelist_view(request, extra_context)
+
+
+class EvidenceInline(admin.TabularInline):
+    model = Evidence
+    extra = 0
+    fields = ("original_name", "size", "content_type", "sha256", "uploaded_by", "created_at")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(ProgressUpdate)
+class ProgressUpdateAdmin(ReadOnlyAdmin):
+    list_display = ("id", "item", "author", "created_at")
+    list_select_related = ("item", "author")
+    list_filter = ("item__unit",)
+    search_fields = ("note", "item__unit__name")
+    inlines = [EvidenceInline]
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(ReadOnlyAdmin):
+    list_display = ("original_name", "size", "content_type", "uploaded_by", "created_at")
+    list_select_related = ("uploaded_by",)
+    list_filter = ("content_type", "progress__item__unit")
+    search_fields = ("original_name", "sha256")
+
+
+@admin.register(ExtensionRequest)
+class ExtensionRequestAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "item",
+        "previous_deadline",
+        "requested_deadline",
+        "status",
+        "requested_at",
+    )
+    list_select_related = ("item",)
+    list_filter = ("status", "item__unit")
+    search_fields = ("reason", "decision_note", "item__unit__name")
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "action", "item_link", "actor", "ip")
+    list_select_related = ("item", "actor")
+    list_filter = ("action", "item__unit")
+    search_fields = ("note", "actor__username", "actor__full_name")
+    date_hierarchy = "created_at"
+
+    @admin.display(description="整改事项")
+    def item_link(self, obj: Event) -> str:
+        url = reverse("admin:rectification_rectificationitem_change", args=[obj.item_id])
+        return format_html('<a href="{}">#{}</a>', url, obj.item_id)

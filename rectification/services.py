@@ -1,0 +1,388 @@
+"""Every change to a ledger item, one service per transition (DESIGN.md §4).
+
+Each service: checks the actor may do it now (``rules.require``), checks the data, locks the row
+and detects a stale form (``expected_version``), makes the change, bumps ``version`` and writes
+exactly one :class:`~rectification.models.Event`. Views and commands call these; nothing else
+writes items.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from liwan import clock
+from rectification.choices import (
+    ClosureOutcome,
+    EventAction,
+    ExtensionStatus,
+    ItemStatus,
+    VerificationMethod,
+)
+from rectification.models import (
+    Event,
+    Evidence,
+    ExtensionRequest,
+    ProgressUpdate,
+    RectificationItem,
+)
+from rectification.rules import Action, require
+from rectification.uploads import CheckedFile
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+class StaleItemError(ValidationError):
+    """Someone else saved the item after this form was opened; nothing was changed."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "该整改事项已被他人修改，您的提交未保存。请刷新页面查看最新内容后再操作。",
+            code="stale",
+        )
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, and from where (the IP goes into the audit trail)."""
+
+    user: User
+    ip: str | None = None
+
+
+def _iso(value: datetime.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+@contextmanager
+def _locked(
+    item: RectificationItem, actor: Actor, action: Action, expected_version: int | None
+) -> Iterator[RectificationItem]:
+    """Lock the row, re-check permission on the fresh state, detect a stale form."""
+    with transaction.atomic():
+        fresh = RectificationItem.objects.select_for_update().select_related("unit").get(pk=item.pk)
+        if expected_version is not None and fresh.version != expected_version:
+            raise StaleItemError()
+        require(item=fresh, user=actor.user, action=action)
+        yield fresh
+        fresh.version += 1
+        fresh.save()
+        item.refresh_from_db()
+
+
+def _event(
+    item: RectificationItem,
+    actor: Actor | None,
+    action: EventAction,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    note: str = "",
+) -> Event:
+    return Event.objects.create(
+        item=item,
+        action=action,
+        actor=actor.user if actor else None,
+        ip=actor.ip if actor else None,
+        before=before or {},
+        after=after or {},
+        note=note,
+    )
+
+
+def _required_text(value: str, what: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(f"请填写{what}", code="required")
+    return value
+
+
+def assign(
+    *,
+    item: RectificationItem,
+    actor: Actor,
+    owner: User | None,
+    deadline: datetime.date | None,
+    expected_version: int | None = None,
+) -> RectificationItem:
+    """Set the named owner (责任人) and the deadline (整改时限)."""
+    if owner is not None and owner.unit_id != item.unit_id:
+        raise ValidationError("责任人必须是责任单位的人员", code="owner_unit")
+    with _locked(item, actor, Action.ASSIGN, expected_version) as fresh:
+        before = {"owner": fresh.owner_id, "deadline": _iso(fresh.deadline)}
+        fresh.owner = owner
+        fresh.deadline = deadline
+        _event(
+            fresh,
+            actor,
+            EventAction.ASSIGNED,
+            before=before,
+            after={"owner": owner.pk if owner else None, "deadline": _iso(deadline)},
+        )
+    return item
+
+
+def save_measures(
+    *, item: RectificationItem, actor: Actor, measures: str, expected_version: int | None = None
+) -> RectificationItem:
+    """Write or revise the rectification measures (整改措施); starting work opens 整改中."""
+    measures = _required_text(measures, "整改措施")
+    with _locked(item, actor, Action.MEASURES, expected_version) as fresh:
+        before = {"measures": fresh.measures, "status": fresh.status}
+        fresh.measures = measures
+        if fresh.status == ItemStatus.OPEN:
+            fresh.status = ItemStatus.IN_PROGRESS
+        _event(
+            fresh,
+            actor,
+            EventAction.MEASURES,
+            before=before,
+            after={"measures": measures, "status": fresh.status},
+        )
+    return item
+
+
+def add_progress(
+    *,
+    item: RectificationItem,
+    actor: Actor,
+    note: str,
+    files: Sequence[CheckedFile] = (),
+    expected_version: int | None = None,
+) -> ProgressUpdate:
+    """Report progress (整改进展) with evidence files that ``uploads.check_evidence`` passed."""
+    note = _required_text(note, "进展情况")
+    with _locked(item, actor, Action.PROGRESS, expected_version) as fresh:
+        before_status = fresh.status
+        if fresh.status == ItemStatus.OPEN:
+            fresh.status = ItemStatus.IN_PROGRESS
+        progress = ProgressUpdate.objects.create(item=fresh, author=actor.user, note=note)
+        for checked in files:
+            evidence = Evidence(
+                progress=progress,
+                original_name=checked.name,
+                size=checked.size,
+                content_type=checked.content_type,
+                sha256=checked.sha256,
+                uploaded_by=actor.user,
+            )
+            # Storage API only, so evidence can live on object storage by configuration alone.
+            evidence.file.save(checked.name, checked.upload, save=False)
+            evidence.save()
+        _event(
+            fresh,
+            actor,
+            EventAction.PROGRESS,
+            before={"status": before_status},
+            after={
+                "status": fresh.status,
+                "progress": progress.pk,
+                "evidence": [f.name for f in files],
+            },
+            note=note,
+        )
+    return progress
+
+
+def submit(
+    *, item: RectificationItem, actor: Actor, result: str = "", expected_version: int | None = None
+) -> RectificationItem:
+    """Submit for closure (提交销号): needs measures and progress with evidence attached."""
+    with _locked(item, actor, Action.SUBMIT, expected_version) as fresh:
+        if not fresh.measures.strip():
+            raise ValidationError("提交销号前请先填写整改措施", code="no_measures")
+        if not Evidence.objects.filter(progress__item=fresh).exists():
+            raise ValidationError(
+                "提交销号前请至少报送一次附有佐证材料的整改进展", code="no_evidence"
+            )
+        before = {"status": fresh.status, "result": fresh.result}
+        fresh.status = ItemStatus.SUBMITTED
+        if result.strip():
+            fresh.result = result.strip()
+        _event(
+            fresh,
+            actor,
+            EventAction.SUBMITTED,
+            before=before,
+            after={"status": fresh.status, "result": fresh.result},
+        )
+    return item
+
+
+def return_item(
+    *, item: RectificationItem, actor: Actor, reason: str, expected_version: int | None = None
+) -> RectificationItem:
+    """Return a submission to the unit (退回) with the reason; it goes back to 整改中."""
+    reason = _required_text(reason, "退回理由")
+    with _locked(item, actor, Action.RETURN, expected_version) as fresh:
+        fresh.status = ItemStatus.IN_PROGRESS
+        _event(
+            fresh,
+            actor,
+            EventAction.RETURNED,
+            before={"status": ItemStatus.SUBMITTED},
+            after={"status": fresh.status},
+            note=reason,
+        )
+    return item
+
+
+def close(
+    *,
+    item: RectificationItem,
+    actor: Actor,
+    outcome: ClosureOutcome,
+    method: VerificationMethod,
+    verified_by: str,
+    verified_on: datetime.date,
+    note: str,
+    expected_version: int | None = None,
+) -> RectificationItem:
+    """Close the item (销号) with its outcome and how it was verified.
+
+    A submitted item may close with any outcome; an item never submitted can only be closed
+    by decision as 未整改 (not rectified).
+    """
+    note = _required_text(note, "核查说明")
+    verified_by = _required_text(verified_by, "核查人")
+    if outcome not in ClosureOutcome.values:
+        raise ValidationError("请选择销号结论", code="outcome")
+    if method not in VerificationMethod.values:
+        raise ValidationError("请选择核查方式", code="method")
+    if verified_on > clock.today():
+        raise ValidationError("核查日期不能晚于今天", code="verified_on")
+    with _locked(item, actor, Action.CLOSE, expected_version) as fresh:
+        if fresh.status != ItemStatus.SUBMITTED and outcome != ClosureOutcome.NOT_RECTIFIED:
+            raise ValidationError(
+                "未提交销号的事项只能以「未整改」结论销号", code="outcome_not_submitted"
+            )
+        before = {"status": fresh.status}
+        fresh.status = ItemStatus.CLOSED
+        fresh.closure_outcome = outcome
+        fresh.verification_method = method
+        fresh.verified_by = verified_by
+        fresh.verified_on = verified_on
+        fresh.verification_note = note
+        fresh.closed_at = clock.now()
+        fresh.closed_by = actor.user
+        _event(
+            fresh,
+            actor,
+            EventAction.CLOSED,
+            before=before,
+            after={
+                "status": fresh.status,
+                "outcome": outcome,
+                "method": method,
+                "verified_by": verified_by,
+                "verified_on": _iso(verified_on),
+            },
+            note=note,
+        )
+    return item
+
+
+def reopen(
+    *, item: RectificationItem, actor: Actor, reason: str, expected_version: int | None = None
+) -> RectificationItem:
+    """Reopen a closed item (e.g. 虚假整改 found later); it starts again as 待整改."""
+    reason = _required_text(reason, "重新打开的理由")
+    with _locked(item, actor, Action.REOPEN, expected_version) as fresh:
+        before = {
+            "status": fresh.status,
+            "outcome": fresh.closure_outcome,
+            "closed_at": fresh.closed_at.isoformat() if fresh.closed_at else None,
+        }
+        fresh.status = ItemStatus.OPEN
+        fresh.closure_outcome = ""
+        fresh.closed_at = None
+        fresh.closed_by = None
+        _event(
+            fresh,
+            actor,
+            EventAction.REOPENED,
+            before=before,
+            after={"status": fresh.status},
+            note=reason,
+        )
+    return item
+
+
+def request_extension(
+    *,
+    item: RectificationItem,
+    actor: Actor,
+    requested_deadline: datetime.date,
+    reason: str,
+    expected_version: int | None = None,
+) -> ExtensionRequest:
+    """Ask for a later deadline (延期申请); at most LIWAN_MAX_EXTENSIONS_PER_ITEM per item."""
+    reason = _required_text(reason, "延期理由")
+    with _locked(item, actor, Action.REQUEST_EXTENSION, expected_version) as fresh:
+        requests = ExtensionRequest.objects.filter(item=fresh)
+        cap = settings.LIWAN_MAX_EXTENSIONS_PER_ITEM
+        if requests.filter(status=ExtensionStatus.PENDING).exists():
+            raise ValidationError("已有一项延期申请正在审批，请等待审批结果", code="pending")
+        if requests.count() >= cap:
+            raise ValidationError(f"每个整改事项最多申请延期 {cap} 次", code="cap")
+        if requested_deadline <= max(fresh.deadline or clock.today(), clock.today()):
+            raise ValidationError("申请的新时限应晚于当前整改时限和今天", code="date")
+        extension = ExtensionRequest.objects.create(
+            item=fresh,
+            previous_deadline=fresh.deadline,
+            requested_deadline=requested_deadline,
+            reason=reason,
+            requested_by=actor.user,
+        )
+        _event(
+            fresh,
+            actor,
+            EventAction.EXTENSION_REQUESTED,
+            before={"deadline": _iso(fresh.deadline)},
+            after={"requested_deadline": _iso(requested_deadline), "extension": extension.pk},
+            note=reason,
+        )
+    return extension
+
+
+def decide_extension(
+    *,
+    extension: ExtensionRequest,
+    actor: Actor,
+    approve: bool,
+    note: str = "",
+    expected_version: int | None = None,
+) -> ExtensionRequest:
+    """Approve (the deadline moves) or reject a pending extension request."""
+    if not approve:
+        note = _required_text(note, "驳回理由")
+    with _locked(extension.item, actor, Action.DECIDE_EXTENSION, expected_version) as fresh:
+        pending = ExtensionRequest.objects.select_for_update().get(pk=extension.pk)
+        if pending.status != ExtensionStatus.PENDING:
+            raise ValidationError("该延期申请已审批", code="decided")
+        pending.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
+        pending.decided_by = actor.user
+        pending.decided_at = clock.now()
+        pending.decision_note = note.strip()
+        pending.save()
+        before = {"deadline": _iso(fresh.deadline)}
+        if approve:
+            fresh.deadline = pending.requested_deadline
+        _event(
+            fresh,
+            actor,
+            EventAction.EXTENSION_APPROVED if approve else EventAction.EXTENSION_REJECTED,
+            before=before,
+            after={"deadline": _iso(fresh.deadline), "extension": pending.pk},
+            note=note,
+        )
+    extension.refresh_from_db()
+    return extension

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from tests import factories
+from tests.services import CHROMIUM, redis_available, require
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _require_services(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("postgres"):
+        require(
+            connection.vendor == "postgresql",
+            "needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/liwan",
+        )
+    if request.node.get_closest_marker("redis"):
+        require(redis_available(), "needs a Redis server at REDIS_URL (default 127.0.0.1:6379)")
+    if request.node.get_closest_marker("browser"):
+        require(bool(CHROMIUM), "needs Chromium (apt-get install chromium) for browser tests")
+
+
+@pytest.fixture
+def liwan_2020(db):
+    """The shipped 2020 table, imported as `make run` does."""
+    from evaluations.importing import read_table
+    from evaluations.services import import_evaluation_table
+
+    path = FIXTURES / "liwan_2020.yaml"
+    return import_evaluation_table(table=read_table(path.name, path.read_bytes()))
+
+
+@pytest.fixture
+def unit(db):
+    return factories.UnitFactory()
+
+
+@pytest.fixture
+def staff_user(db):
+    return factories.StaffUserFactory()

@@ -1,0 +1,239 @@
+"""The workflow's transitions: allowed and refused per role and state, one event each."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from rectification import services
+from rectification.choices import (
+    ClosureOutcome,
+    EventAction,
+    ExtensionStatus,
+    ItemStatus,
+    VerificationMethod,
+)
+from rectification.models import Event, Evidence
+from rectification.uploads import check_evidence
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def item():
+    return factories.ItemFactory(deadline=datetime.date.today() + datetime.timedelta(days=10))
+
+
+@pytest.fixture
+def member(item):
+    return services.Actor(user=factories.UnitStaffFactory(unit=item.unit), ip="10.0.0.1")
+
+
+@pytest.fixture
+def outsider():
+    return services.Actor(user=factories.UnitStaffFactory())
+
+
+@pytest.fixture
+def staff():
+    return services.Actor(user=factories.StaffUserFactory(), ip="10.0.0.9")
+
+
+def _pdf(name: str = "方案.pdf"):
+    return check_evidence(SimpleUploadedFile(name, PDF, "application/pdf"))
+
+
+def _ready_to_submit(item, member):
+    services.save_measures(item=item, actor=member, measures="成立专班，制定方案。")
+    services.add_progress(item=item, actor=member, note="已印发方案。", files=[_pdf()])
+
+
+def _events(item) -> list[str]:
+    return list(Event.objects.filter(item=item).order_by("id").values_list("action", flat=True))
+
+
+def test_it_starts_work_when_measures_are_written_and_records_one_event(item, member):
+    services.save_measures(item=item, actor=member, measures="一是……二是……")
+    item.refresh_from_db()
+    assert item.status == ItemStatus.IN_PROGRESS
+    assert item.version == 2
+    event = Event.objects.get(item=item)
+    assert event.action == EventAction.MEASURES
+    assert event.actor == member.user
+    assert event.ip == "10.0.0.1"
+    assert event.before["status"] == ItemStatus.OPEN
+
+
+def test_it_refuses_measures_from_another_unit_and_from_staff(item, outsider, staff):
+    for actor in (outsider, staff):
+        with pytest.raises(PermissionDenied):
+            services.save_measures(item=item, actor=actor, measures="越权")
+    item.refresh_from_db()
+    assert item.measures == ""
+    assert _events(item) == []
+
+
+def test_it_stores_evidence_with_its_hash(item, member):
+    progress = services.add_progress(item=item, actor=member, note="进展", files=[_pdf()])
+    evidence = Evidence.objects.get(progress=progress)
+    assert evidence.original_name == "方案.pdf"
+    assert evidence.content_type == "application/pdf"
+    assert len(evidence.sha256) == 64
+    assert evidence.file.read() == PDF
+
+
+def test_submit_needs_measures_and_evidence(item, member):
+    services.add_progress(item=item, actor=member, note="只有文字进展")
+    with pytest.raises(ValidationError, match="整改措施"):
+        services.submit(item=item, actor=member)
+    services.save_measures(item=item, actor=member, measures="措施")
+    with pytest.raises(ValidationError, match="佐证材料"):
+        services.submit(item=item, actor=member)
+    services.add_progress(item=item, actor=member, note="补充材料", files=[_pdf()])
+    services.submit(item=item, actor=member)
+    item.refresh_from_db()
+    assert item.status == ItemStatus.SUBMITTED
+
+
+def test_the_full_loop_return_resubmit_close_reopen(item, member, staff):
+    _ready_to_submit(item, member)
+    services.submit(item=item, actor=member)
+    with pytest.raises(PermissionDenied):
+        services.return_item(item=item, actor=member, reason="自己退回")
+    services.return_item(item=item, actor=staff, reason="材料不足")
+    item.refresh_from_db()
+    assert item.status == ItemStatus.IN_PROGRESS
+    services.submit(item=item, actor=member)
+    services.close(
+        item=item,
+        actor=staff,
+        outcome=ClosureOutcome.RECTIFIED,
+        method=VerificationMethod.SITE_CHECK,
+        verified_by="王珊",
+        verified_on=datetime.date.today(),
+        note="实地核查属实",
+    )
+    item.refresh_from_db()
+    assert item.status == ItemStatus.CLOSED
+    assert item.closed_by == staff.user
+    with pytest.raises(PermissionDenied):
+        services.save_measures(item=item, actor=member, measures="已销号仍修改")
+    services.reopen(item=item, actor=staff, reason="发现虚假整改")
+    item.refresh_from_db()
+    assert item.status == ItemStatus.OPEN
+    assert item.closure_outcome == ""
+    assert _events(item) == [
+        EventAction.MEASURES,
+        EventAction.PROGRESS,
+        EventAction.SUBMITTED,
+        EventAction.RETURNED,
+        EventAction.SUBMITTED,
+        EventAction.CLOSED,
+        EventAction.REOPENED,
+    ]
+
+
+def test_an_item_never_submitted_closes_only_as_not_rectified(item, staff):
+    kwargs = dict(
+        item=item,
+        actor=staff,
+        method=VerificationMethod.DOCUMENT_REVIEW,
+        verified_by="王珊",
+        verified_on=datetime.date.today(),
+        note="单位未整改，按决定销号",
+    )
+    with pytest.raises(ValidationError, match="未整改"):
+        services.close(outcome=ClosureOutcome.RECTIFIED, **kwargs)
+    services.close(outcome=ClosureOutcome.NOT_RECTIFIED, **kwargs)
+    item.refresh_from_db()
+    assert item.closure_outcome == ClosureOutcome.NOT_RECTIFIED
+
+
+def test_a_stale_form_changes_nothing(item, member):
+    opened_at = item.version
+    services.save_measures(
+        item=item, actor=member, measures="第一人保存", expected_version=opened_at
+    )
+    with pytest.raises(services.StaleItemError):
+        services.save_measures(
+            item=item, actor=member, measures="第二人覆盖", expected_version=opened_at
+        )
+    item.refresh_from_db()
+    assert item.measures == "第一人保存"
+    assert len(_events(item)) == 1
+
+
+def test_extension_approval_moves_the_deadline_and_the_cap_holds(item, member, staff, settings):
+    settings.LIWAN_MAX_EXTENSIONS_PER_ITEM = 2
+    first_date = item.deadline + datetime.timedelta(days=30)
+    request = services.request_extension(
+        item=item, actor=member, requested_deadline=first_date, reason="需跨部门协调"
+    )
+    with pytest.raises(ValidationError, match="正在审批"):
+        services.request_extension(
+            item=item, actor=member, requested_deadline=first_date, reason="再申请"
+        )
+    with pytest.raises(PermissionDenied):
+        services.decide_extension(extension=request, actor=member, approve=True)
+    services.decide_extension(extension=request, actor=staff, approve=True)
+    item.refresh_from_db()
+    assert item.deadline == first_date
+    second = services.request_extension(
+        item=item, actor=member, requested_deadline=first_date + datetime.timedelta(days=1),
+        reason="仍需时间",
+    )  # fmt: skip
+    services.decide_extension(extension=second, actor=staff, approve=False, note="理由不充分")
+    second.refresh_from_db()
+    assert second.status == ExtensionStatus.REJECTED
+    item.refresh_from_db()
+    assert item.deadline == first_date
+    with pytest.raises(ValidationError, match="最多申请延期 2 次"):
+        services.request_extension(
+            item=item, actor=member, requested_deadline=first_date + datetime.timedelta(days=9),
+            reason="第三次",
+        )  # fmt: skip
+
+
+def test_extension_must_move_the_deadline_later(item, member):
+    with pytest.raises(ValidationError, match="晚于"):
+        services.request_extension(
+            item=item, actor=member, requested_deadline=item.deadline, reason="同一天"
+        )
+
+
+def test_assign_accepts_only_an_owner_from_the_responsible_unit(item, staff):
+    stranger = factories.UnitStaffFactory()
+    with pytest.raises(ValidationError, match="责任单位"):
+        services.assign(item=item, actor=staff, owner=stranger, deadline=None)
+    colleague = factories.UnitStaffFactory(unit=item.unit)
+    services.assign(item=item, actor=staff, owner=colleague, deadline=datetime.date(2030, 1, 1))
+    item.refresh_from_db()
+    assert item.owner == colleague
+    assert _events(item) == [EventAction.ASSIGNED]
+
+
+def test_oversight_readers_can_do_nothing(item):
+    reader = services.Actor(user=factories.OversightFactory())
+    with pytest.raises(PermissionDenied):
+        services.assign(item=item, actor=reader, owner=None, deadline=None)
+    with pytest.raises(PermissionDenied):
+        services.save_measures(item=item, actor=reader, measures="只读")
+
+
+def test_events_cannot_be_edited_or_deleted(item, member):
+    services.save_measures(item=item, actor=member, measures="措施")
+    event = Event.objects.get(item=item)
+    event.note = "篡改"
+    with pytest.raises(PermissionError):
+        event.save()
+    with pytest.raises(PermissionError):
+        event.delete()
+    with pytest.raises(PermissionError):
+        Event.objects.filter(item=item).update(note="篡改")
+    with pytest.raises(PermissionError):
+        Event.objects.filter(item=item).delete()
