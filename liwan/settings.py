@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "liwan.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -74,6 +75,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "liwan.context_processors.roles",
             ],
         },
     },
@@ -92,9 +94,14 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "admin:login"
-LOGIN_REDIRECT_URL = "/"
-LOGOUT_REDIRECT_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "rectification:ledger"
+LOGOUT_REDIRECT_URL = "login"
+# Sessions end after 30 minutes idle and 12 hours at most (liwan.middleware).
+LIWAN_SESSION_IDLE_SECONDS = env_int("LIWAN_SESSION_IDLE_SECONDS", 30 * 60)
+LIWAN_SESSION_MAX_SECONDS = env_int("LIWAN_SESSION_MAX_SECONDS", 12 * 60 * 60)
+SESSION_COOKIE_AGE = LIWAN_SESSION_MAX_SECONDS
+SESSION_COOKIE_HTTPONLY = True
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -186,3 +193,4 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LIWAN_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+

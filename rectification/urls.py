@@ -5,5 +5,25 @@ from rectification import views
 app_name = "rectification"
 
 urlpatterns = [
+    path("", views.LedgerListView.as_view(), name="ledger"),
     path("ledger/export/", views.LedgerExportView.as_view(), name="export"),
+    path("items/<int:pk>/", views.ItemDetailView.as_view(), name="item-detail"),
+    path("items/<int:pk>/assign/", views.AssignView.as_view(), name="item-assign"),
+    path("items/<int:pk>/measures/", views.MeasuresView.as_view(), name="item-measures"),
+    path("items/<int:pk>/progress/", views.ProgressView.as_view(), name="item-progress"),
+    path("items/<int:pk>/submit/", views.SubmitView.as_view(), name="item-submit"),
+    path("items/<int:pk>/return/", views.ReturnView.as_view(), name="item-return"),
+    path("items/<int:pk>/close/", views.CloseView.as_view(), name="item-close"),
+    path("items/<int:pk>/reopen/", views.ReopenView.as_view(), name="item-reopen"),
+    path(
+        "items/<int:pk>/extensions/",
+        views.ExtensionRequestView.as_view(),
+        name="item-extension-request",
+    ),
+    path(
+        "items/<int:pk>/extensions/<int:extension_pk>/decide/",
+        views.ExtensionDecisionView.as_view(),
+        name="item-extension-decide",
+    ),
+    path("evidence/<int:pk>/", views.EvidenceDownloadView.as_view(), name="evidence-download"),
 ]

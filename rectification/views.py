@@ -1,47 +1,420 @@
-"""Web views of the ledger. Thin: scoping via selectors, changes via services."""
+"""Web pages of the ledger. Thin: every read starts from ``items_visible_to``, every write is a
+call to a service; the rules for who may do what live in ``rules`` and ``services``."""
 
 from __future__ import annotations
 
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import FileResponse, HttpRequest, HttpResponseBadRequest, StreamingHttpResponse
-from django.utils.http import content_disposition_header
-from django.views import View
+from dataclasses import dataclass
+from typing import Any
 
-from rectification import exports
-from rectification.selectors import filter_ledger, items_visible_to, ledger_rows
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Prefetch, Q
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django_filters.views import FilterView
+
+from liwan import clock
+from rectification import exports, forms, services
+from rectification.choices import ExtensionStatus, ItemStatus
+from rectification.filters import LedgerFilter
+from rectification.models import (
+    Event,
+    Evidence,
+    ExtensionRequest,
+    ProgressUpdate,
+    RectificationItem,
+)
+from rectification.querysets import overdue_q
+from rectification.rules import Action, permitted_actions
+from rectification.selectors import items_visible_to, ledger_rows
+
+
+def _actor(request: HttpRequest) -> services.Actor:
+    return services.Actor(user=request.user, ip=request.META.get("REMOTE_ADDR"))
+
+
+class LedgerListView(LoginRequiredMixin, FilterView):
+    """The home page: the items the user may see, filtered, sorted, paginated, with counts."""
+
+    filterset_class = LedgerFilter
+    template_name = "rectification/ledger.html"
+    paginate_by = 50
+    strict = False
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return ledger_rows(items_visible_to(self.request.user))
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        filtered = self.filterset.qs.order_by()
+        counts = filtered.aggregate(
+            total=Count("pk"),
+            overdue=Count("pk", filter=overdue_q(clock.today())),
+            **{status: Count("pk", filter=Q(status=status)) for status in ItemStatus.values},
+        )
+        context["status_counts"] = [
+            (status, label, counts[status]) for status, label in ItemStatus.choices
+        ]
+        context["total_count"] = counts["total"]
+        context["overdue_count"] = counts["overdue"]
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["query_string"] = query.urlencode()
+        return context
 
 
 class LedgerExportView(LoginRequiredMixin, View):
-    """Download the ledger the user may see, as CSV or XLSX, streamed.
+    """Download what the list shows (same filters, same scope) as CSV or XLSX, streamed."""
 
-    Query parameters: ``format`` (csv|xlsx), optional ``year`` and ``unit`` (unit name).
-    """
-
-    def get(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+    def get(self, request: HttpRequest) -> HttpResponse:
         fmt = request.GET.get("format", "xlsx")
         if fmt not in {"csv", "xlsx"}:
-            return HttpResponseBadRequest("format 只能是 csv 或 xlsx")
-        year_raw = request.GET.get("year", "")
-        if year_raw and not year_raw.isdigit():
-            return HttpResponseBadRequest("year 应为年份数字")
-        year = int(year_raw) if year_raw else None
-        items = ledger_rows(
-            filter_ledger(
-                items_visible_to(request.user), year=year, unit=request.GET.get("unit") or None
-            )
+            return HttpResponseBadRequest(_("The format must be csv or xlsx."))
+        filterset = LedgerFilter(
+            request.GET, queryset=ledger_rows(items_visible_to(request.user)), request=request
         )
-        filename = exports.export_filename(fmt, year=year)
+        if not filterset.is_valid():
+            return HttpResponseBadRequest(
+                _("Invalid filter: %(errors)s") % {"errors": filterset.errors}
+            )
+        items = exports.iterate(filterset.qs)
+        year = filterset.form.cleaned_data.get("year")
+        filename = exports.export_filename(fmt, year=int(year) if year else None)
         if fmt == "csv":
             response = StreamingHttpResponse(
-                exports.iter_csv(exports.iterate(items)), content_type="text/csv; charset=utf-8"
+                exports.iter_csv(items), content_type="text/csv; charset=utf-8"
             )
             response["Content-Disposition"] = content_disposition_header(
                 as_attachment=True, filename=filename
             )
             return response
         return FileResponse(
-            exports.xlsx_tempfile(exports.iterate(items)),
+            exports.xlsx_tempfile(items),
             as_attachment=True,
             filename=filename,
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
+
+
+class ItemMixin(LoginRequiredMixin):
+    request: HttpRequest
+    kwargs: dict[str, Any]
+
+    def get_item(self) -> RectificationItem:
+        # Another unit's item is simply not found: 404, never a 403 that confirms it exists.
+        return get_object_or_404(
+            items_visible_to(self.request.user)
+            .with_overdue(clock.today())
+            .select_related(
+                "unit",
+                "owner",
+                "closed_by",
+                "recommendation__finding__result__round",
+                "recommendation__finding__result__project",
+            ),
+            pk=self.kwargs["pk"],
+        )
+
+
+@dataclass(frozen=True)
+class ActionUI:
+    """How one action appears on the item page: its form, panel title, button and endpoint."""
+
+    form: type[forms.VersionedForm]
+    title: str
+    button: str
+    css: str
+    url_name: str
+
+
+ACTIONS_UI: dict[Action, ActionUI] = {
+    Action.ASSIGN: ActionUI(
+        forms.AssignForm, gettext_lazy("Owner and deadline"), gettext_lazy("Save"),
+        "btn-primary", "rectification:item-assign",
+    ),
+    Action.MEASURES: ActionUI(
+        forms.MeasuresForm, gettext_lazy("Rectification measures"),
+        gettext_lazy("Save measures"), "btn-primary", "rectification:item-measures",
+    ),
+    Action.PROGRESS: ActionUI(
+        forms.ProgressForm, gettext_lazy("Report progress"), gettext_lazy("Report progress"),
+        "btn-primary", "rectification:item-progress",
+    ),
+    Action.SUBMIT: ActionUI(
+        forms.SubmitForm, gettext_lazy("Submit for closure"),
+        gettext_lazy("Submit for closure"), "btn-primary", "rectification:item-submit",
+    ),
+    Action.RETURN: ActionUI(
+        forms.ReasonForm, gettext_lazy("Return to the unit"), gettext_lazy("Return"),
+        "btn-outline-danger", "rectification:item-return",
+    ),
+    Action.CLOSE: ActionUI(
+        forms.CloseForm, gettext_lazy("Close the item"), gettext_lazy("Close"),
+        "btn-success", "rectification:item-close",
+    ),
+    Action.REOPEN: ActionUI(
+        forms.ReasonForm, gettext_lazy("Reopen"), gettext_lazy("Reopen"),
+        "btn-outline-danger", "rectification:item-reopen",
+    ),
+    Action.REQUEST_EXTENSION: ActionUI(
+        forms.ExtensionRequestForm, gettext_lazy("Ask for an extension"),
+        gettext_lazy("Request extension"), "btn-primary", "rectification:item-extension-request",
+    ),
+}  # fmt: skip
+
+
+def item_page(
+    request: HttpRequest,
+    item: RectificationItem,
+    *,
+    bound: tuple[Action, forms.VersionedForm] | None = None,
+    status: int = 200,
+) -> TemplateResponse:
+    """Render the item page; ``bound`` re-shows one action's form with its errors."""
+    allowed = permitted_actions(item=item, user=request.user)
+    panels = []
+    for action, ui in ACTIONS_UI.items():
+        if action not in allowed:
+            continue
+        if bound and bound[0] == action:
+            form = bound[1]
+        else:
+            initial = {"measures": item.measures} if action == Action.MEASURES else {}
+            form = ui.form(item=item, initial=initial)
+        panels.append(
+            {
+                "key": action.value,
+                "ui": ui,
+                "form": form,
+                "url": reverse(ui.url_name, kwargs={"pk": item.pk}),
+                "multipart": action == Action.PROGRESS,
+            }
+        )
+    extensions = list(
+        ExtensionRequest.objects.filter(item=item).select_related("requested_by", "decided_by")
+    )
+    pending = next((e for e in extensions if e.status == ExtensionStatus.PENDING), None)
+    decision_form = None
+    if pending and Action.DECIDE_EXTENSION in allowed:
+        decision_form = (
+            bound[1]
+            if bound and bound[0] == Action.DECIDE_EXTENSION
+            else forms.ExtensionDecisionForm(item=item)
+        )
+    progress = (
+        ProgressUpdate.objects.filter(item=item)
+        .select_related("author")
+        .prefetch_related(Prefetch("evidence", queryset=Evidence.objects.order_by("id")))
+    )
+    events = Event.objects.filter(item=item).select_related("actor")
+    context = {
+        "item": item,
+        "finding": item.recommendation.finding,
+        "result": item.recommendation.finding.result,
+        "progress_list": progress,
+        "events": events,
+        "extensions": extensions,
+        "pending_extension": pending,
+        "decision_form": decision_form,
+        "action_panels": panels,
+        "reminders": _reminders(item),
+    }
+    return TemplateResponse(request, "rectification/item_detail.html", context, status=status)
+
+
+def _reminders(item: RectificationItem) -> list[Any]:
+    try:
+        from reminders.selectors import reminders_for_item
+    except ImportError:  # the reminders app is optional for the portal
+        return []
+    return list(reminders_for_item(item))
+
+
+class ItemDetailView(ItemMixin, View):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return item_page(request, self.get_item())
+
+
+class ItemActionView(ItemMixin, View):
+    """POST one action: validate the form, call the service, report back.
+
+    Subclasses set ``action``, ``success_message`` and implement ``perform``.
+    """
+
+    http_method_names = ["post"]
+    action: Action
+    success_message = ""
+
+    def get_form(self, item: RectificationItem) -> forms.VersionedForm:
+        return ACTIONS_UI[self.action].form(self.request.POST, self.request.FILES, item=item)
+
+    def perform(self, item: RectificationItem, actor: services.Actor, data: dict) -> None:
+        raise NotImplementedError
+
+    def post(self, request: HttpRequest, pk: int, **kwargs: Any) -> HttpResponse:
+        item = self.get_item()
+        if self.action not in permitted_actions(item=item, user=request.user):
+            raise PermissionDenied
+        form = self.get_form(item)
+        if form.is_valid():
+            try:
+                self.perform(item, _actor(request), form.cleaned_data)
+            except services.StaleItemError as exc:
+                messages.error(request, exc.messages[0])
+                return redirect(item_url(item))
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, self.success_message)
+                return redirect(item_url(item))
+        return item_page(request, item, bound=(self.action, form), status=400)
+
+
+def item_url(item: RectificationItem) -> str:
+    return reverse("rectification:item-detail", kwargs={"pk": item.pk})
+
+
+class AssignView(ItemActionView):
+    action = Action.ASSIGN
+    success_message = gettext_lazy("Owner and deadline saved.")
+
+    def perform(self, item, actor, data):  # type: ignore[no-untyped-def]
+        services.assign(
+            item=item,
+            actor=actor,
+            owner=data["owner"],
+            deadline=data["deadline"],
+            expected_version=data["version"],
+        )
+
+
+class MeasuresView(ItemActionView):
+    action = Action.MEASURES
+    success_message = gettext_lazy("Rectification measures saved.")
+
+    def perform(self, item, actor, data):  # type: ignore[no-untyped-def]
+        services.save_measures(
+            item=item, actor=actor, measures=data["measures"], expected_version=data["version"]
+        )
+
+
+class ProgressView(ItemActionView):
+    action = Action.PROGRESS
+    success_message = gettext_lazy("Progress reported.")
+
+    def perform(self, item, actor, data):  # type: ignore[no-untyped-def]
+        services.add_progress(
+            item=item,
+            actor=actor,
+            note=data["note"],
+            files=data["files"],
+            expected_version=data["version"],
+        )
+
+
+class SubmitView(ItemActionView):
+    action = Action.SUBMIT
+    success_message = gettext_lazy("Submitted for closure. The evaluation staff will verify it.")
+
+    def perform(self, item, actor, data):  # type: ignore[no-untyped-def]
+        services.submit(
+            item=item, actor=actor, result=data["result"], expected_version=data["version"]
+        )
+
+
+class ReturnView(ItemActionView):
+    action = Action.RETURN
+    success_message = gettext_lazy("Returned to the unit.")
+
+    def perform(self, item, actor, data):  # type: ignore[no-untyped-def]
+        services.return_item(
+            item=item, actor=actor, reason=data["reason"], expected_version=data["version"]
+        )
+
+
+class CloseView(ItemActionView):
+    action = Action.CLOSE
+    success_message = gettext_lazy("Item closed.")
+
+    def perform(self, item, actor, data):  # type: ignore[no-untyped-def]
+        services.close(
+            item=item,
+            actor=actor,
+            outcome=data["outcome"],
+            method=data["method"],
+            verified_by=data["verified_by"],
+            verified_on=data["verified_on"],
+            note=data["note"],
+            expected_version=data["version"],
+        )
+
+
+class ReopenView(ItemActionView):
+    action = Action.REOPEN
+    success_message = gettext_lazy("Item reopened.")
+
+    def perform(self, item, actor, data):  # type: ignore[no-untyped-def]
+        services.reopen(
+            item=item, actor=actor, reason=data["reason"], expected_version=data["version"]
+        )
+
+
+class ExtensionRequestView(ItemActionView):
+    action = Action.REQUEST_EXTENSION
+    success_message = gettext_lazy("Extension requested.")
+
+    def perform(self, item, actor, data):  # type: ignore[no-untyped-def]
+        services.request_extension(
+            item=item,
+            actor=actor,
+            requested_deadline=data["requested_deadline"],
+            reason=data["reason"],
+            expected_version=data["version"],
+        )
+
+
+class ExtensionDecisionView(ItemActionView):
+    action = Action.DECIDE_EXTENSION
+    success_message = gettext_lazy("Decision recorded.")
+
+    def get_form(self, item: RectificationItem) -> forms.VersionedForm:
+        return forms.ExtensionDecisionForm(self.request.POST, item=item)
+
+    def perform(self, item, actor, data):  # type: ignore[no-untyped-def]
+        extension = get_object_or_404(ExtensionRequest, pk=self.kwargs["extension_pk"], item=item)
+        services.decide_extension(
+            extension=extension,
+            actor=actor,
+            approve=data["decision"] == "approve",
+            note=data["note"],
+            expected_version=data["version"],
+        )
+
+
+class EvidenceDownloadView(LoginRequiredMixin, View):
+    """Serve an evidence file as an attachment, only to users who may see its item."""
+
+    def get(self, request: HttpRequest, pk: int) -> FileResponse:
+        evidence = get_object_or_404(
+            Evidence.objects.filter(progress__item__in=items_visible_to(request.user)), pk=pk
+        )
+        response = FileResponse(
+            evidence.file.open("rb"),
+            as_attachment=True,
+            filename=evidence.original_name,
+            content_type=evidence.content_type,
+        )
+        return response

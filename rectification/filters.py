@@ -1,0 +1,97 @@
+"""The ledger list's filters and sorting (django-filter). The export uses the same FilterSet, so
+"export what I see" exports exactly the filtered rows."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.roles import sees_all_units
+from evaluations.models import EvaluationRound, Unit
+from liwan import clock
+from rectification.choices import ItemStatus
+
+
+class LedgerFilter(django_filters.FilterSet):
+    year = django_filters.ChoiceFilter(
+        label=_("Year"),
+        field_name="recommendation__finding__result__round__year",
+        empty_label=_("All years"),
+    )
+    unit = django_filters.ModelChoiceFilter(
+        label=_("Unit"), queryset=Unit.objects.all(), empty_label=_("All units")
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=ItemStatus.choices, empty_label=_("All statuses")
+    )
+    overdue = django_filters.ChoiceFilter(
+        label=_("Overdue"),
+        choices=[("yes", _("Overdue")), ("no", _("Not overdue"))],
+        method="filter_overdue",
+        empty_label=_("All"),
+    )
+    deadline = django_filters.DateFromToRangeFilter(
+        label=_("Deadline between"),
+        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
+    )
+    owner = django_filters.ModelChoiceFilter(
+        label=_("Owner"), queryset=User.objects.none(), empty_label=_("Anyone")
+    )
+    q = django_filters.CharFilter(label=_("Keyword"), method="filter_keyword")
+    sort = django_filters.OrderingFilter(
+        label=_("Sort by"),
+        fields=(
+            ("recommendation__finding__result__round__year", "year"),
+            ("unit__name", "unit"),
+            ("recommendation__finding__result__project__name", "project"),
+            ("deadline", "deadline"),
+            ("status", "status"),
+            ("updated_at", "updated"),
+        ),
+        field_labels={
+            "year": _("Year"),
+            "unit": _("Unit"),
+            "project": _("Project"),
+            "deadline": _("Deadline"),
+            "status": _("Status"),
+            "updated": _("Last change"),
+        },
+    )
+
+    def __init__(self, *args, request=None, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, request=request, **kwargs)
+        user = request.user
+        years = EvaluationRound.objects.order_by("-year").values_list("year", flat=True)
+        self.filters["year"].extra["choices"] = [(y, str(y)) for y in years]
+        if sees_all_units(user):
+            self.filters["owner"].queryset = User.objects.filter(unit__isnull=False).order_by(
+                "unit__name", "full_name"
+            )
+        else:
+            # A unit user filters within their own unit; the unit filter is not offered.
+            del self.filters["unit"]
+            self.filters["owner"].queryset = User.objects.filter(unit_id=user.unit_id).order_by(
+                "full_name"
+            )
+
+    def filter_overdue(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value == "yes":
+            return queryset.overdue(clock.today())
+        if value == "no":
+            return queryset.not_overdue(clock.today())
+        return queryset
+
+    def filter_keyword(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        words = value.split()
+        for word in words[:5]:
+            queryset = queryset.filter(
+                Q(recommendation__finding__result__project__name__icontains=word)
+                | Q(recommendation__finding__title__icontains=word)
+                | Q(recommendation__finding__body__icontains=word)
+                | Q(recommendation__title__icontains=word)
+                | Q(recommendation__body__icontains=word)
+                | Q(measures__icontains=word)
+            )
+        return queryset

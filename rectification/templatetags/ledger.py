@@ -1,0 +1,41 @@
+"""Small template helpers of the ledger pages (presentation only)."""
+
+from __future__ import annotations
+
+from django import template
+from django.http import QueryDict
+from django.utils.html import format_html
+
+register = template.Library()
+
+_STATUS_CLASSES = {
+    "open": "text-bg-secondary",
+    "in_progress": "text-bg-primary",
+    "submitted": "text-bg-warning",
+    "closed": "text-bg-success",
+}
+
+
+@register.simple_tag
+def status_badge(item) -> str:  # type: ignore[no-untyped-def]
+    css = _STATUS_CLASSES.get(item.status, "text-bg-light")
+    return format_html(
+        '<span class="badge status-badge {}">{}</span>', css, item.get_status_display()
+    )
+
+
+@register.simple_tag(takes_context=True)
+def sort_link(context, field: str, label: str) -> str:  # type: ignore[no-untyped-def]
+    """A column header that sorts by ``field``; clicking again reverses the order."""
+    query: QueryDict = context["request"].GET.copy()
+    current = query.get("sort", "")
+    descending = current == field
+    query["sort"] = f"-{field}" if descending else field
+    query.pop("page", None)
+    arrow = " ▲" if current == field else (" ▼" if current == f"-{field}" else "")
+    return format_html(
+        '<a class="link-dark text-decoration-none" href="?{}">{}{}</a>',
+        query.urlencode(),
+        label,
+        arrow,
+    )

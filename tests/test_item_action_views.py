@@ -1,0 +1,150 @@
+"""The item page's actions through HTTP: success, validation errors and concurrent edits."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from rectification.choices import EventAction, ItemStatus
+from rectification.models import Event, Evidence
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+PDF = b"%PDF-1.4\n%%EOF\n"
+
+
+@pytest.fixture
+def item():
+    return factories.ItemFactory(deadline=datetime.date.today() + datetime.timedelta(days=10))
+
+
+@pytest.fixture
+def member_client(client, item):
+    client.force_login(factories.UnitStaffFactory(unit=item.unit))
+    return client
+
+
+def _post(client, name: str, item, data: dict, **extra):  # type: ignore[no-untyped-def]
+    data = {"version": item.version, **data}
+    return client.post(reverse(f"rectification:{name}", kwargs={"pk": item.pk}), data, **extra)
+
+
+def test_measures_are_saved_with_a_message(member_client, item):
+    response = _post(member_client, "item-measures", item, {"measures": "成立专班"}, follow=True)
+    assert response.status_code == 200
+    item.refresh_from_db()
+    assert item.measures == "成立专班"
+    assert [str(m) for m in response.context["messages"]]
+
+
+def test_an_empty_measures_form_shows_the_error_and_changes_nothing(member_client, item):
+    response = _post(member_client, "item-measures", item, {"measures": ""})
+    assert response.status_code == 400
+    assert response.context["action_panels"][0]["form"].errors
+    assert not Event.objects.filter(item=item).exists()
+
+
+def test_progress_with_several_files_stores_each_file(member_client, item):
+    files = [
+        SimpleUploadedFile("方案.pdf", PDF, "application/pdf"),
+        SimpleUploadedFile("照片.png", b"\x89PNG\r\n\x1a\n" + b"0" * 20, "image/png"),
+    ]
+    response = _post(member_client, "item-progress", item, {"note": "已部署", "files": files})
+    assert response.status_code == 302
+    assert sorted(Evidence.objects.values_list("original_name", flat=True)) == [
+        "方案.pdf",
+        "照片.png",
+    ]
+    assert Event.objects.get(item=item).action == EventAction.PROGRESS
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("setup.pdf", b"MZ\x90\x00", "内容不是允许的文件类型"),
+        ("page.pdf", b"<html><body>hi</body></html>", "内容不是允许的文件类型"),
+        ("tool.exe", b"MZ\x90\x00", "不在允许范围内"),
+    ],
+)
+def test_a_bad_upload_is_refused_and_nothing_is_stored(member_client, item, name, data, message):
+    upload = SimpleUploadedFile(name, data)
+    response = _post(member_client, "item-progress", item, {"note": "进展", "files": [upload]})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Evidence.objects.exists()
+    assert not Event.objects.filter(item=item).exists()
+
+
+def test_an_oversize_upload_is_refused(member_client, item, settings):
+    settings.LIWAN_EVIDENCE_MAX_BYTES = 10
+    upload = SimpleUploadedFile("大.pdf", PDF * 4)
+    response = _post(member_client, "item-progress", item, {"note": "进展", "files": [upload]})
+    assert response.status_code == 400
+    assert "上限" in response.content.decode()
+    assert not Evidence.objects.exists()
+
+
+def test_the_second_of_two_concurrent_saves_is_refused(client, item):
+    first = factories.UnitStaffFactory(unit=item.unit)
+    second = factories.UnitHeadFactory(unit=item.unit)
+    opened_version = item.version
+    client.force_login(first)
+    _post(client, "item-measures", item, {"measures": "甲的措施", "version": opened_version})
+    client.force_login(second)
+    response = _post(
+        client,
+        "item-measures",
+        item,
+        {"measures": "乙的措施", "version": opened_version},
+        follow=True,
+    )
+    item.refresh_from_db()
+    assert item.measures == "甲的措施"
+    assert "已被他人修改" in response.content.decode()
+
+
+def test_staff_close_a_submitted_item_with_a_verification_note(client, item):
+    item.status = ItemStatus.SUBMITTED
+    item.save()
+    client.force_login(factories.StaffUserFactory())
+    response = _post(
+        client,
+        "item-close",
+        item,
+        {
+            "outcome": "rectified",
+            "method": "site_check",
+            "verified_by": "王珊",
+            "verified_on": datetime.date.today().isoformat(),
+            "note": "实地核查属实",
+        },
+    )
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.status == ItemStatus.CLOSED
+    assert item.verification_note == "实地核查属实"
+
+
+def test_staff_decide_an_extension_from_the_item_page(client, member_client, item):
+    new_date = item.deadline + datetime.timedelta(days=20)
+    _post(
+        member_client,
+        "item-extension-request",
+        item,
+        {"requested_deadline": new_date, "reason": "协调中"},
+    )
+    item.refresh_from_db()
+    extension = item.extensions.get()
+    client.force_login(factories.StaffUserFactory())
+    url = reverse(
+        "rectification:item-extension-decide", kwargs={"pk": item.pk, "extension_pk": extension.pk}
+    )
+    response = client.post(url, {"version": item.version, "decision": "reject", "note": ""})
+    assert response.status_code == 400  # rejecting needs a reason
+    response = client.post(url, {"version": item.version, "decision": "approve", "note": ""})
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.deadline == new_date

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from rectification.choices import ItemStatus
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+URL = reverse("rectification:ledger")
+TODAY = datetime.date.today()
+
+
+def _rows(response) -> list[int]:
+    return [item.pk for item in response.context["object_list"]]
+
+
+def test_it_is_the_home_page_after_login(client):
+    user = factories.StaffUserFactory()
+    response = client.post(
+        reverse("login"), {"username": user.username, "password": "correct horse battery"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == URL
+
+
+def test_it_shows_a_unit_only_its_items_without_a_unit_filter(client):
+    mine, theirs = factories.ItemFactory(), factories.ItemFactory()
+    client.force_login(factories.UnitStaffFactory(unit=mine.unit))
+    response = client.get(URL)
+    assert _rows(response) == [mine.pk]
+    assert "unit" not in response.context["filter"].form.fields
+
+
+def test_it_filters_by_status_overdue_deadline_owner_and_keyword(client):
+    late = factories.ItemFactory(deadline=TODAY - datetime.timedelta(days=3))
+    soon = factories.ItemFactory(
+        deadline=TODAY + datetime.timedelta(days=3), status=ItemStatus.IN_PROGRESS
+    )
+    owner = factories.UnitStaffFactory(unit=soon.unit)
+    soon.owner = owner
+    soon.save()
+    late.recommendation.title = "加强绩效指标管理。"
+    late.recommendation.save()
+    client.force_login(factories.StaffUserFactory())
+    assert _rows(client.get(URL, {"overdue": "yes"})) == [late.pk]
+    assert _rows(client.get(URL, {"overdue": "no"})) == [soon.pk]
+    assert _rows(client.get(URL, {"status": "in_progress"})) == [soon.pk]
+    assert _rows(client.get(URL, {"owner": owner.pk})) == [soon.pk]
+    assert _rows(client.get(URL, {"q": "绩效指标管理"})) == [late.pk]
+    window = {
+        "deadline_after": TODAY.isoformat(),
+        "deadline_before": (TODAY + datetime.timedelta(days=5)).isoformat(),
+    }
+    assert _rows(client.get(URL, window)) == [soon.pk]
+    assert set(_rows(client.get(URL, {"unit": late.unit.pk}))) == {late.pk}
+
+
+def test_it_counts_items_per_status_and_overdue(client):
+    factories.ItemFactory(deadline=TODAY - datetime.timedelta(days=1))
+    factories.ItemFactory(status=ItemStatus.SUBMITTED)
+    client.force_login(factories.StaffUserFactory())
+    response = client.get(URL)
+    counts = {status: n for status, _label, n in response.context["status_counts"]}
+    assert counts == {"open": 1, "in_progress": 0, "submitted": 1, "closed": 0}
+    assert response.context["overdue_count"] == 1
+    assert response.context["total_count"] == 2
+
+
+def test_it_sorts_by_deadline_both_ways(client):
+    a = factories.ItemFactory(deadline=TODAY + datetime.timedelta(days=1))
+    b = factories.ItemFactory(deadline=TODAY + datetime.timedelta(days=9))
+    client.force_login(factories.StaffUserFactory())
+    assert _rows(client.get(URL, {"sort": "deadline"})) == [a.pk, b.pk]
+    assert _rows(client.get(URL, {"sort": "-deadline"})) == [b.pk, a.pk]
+
+
+def test_it_paginates_at_50(client):
+    factories.ItemFactory.create_batch(51)
+    client.force_login(factories.StaffUserFactory())
+    assert len(_rows(client.get(URL))) == 50
+    assert len(_rows(client.get(URL, {"page": 2}))) == 1
+
+
+def test_it_shows_an_empty_state(client):
+    client.force_login(factories.UnitStaffFactory())
+    response = client.get(URL)
+    assert 'id="empty-state"' in response.content.decode()
+
+
+def test_its_export_link_keeps_the_filters(client):
+    factories.ItemFactory()
+    client.force_login(factories.StaffUserFactory())
+    body = client.get(URL, {"status": "open", "q": "绩效"}).content.decode()
+    assert "/ledger/export/?status=open&amp;q=" in body
+
+
+@pytest.mark.parametrize("factory", [factories.StaffUserFactory, factories.UnitStaffFactory])
+def test_its_query_count_is_the_same_for_1_and_50_rows(client, factory):
+    user = factory()
+    unit = user.unit or factories.UnitFactory()
+    make = lambda n: factories.ItemFactory.create_batch(  # noqa: E731
+        n, recommendation__finding__result__project__unit=unit
+    )
+    make(1)
+    client.force_login(user)
+    client.get(URL)  # the session's first request also writes the session
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(URL).status_code == 200
+        return len(ctx.captured_queries)
+
+    one = count()
+    make(49)
+    assert count() == one

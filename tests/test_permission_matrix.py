@@ -1,0 +1,165 @@
+"""Every URL of the site × every role × GET and POST, checked against an explicit matrix.
+
+The URL list is read from the URL configuration, so a new URL without a row here fails the
+suite. The Django admin's own pages are represented by its index (the admin checks is_staff
+and model permissions itself; tests/test_admin_changelists.py covers its lists).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from rectification.choices import ExtensionStatus
+from rectification.models import ExtensionRequest
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "a_staff", "a_head", "b_staff", "evaluation", "oversight")
+LOGIN = "login"  # a 302 to a login page
+
+# url name → {method: expected status per role, in the order of ROLES}
+MATRIX: dict[str, dict[str, tuple[int | str, ...]]] = {
+    "rectification:ledger": {"GET": (LOGIN, 200, 200, 200, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
+    "rectification:export": {"GET": (LOGIN, 200, 200, 200, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
+    "rectification:item-detail": {"GET": (LOGIN, 200, 200, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
+    "rectification:item-assign": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 403, 403, 404, 400, 403)},
+    "rectification:item-measures": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 400, 400, 404, 403, 403)},
+    "rectification:item-progress": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 400, 400, 404, 403, 403)},
+    "rectification:item-submit": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 403, 403, 404, 403, 403)},
+    "rectification:item-return": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 403, 403, 404, 403, 403)},
+    "rectification:item-close": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 403, 403, 404, 400, 403)},
+    "rectification:item-reopen": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 403, 403, 404, 403, 403)},
+    "rectification:item-extension-request": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 400, 400, 404, 403, 403)},
+    "rectification:item-extension-decide": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 403, 403, 404, 400, 403)},
+    "rectification:evidence-download": {"GET": (LOGIN, 200, 200, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
+    "login": {"GET": (200,) * 6, "POST": (200,) * 6},
+    "logout": {"GET": (405,) * 6, "POST": (LOGIN,) * 6},
+    "password_change": {"GET": (LOGIN, 200, 200, 200, 200, 200), "POST": (LOGIN, 200, 200, 200, 200, 200)},
+    "password_change_done": {"GET": (LOGIN, 200, 200, 200, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
+    "password_reset": {"GET": (200,) * 6, "POST": (200,) * 6},
+    "password_reset_done": {"GET": (200,) * 6, "POST": (405,) * 6},
+    "password_reset_confirm": {"GET": (200,) * 6, "POST": (200,) * 6},
+    "password_reset_complete": {"GET": (200,) * 6, "POST": (405,) * 6},
+    "set_language": {"GET": (302,) * 6, "POST": (302,) * 6},
+    "admin:index": {"GET": (LOGIN, LOGIN, LOGIN, LOGIN, 200, LOGIN), "POST": (LOGIN, LOGIN, LOGIN, LOGIN, 200, LOGIN)},
+}  # fmt: skip
+
+
+def _site_url_names() -> set[str]:
+    """Every named URL of the project outside the admin, as 'namespace:name'."""
+    names: set[str] = set()
+
+    def walk(patterns, namespace: str | None) -> None:  # type: ignore[no-untyped-def]
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                if entry.app_name == "admin":
+                    continue
+                inner = entry.namespace or namespace
+                walk(entry.url_patterns, inner)
+            elif isinstance(entry, URLPattern):
+                assert entry.name, f"URL {entry.pattern} has no name and cannot be in the matrix"
+                names.add(f"{namespace}:{entry.name}" if namespace else entry.name)
+
+    walk(get_resolver().url_patterns, None)
+    return names
+
+
+def test_every_url_has_a_row_in_the_matrix():
+    missing = _site_url_names() - MATRIX.keys()
+    assert not missing, f"add these URLs to MATRIX: {sorted(missing)}"
+
+
+@pytest.fixture
+def world():
+    item = factories.ItemFactory(deadline=datetime.date.today() + datetime.timedelta(days=20))
+    evidence = factories.EvidenceFactory(progress__item=item)
+    extension = ExtensionRequest.objects.create(
+        item=item,
+        requested_deadline=item.deadline + datetime.timedelta(days=30),
+        reason="需要更多时间",
+        status=ExtensionStatus.PENDING,
+    )
+    unit_b = factories.UnitFactory()
+    users = {
+        "anonymous": None,
+        "a_staff": factories.UnitStaffFactory(unit=item.unit),
+        "a_head": factories.UnitHeadFactory(unit=item.unit),
+        "b_staff": factories.UnitStaffFactory(unit=unit_b),
+        "evaluation": factories.StaffUserFactory(),
+        "oversight": factories.OversightFactory(),
+    }
+    kwargs = {
+        "item": {"pk": item.pk},
+        "evidence": {"pk": evidence.pk},
+        "extension": {"pk": item.pk, "extension_pk": extension.pk},
+        "reset": {"uidb64": "MQ", "token": "set-password"},
+    }
+    return item, users, kwargs
+
+
+def _url(name: str, kwargs: dict) -> str:
+    if name == "rectification:evidence-download":
+        return reverse(name, kwargs=kwargs["evidence"])
+    if name == "rectification:item-extension-decide":
+        return reverse(name, kwargs=kwargs["extension"])
+    if name.startswith("rectification:item-"):
+        return reverse(name, kwargs=kwargs["item"])
+    if name == "password_reset_confirm":
+        return reverse(name, kwargs=kwargs["reset"])
+    return reverse(name)
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_each_role_gets_the_expected_status(client, world, name, method):
+    item, users, kwargs = world
+    url = _url(name, kwargs)
+    failures = []
+    for role, expected in zip(ROLES, MATRIX[name][method], strict=True):
+        client.logout()
+        if users[role] is not None:
+            client.force_login(users[role])
+        response = client.get(url) if method == "GET" else client.post(url, {})
+        got: int | str = response.status_code
+        if got == 302 and "login" in response["Location"]:
+            got = LOGIN
+        if got != expected:
+            failures.append(f"{role}: got {got}, expected {expected}")
+    assert not failures, f"{method} {url}: " + "; ".join(failures)
+
+
+def test_an_unoffered_field_changes_nothing(client, world):
+    item, users, kwargs = world
+    other_unit = users["b_staff"].unit
+    client.force_login(users["a_staff"])
+    response = client.post(
+        reverse("rectification:item-measures", kwargs={"pk": item.pk}),
+        {
+            "version": item.version,
+            "measures": "整改措施",
+            "unit": other_unit.pk,
+            "status": "closed",
+            "owner": users["b_staff"].pk,
+            "deadline": "2099-01-01",
+        },
+    )
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.measures == "整改措施"
+    assert item.unit_id != other_unit.pk
+    assert item.status == "in_progress"
+    assert item.owner_id is None
+    assert item.deadline != datetime.date(2099, 1, 1)
+
+
+def test_unit_b_never_sees_unit_a_in_lists_exports_or_search(client, world):
+    item, users, kwargs = world
+    client.force_login(users["b_staff"])
+    listing = client.get(reverse("rectification:ledger"), {"q": item.recommendation.title[:4]})
+    assert f'data-item="{item.pk}"' not in listing.content.decode()
+    export = client.get(reverse("rectification:export"), {"format": "csv"})
+    assert item.unit.name not in b"".join(export.streaming_content).decode("utf-8-sig")
