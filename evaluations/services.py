@@ -51,6 +51,7 @@ class ImportReport:
     recommendations_created: int = 0
     recommendations_updated: int = 0
     items_created: int = 0
+    round_title_updated: bool = False
     # One line per created or updated project: (where, unit, project, "新建" / "更新", details);
     # unchanged projects get none (see results_unchanged).
     lines: list[tuple[str, str, str, str, str]] = field(default_factory=list)
@@ -60,6 +61,7 @@ class ImportReport:
     def changed(self) -> bool:
         return any(
             (
+                self.round_title_updated,
                 self.units_created,
                 self.projects_created,
                 self.results_created,
@@ -80,6 +82,7 @@ class ImportReport:
             f"无变化 {self.results_unchanged}；问题新建 {self.findings_created}、"
             f"更新 {self.findings_updated}；建议新建 {self.recommendations_created}、"
             f"更新 {self.recommendations_updated}；新建整改事项 {self.items_created} 项。"
+            + ("批次标题已更新。" if self.round_title_updated else "")
         )
 
 
@@ -146,6 +149,9 @@ class _Importer:
         self._recommendations(findings)
         if self.issues:
             raise ImportRejected(self.issues)
+        # Each step adds the lines it knows about; the reader of the report follows the file.
+        order = {record.where: index for index, record in enumerate(self.table.projects)}
+        self.report.lines.sort(key=lambda line: order[line[0]])
 
     # Each step loads what exists in one query, then bulk-creates and bulk-updates.
 
@@ -157,6 +163,7 @@ class _Importer:
         if not created and self.table.title and round_.title != self.table.title:
             round_.title = self.table.title
             round_.save(update_fields=["title"])
+            self.report.round_title_updated = True
         return round_
 
     def _units(self) -> dict[str, Unit]:
@@ -204,6 +211,7 @@ class _Importer:
                         "序号",
                         f"序号 {record.seq} 已被本年度项目「{other.project.name}」"
                         f"（{other.project.unit.name}）使用，而该项目不在本文件中",
+                        letter=record.letters.get("序号", ""),
                     )
                 )
                 continue
@@ -260,7 +268,7 @@ class _Importer:
             counts[result_id] = max(counts.get(result_id, 0), number)
         out = []
         to_create, to_update = [], []
-        for record, result, _ in results:
+        for record, result, result_created in results:
             if counts.get(result.pk, 0) > len(record.findings):
                 self.issues.append(
                     ImportIssue(
@@ -269,6 +277,7 @@ class _Importer:
                         f"系统中该项目已有 {counts[result.pk]} 条问题，文件只有 "
                         f"{len(record.findings)} 条；导入不会删除已有问题及其整改记录，"
                         "请在后台处理后再导入",
+                        letter=record.letters.get("问题", ""),
                     )
                 )
                 continue
@@ -279,6 +288,9 @@ class _Importer:
                         result=result, number=item.number, title=item.title, body=item.body
                     )
                     to_create.append(finding)
+                    if not result_created:
+                        # An added finding brings a new ledger item; the report must say where.
+                        self._detail(record, f"新增问题（{chinese_numeral(item.number)}）")
                 elif (finding.title, finding.body) != (item.title, item.body):
                     finding._before = {"title": finding.title, "body": finding.body}  # type: ignore[attr-defined]
                     finding.title, finding.body = item.title, item.body

@@ -24,12 +24,16 @@ class CellError(ValueError):
 
 
 def text(value: Any) -> str:
-    """A cell as text: ``None`` is empty, numbers keep their shortest form, whitespace trimmed."""
+    """A cell as text: ``None`` is empty, numbers keep their shortest form, whitespace trimmed.
+
+    Line breaks become LF whatever wrote them (Excel on Windows, a CSV, YAML), so the same
+    text read from two formats compares equal and a re-import is not mistaken for a change.
+    """
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip()
+    return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def _decimal(value: Any, *, what: str) -> Decimal:
@@ -135,7 +139,7 @@ def split_numbered(value: Any, *, what: str) -> list[NumberedText]:
     Title is the first sentence (up to and including the first 。, or the first line when it has
     none); the body is the rest, line breaks kept. Numbering must run 1, 2, 3… without gaps.
     """
-    raw = text(value).replace("\r\n", "\n").replace("\r", "\n")
+    raw = text(value)
     if not raw:
         raise CellError(f"{what}不能为空")
     matches = list(_MARKER.finditer(raw))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import PurePath
@@ -20,7 +19,6 @@ from typing import Any
 import yaml
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
 from evaluations.importing import cells
 from evaluations.importing.cells import CENT, CellError
@@ -175,7 +173,10 @@ def _read_xlsx(source: str, data: bytes, table: ParsedTable) -> list[RawRow]:
     try:
         # openpyxl parses the XML with defusedxml when it is installed (it is a dependency).
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
+    except Exception:
+        # Not a zip (BadZipFile), a zip of something else (KeyError, InvalidFileException,
+        # OSError), or a workbook whose XML is damaged (ParseError, ValueError, TypeError…):
+        # an uploaded file must get a message, never a server error.
         table.issues.append(not_xlsx)
         return []
     try:
@@ -215,7 +216,7 @@ def _xlsx_grid(sheet: Any) -> list[list[RawCell]]:
         grid.append(
             [
                 RawCell(
-                    c.value,
+                    _ooxml_unescape(c.value) if isinstance(c.value, str) else c.value,
                     letter=get_column_letter(i + 1),
                     number_format=getattr(c, "number_format", None),
                 )
@@ -225,6 +226,16 @@ def _xlsx_grid(sheet: Any) -> list[list[RawCell]]:
         if len(grid) > MAX_ROWS:
             raise _TooManyRows
     return grid
+
+
+_OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _ooxml_unescape(value: str) -> str:
+    # Excel stores a carriage return typed or pasted into a cell as "_x000D_" (OOXML's escape
+    # for characters XML cannot carry) and openpyxl hands it over verbatim; a 问题 cell pasted
+    # from the Word report would otherwise import "…较为陈旧。_x000D_" into every body.
+    return _OOXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), value)
 
 
 def _read_csv(source: str, data: bytes, table: ParsedTable) -> list[RawRow]:
@@ -437,7 +448,7 @@ def _validate_row(row: RawRow, issues: list[ImportIssue]) -> ProjectRecord | Non
 def _one_line(value: Any) -> str:
     # Unit and project names are natural keys: a line break typed into a narrow cell
     # (广州市荔湾区⏎市政园林绿化管理中心) must not make a second unit.
-    return re.sub(r"\s*\n\s*", "", cells.text(value).replace("\r", "\n"))
+    return re.sub(r"\s*\n\s*", "", cells.text(value))
 
 
 def _numbered(value: Any, what: str, fail) -> list[NumberedText] | None:  # type: ignore[no-untyped-def]
@@ -482,12 +493,17 @@ def _resolve_year(table: ParsedTable, year: int | None) -> None:
     where = f"文件「{table.source}」"
     if year is not None and file_year is not None and year != file_year:
         table.issues.append(
-            ImportIssue(where, "", f"文件所属年度为 {file_year} 年，与指定的 --year {year} 不一致")
+            ImportIssue(where, "", f"文件所属年度为 {file_year} 年，与指定的评价年度 {year} 不一致")
         )
     table.year = year or file_year
     if table.year is None:
         table.issues.append(
-            ImportIssue(where, "", "无法从标题确定评价年度，请指定年度（命令行 --year）")
+            ImportIssue(
+                where,
+                "",
+                "无法从标题确定评价年度，请指定评价年度"
+                "（命令行用 --year，后台导入页填写“评价年度”）",
+            )
         )
     elif not 2000 <= table.year <= 2100:
         table.issues.append(ImportIssue(where, "", f"评价年度 {table.year} 不在合理范围内"))
