@@ -15,10 +15,12 @@ from accounts.roles import Role
 EVALUATION_STAFF_PERMISSIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("evaluations", "unit"): ("add", "change", "view"),
     ("evaluations", "evaluationround"): ("add", "change", "view"),
-    ("evaluations", "project"): ("add", "change", "view"),
-    ("evaluations", "evaluationresult"): ("add", "change", "view"),
-    ("evaluations", "finding"): ("add", "change", "view"),
-    ("evaluations", "recommendation"): ("add", "change", "view"),
+    # Projects, results, findings and recommendations come from imports (which also create the
+    # ledger items and their events); the back-office corrects them but does not add them.
+    ("evaluations", "project"): ("change", "view"),
+    ("evaluations", "evaluationresult"): ("change", "view"),
+    ("evaluations", "finding"): ("change", "view"),
+    ("evaluations", "recommendation"): ("change", "view"),
     ("rectification", "rectificationitem"): ("change", "view"),
     ("rectification", "progressupdate"): ("view",),
     ("rectification", "evidence"): ("view",),
@@ -43,4 +45,5 @@ def sync_role_permissions(**kwargs: Any) -> None:
                 content_type__app_label=app_label, codename__in=codenames
             ).values_list("pk", flat=True)
         )
-    group.permissions.add(*wanted)
+    # set(), not add(): the table above is the whole truth, so a removed grant is revoked too.
+    group.permissions.set(wanted)

@@ -2,7 +2,10 @@
 
 The preview runs the real import inside a transaction that is rolled back, so what it shows is
 exactly what confirming will do. Between the two steps the file waits in the default storage
-under ``imports/``; the page carries a signed token naming it, valid for an hour.
+under ``imports/``; the page carries a signed token naming it, valid for an hour. The file is
+deleted when it is confirmed, when its token is presented after the hour, and — for previews
+nobody confirmed — by the next upload once the hour has passed (the name starts with its time,
+so no storage-specific modification time is needed).
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ from django.template.response import TemplateResponse
 from evaluations.forms import ImportConfirmForm, ImportUploadForm
 from evaluations.importing import ImportRejected, read_table
 from evaluations.services import import_evaluation_table
+from liwan import clock
 
 _SALT = "evaluations.admin_import"
 _MAX_AGE = 3600
+_FOLDER = "imports"
 
 
 def import_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
@@ -51,8 +56,11 @@ def import_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
         except ImportRejected as exc:
             context.update(form=form, issues=exc.issues, source=table.source)
             return TemplateResponse(request, "admin/evaluations/import.html", context)
+        _sweep_abandoned()
         stored = default_storage.save(
-            f"imports/{uuid.uuid4().hex}{PurePath(upload.name).suffix.lower()}", ContentFile(data)
+            f"{_FOLDER}/{int(clock.now().timestamp())}-{uuid.uuid4().hex}"
+            f"{PurePath(upload.name).suffix.lower()}",
+            ContentFile(data),
         )
         token = signing.dumps(
             {
@@ -73,13 +81,13 @@ def import_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
 
 def _confirm(request: HttpRequest, context: dict) -> HttpResponse:
     form = ImportConfirmForm(request.POST)
+    payload = _payload(form.cleaned_data["token"]) if form.is_valid() else None
     try:
-        if not form.is_valid():
-            raise signing.BadSignature
-        payload = signing.loads(form.cleaned_data["token"], salt=_SALT, max_age=_MAX_AGE)
+        if payload is None:
+            raise FileNotFoundError
         with default_storage.open(payload["path"], "rb") as handle:
             data = handle.read()
-    except (signing.BadSignature, FileNotFoundError, OSError):
+    except OSError:  # FileNotFoundError included: already confirmed, or swept
         messages.error(request, "预览已过期或无效，请重新上传文件。")
         return redirect("admin:evaluations_evaluationround_import")
     deadline = datetime.date.fromisoformat(payload["deadline"]) if payload["deadline"] else None
@@ -94,3 +102,29 @@ def _confirm(request: HttpRequest, context: dict) -> HttpResponse:
         default_storage.delete(payload["path"])
     messages.success(request, "导入完成。" + report.summary())
     return redirect("admin:evaluations_evaluationround_changelist")
+
+
+def _payload(token: str) -> dict | None:
+    """The signed payload of a preview, or None when the token is forged or too old."""
+    try:
+        return signing.loads(token, salt=_SALT, max_age=_MAX_AGE)
+    except signing.SignatureExpired:
+        # Genuine but expired (loads without max_age then succeeds): its file is of no more use.
+        default_storage.delete(signing.loads(token, salt=_SALT)["path"])
+        return None
+    except signing.BadSignature:
+        return None
+
+
+def _sweep_abandoned() -> None:
+    """Delete uploads whose preview was never confirmed and whose token has expired."""
+    try:
+        _, names = default_storage.listdir(_FOLDER)
+    except FileNotFoundError:
+        return
+    # A minute's grace: the token is signed just after the file is named, never before.
+    oldest = clock.now().timestamp() - _MAX_AGE - 60
+    for name in names:
+        stamp = name.partition("-")[0]
+        if stamp.isdigit() and int(stamp) < oldest:
+            default_storage.delete(f"{_FOLDER}/{name}")

@@ -7,10 +7,11 @@ goes through ``services.assign``. Events, progress and evidence are read-only re
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -51,6 +52,21 @@ class OverdueFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.not_overdue(clock.today())
         return queryset
+
+
+class ItemAssignForm(forms.ModelForm):
+    """Owner and deadline, plus the version of the item the page was rendered with.
+
+    ``services.assign`` compares that version with the row's under lock, so a save over a page
+    that someone else changed meanwhile is refused instead of silently overwriting their change.
+    """
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["expected_version"].initial = self.instance.version
 
 
 @admin.register(RectificationItem)
@@ -106,8 +122,10 @@ class RectificationItemAdmin(admin.ModelAdmin):
         "closed_by",
         "escalated_at",
         "version",
+        "expected_version",
     )
-    readonly_fields = tuple(f for f in fields if f not in {"owner", "deadline"})
+    readonly_fields = tuple(f for f in fields if f not in {"owner", "deadline", "expected_version"})
+    form = ItemAssignForm
     autocomplete_fields = ("owner",)
     change_list_template = "admin/rectification/rectificationitem/change_list.html"
 
@@ -137,19 +155,34 @@ class RectificationItemAdmin(admin.ModelAdmin):
         return obj.is_overdue
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
-        if not form.has_changed():
+        # ``obj`` already carries the form's owner and deadline but is never saved here: the
+        # service writes the change, its Event and the version bump, or refuses all of it.
+        if not {"owner", "deadline"} & set(form.changed_data):
             return
-        original = RectificationItem.objects.get(pk=obj.pk)
         try:
             services.assign(
-                item=original,
+                item=RectificationItem.objects.get(pk=obj.pk),
                 actor=services.Actor(user=request.user, ip=request.META.get("REMOTE_ADDR")),
                 owner=form.cleaned_data["owner"],
                 deadline=form.cleaned_data["deadline"],
-                expected_version=obj.version,
+                expected_version=form.cleaned_data["expected_version"],
             )
         except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
+            obj._assign_refused = "；".join(getattr(exc, "messages", None) or [str(exc)])
+
+    def log_change(self, request, obj, message):  # type: ignore[no-untyped-def]
+        if getattr(obj, "_assign_refused", None):
+            return None  # nothing changed, so no "changed" entry in the admin history
+        return super().log_change(request, obj, message)
+
+    def response_change(self, request: HttpRequest, obj: RectificationItem) -> HttpResponse:
+        refused = getattr(obj, "_assign_refused", None)
+        if refused:
+            # Back to the page (reloaded with the current values) with the reason, instead of
+            # the admin's "changed successfully" message.
+            messages.error(request, refused)
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_change(request, obj)
 
     def changelist_view(self, request, extra_context=None):  # type: ignore[no-untyped-def]
         extra_context = extra_context or {}

@@ -106,7 +106,8 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 def _join(user: User, role: str | None) -> None:
     if role:
-        user.groups.add(Group.objects.get(name=role))
+        # get_or_create: transactional tests flush the groups the migration created.
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
 
 
 def _role(default: Role) -> factory.PostGeneration:

@@ -88,8 +88,9 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             raise CommandError("seed_demo 只能在 DEBUG 模式下运行，以免演示数据进入生产数据库。")
         # Numbered in the order of the 2020 table (序号), so unit01 is the table's first unit.
+        # Only the 2020 round counts: a later year's table numbers its units differently.
         units = list(
-            Unit.objects.filter(name__in=SHORT_NAMES)
+            Unit.objects.filter(name__in=SHORT_NAMES, projects__results__round__year=2020)
             .annotate(first_seq=Min("projects__results__seq"))
             .order_by("first_seq", "name")
         )
@@ -116,7 +117,7 @@ class Command(BaseCommand):
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
-        user.groups.add(Group.objects.get(name=role))
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
         return user, created
 
     def _accounts(self, units: list[Unit]) -> dict[str, User]:
@@ -158,7 +159,11 @@ class Command(BaseCommand):
             .select_related("unit", "recommendation__finding")
             .order_by("recommendation__finding__result__seq", "recommendation__finding__number")
         )
-        unit_staff = {u.unit_id: u for u in User.objects.filter(groups__name=Role.UNIT_STAFF)}
+        # The demo staff account of each unit does the unit's work (not any other 经办人 that
+        # may have been added to the unit since).
+        unit_staff = {
+            user.unit_id: user for key, user in accounts.items() if key.endswith(".staff")
+        }
         today = clock.today()
         seeded = 0
         for index, item in enumerate(items):

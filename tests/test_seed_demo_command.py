@@ -1,0 +1,176 @@
+"""python manage.py seed_demo: demo accounts and a lived-in 2020 ledger, DEBUG only."""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+import pytest
+import time_machine
+from django.core.management import CommandError, call_command
+from django.db.models import Count, Q
+
+from accounts.models import User
+from accounts.roles import Role
+from evaluations.models import Unit
+from rectification.choices import EventAction, ExtensionStatus, ItemStatus
+from rectification.management.commands.seed_demo import DEMO_PASSWORD
+from rectification.models import Event, Evidence, ExtensionRequest, ProgressUpdate
+from rectification.models import RectificationItem as Item
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+TODAY = datetime.date(2021, 6, 15)
+
+
+@pytest.fixture(autouse=True)
+def frozen_today():
+    with time_machine.travel(datetime.datetime(2021, 6, 15, 10, 0, tzinfo=datetime.UTC)):
+        yield
+
+
+@pytest.fixture
+def debug(settings):
+    settings.DEBUG = True
+
+
+def _seed() -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def _footprint() -> dict[str, object]:
+    return {
+        "users": User.objects.count(),
+        "events": Event.objects.count(),
+        "progress": ProgressUpdate.objects.count(),
+        "evidence": Evidence.objects.count(),
+        "extensions": ExtensionRequest.objects.count(),
+        "items": sorted(Item.objects.values_list("id", "status", "deadline", "owner", "version")),
+        "passwords": sorted(User.objects.values_list("username", "password")),
+    }
+
+
+def test_it_refuses_to_run_with_debug_off(liwan_2020):
+    before = _footprint()
+
+    with pytest.raises(CommandError, match="DEBUG"):
+        _seed()
+
+    assert _footprint() == before
+    assert not User.objects.exists()
+
+
+def test_it_asks_for_the_2020_import_first(debug):
+    with pytest.raises(CommandError, match="import_evaluations"):
+        _seed()
+    assert not User.objects.exists()
+
+
+def test_it_creates_one_staff_one_oversight_and_two_users_per_unit(liwan_2020, debug):
+    _seed()
+
+    staff = User.objects.get(username="pingjia")
+    assert staff.is_staff and not staff.is_superuser and staff.unit is None
+    assert list(staff.groups.values_list("name", flat=True)) == [Role.EVALUATION_STAFF]
+    oversight = User.objects.get(username="jiandu")
+    assert not oversight.is_staff and oversight.unit is None
+    assert list(oversight.groups.values_list("name", flat=True)) == [Role.OVERSIGHT]
+    assert staff.check_password(DEMO_PASSWORD) and oversight.check_password(DEMO_PASSWORD)
+
+    units = Unit.objects.all()
+    assert units.count() == 10
+    first = Unit.objects.get(projects__results__seq=1)
+    assert User.objects.get(username="unit01.staff").unit == first
+    for unit in units:
+        members = {u.username: u for u in User.objects.filter(unit=unit)}
+        assert len(members) == 2, unit
+        [number] = {name.partition(".")[0] for name in members}
+        staff_user, head = members[f"{number}.staff"], members[f"{number}.head"]
+        assert list(staff_user.groups.values_list("name", flat=True)) == [Role.UNIT_STAFF]
+        assert list(head.groups.values_list("name", flat=True)) == [Role.UNIT_HEAD]
+        assert not staff_user.is_staff and not head.is_staff
+        assert unit.short_name and unit.email
+    assert User.objects.count() == 2 + 10 * 2
+
+
+def test_it_numbers_the_units_by_the_2020_table_even_after_a_later_year(liwan_2020, debug):
+    last_2020 = Unit.objects.get(projects__results__seq=10)
+    factories.ResultFactory(
+        round=factories.RoundFactory(year=2021),
+        project=factories.ProjectFactory(unit=last_2020),
+        seq=1,
+    )
+
+    _seed()
+
+    assert User.objects.get(username="unit10.staff").unit == last_2020
+    assert (
+        User.objects.get(username="unit01.head")
+        .unit.projects.filter(results__round__year=2020, results__seq=1)
+        .exists()
+    )
+
+
+def test_it_spreads_the_2020_items_over_the_workflow(liwan_2020, debug):
+    _seed()
+
+    items = Item.objects.all()
+    assert items.count() == 22
+    statuses = set(items.values_list("status", flat=True))
+    assert set(ItemStatus.values) <= statuses
+    assert items.overdue(TODAY).exists()
+    due_soon = items.exclude(status=ItemStatus.CLOSED).filter(
+        deadline__gte=TODAY, deadline__lte=TODAY + datetime.timedelta(days=7)
+    )
+    assert due_soon.exists()
+    assert ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING).exists()
+    assert items.filter(owner__isnull=True).exists()  # still to be assigned
+    for item in items.filter(owner__isnull=False).select_related("owner"):
+        assert item.owner.unit_id == item.unit_id
+    closed = items.filter(status=ItemStatus.CLOSED)
+    assert not closed.filter(closure_outcome="").exists()
+    assert Evidence.objects.filter(progress__item__in=closed).exists()
+
+
+def test_it_records_an_event_for_every_change(liwan_2020, debug):
+    _seed()
+
+    # Each service call bumps the version once and writes exactly one event, so a version of
+    # 1 + (events after the import's "created") means no change went unrecorded.
+    items = Item.objects.annotate(
+        changes=Count("events", filter=~Q(events__action=EventAction.CREATED))
+    )
+    for item in items:
+        assert item.changes >= 1, item
+        assert item.version == 1 + item.changes, item
+    for item in items.exclude(status=ItemStatus.OPEN):
+        actions = set(item.events.values_list("action", flat=True))
+        assert EventAction.ASSIGNED in actions
+        assert EventAction.MEASURES in actions
+        if item.status in {ItemStatus.SUBMITTED, ItemStatus.CLOSED}:
+            assert EventAction.SUBMITTED in actions
+        if item.status == ItemStatus.CLOSED:
+            assert EventAction.CLOSED in actions
+    for progress in ProgressUpdate.objects.all():
+        assert Event.objects.filter(
+            item=progress.item, action=EventAction.PROGRESS, after__progress=progress.pk
+        ).exists()
+    for extension in ExtensionRequest.objects.all():
+        assert Event.objects.filter(
+            item=extension.item,
+            action=EventAction.EXTENSION_REQUESTED,
+            after__extension=extension.pk,
+        ).exists()
+    assert not Event.objects.filter(actor__isnull=True).exclude(action=EventAction.CREATED)
+
+
+def test_it_changes_nothing_when_run_twice(liwan_2020, debug):
+    _seed()
+    first = _footprint()
+
+    _seed()
+
+    assert _footprint() == first
