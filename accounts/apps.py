@@ -1,11 +1,12 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "accounts"
-    verbose_name = "账号与角色"
+    verbose_name = _("Accounts and roles")
 
     def ready(self) -> None:
         from accounts.permissions import sync_role_permissions

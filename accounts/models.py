@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class User(AbstractUser):
@@ -11,12 +12,12 @@ class User(AbstractUser):
     shown in the ledger (责任人) and in e-mails.
     """
 
-    full_name = models.CharField("姓名", max_length=50, blank=True)
-    phone = models.CharField("联系电话", max_length=30, blank=True)
+    full_name = models.CharField(_("full name"), max_length=50, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
     # A unit user belongs to exactly one unit; staff and oversight readers belong to none.
     unit = models.ForeignKey(
         "evaluations.Unit",
-        verbose_name="所属单位",
+        verbose_name=_("affiliated unit"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -24,8 +25,8 @@ class User(AbstractUser):
     )
 
     class Meta:
-        verbose_name = "用户"
-        verbose_name_plural = "用户"
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
 
     def __str__(self) -> str:
         return self.display_name

@@ -10,17 +10,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 
 class Role(models.TextChoices):
-    # The value is the group name that staff see in the back-office.
-    EVALUATION_STAFF = "评价管理员", "评价管理员"
-    UNIT_STAFF = "经办人", "单位经办人"
-    UNIT_HEAD = "负责人", "单位负责人"
-    OVERSIGHT = "监督查看", "监督查看"
+    # The value is the group name that staff see in the back-office (stored in the database:
+    # never translated, never renamed); the label follows the interface language.
+    EVALUATION_STAFF = "评价管理员", _("Evaluation administrator")
+    UNIT_STAFF = "经办人", _("Unit staff")
+    UNIT_HEAD = "负责人", _("Unit head")
+    OVERSIGHT = "监督查看", _("Oversight reader")
 
 
 UNIT_ROLES = frozenset({Role.UNIT_STAFF, Role.UNIT_HEAD})

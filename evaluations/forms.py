@@ -21,7 +21,7 @@ class ImportUploadForm(forms.Form):
         label="整改时限",
         required=False,
         help_text="新建整改事项的整改时限，可留空稍后分配",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def clean_file(self):  # type: ignore[no-untyped-def]

@@ -12,15 +12,18 @@ from decimal import Decimal
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class Grade(models.TextChoices):
     """National grading bands for third-party performance scores (see ``grade_for_score``)."""
 
-    EXCELLENT = "优", "优"
-    GOOD = "良", "良"
-    FAIR = "中", "中"
-    POOR = "差", "差"
+    # The value is what the summary tables print (and what the database stores).
+    EXCELLENT = "优", _("Excellent")
+    GOOD = "良", _("Good")
+    FAIR = "中", _("Fair")
+    POOR = "差", _("Poor")
 
 
 def grade_for_score(score: Decimal) -> Grade:
@@ -37,14 +40,14 @@ def grade_for_score(score: Decimal) -> Grade:
 class Unit(models.Model):
     """An implementing unit (实施单位) funded by the district."""
 
-    name = models.CharField("单位名称", max_length=100, unique=True)
-    short_name = models.CharField("简称", max_length=30, blank=True)
+    name = models.CharField(_("unit name"), max_length=100, unique=True)
+    short_name = models.CharField(_("short name"), max_length=30, blank=True)
     # Where reminders go when a unit has no named owner; unit users get their own mail too.
-    email = models.EmailField("通知邮箱", blank=True)
+    email = models.EmailField(_("notification e-mail"), blank=True)
 
     class Meta:
-        verbose_name = "实施单位"
-        verbose_name_plural = "实施单位"
+        verbose_name = _("implementing unit")
+        verbose_name_plural = _("implementing units")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -55,15 +58,17 @@ class EvaluationRound(models.Model):
     """One year's batch of key performance evaluations (年度重点评价)."""
 
     year = models.PositiveSmallIntegerField(
-        "评价年度", unique=True, validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+        _("evaluation year"),
+        unique=True,
+        validators=[MinValueValidator(2000), MaxValueValidator(2100)],
     )
-    title = models.CharField("标题", max_length=200)
-    evaluator = models.CharField("评价机构", max_length=100, blank=True)
-    issued_on = models.DateField("印发日期", null=True, blank=True)
+    title = models.CharField(_("title"), max_length=200)
+    evaluator = models.CharField(_("evaluator"), max_length=100, blank=True)
+    issued_on = models.DateField(_("issued on"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "评价批次"
-        verbose_name_plural = "评价批次"
+        verbose_name = _("evaluation round")
+        verbose_name_plural = _("evaluation rounds")
         ordering = ["-year"]
         constraints = [
             models.CheckConstraint(
@@ -72,20 +77,20 @@ class EvaluationRound(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.year}年度"
+        return gettext("Year %(year)s") % {"year": self.year}
 
 
 class Project(models.Model):
     """A fiscal-expenditure project of one unit; it may be evaluated in several years."""
 
     unit = models.ForeignKey(
-        Unit, verbose_name="单位", on_delete=models.PROTECT, related_name="projects"
+        Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="projects"
     )
-    name = models.CharField("项目名称", max_length=200)
+    name = models.CharField(_("project name"), max_length=200)
 
     class Meta:
-        verbose_name = "项目"
-        verbose_name_plural = "项目"
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
         ordering = ["unit__name", "name"]
         constraints = [
             models.UniqueConstraint(fields=["unit", "name"], name="project_unique_per_unit")
@@ -102,29 +107,34 @@ class EvaluationResult(models.Model):
     """
 
     round = models.ForeignKey(
-        EvaluationRound, verbose_name="评价批次", on_delete=models.PROTECT, related_name="results"
+        EvaluationRound,
+        verbose_name=_("evaluation round"),
+        on_delete=models.PROTECT,
+        related_name="results",
     )
     project = models.ForeignKey(
-        Project, verbose_name="项目", on_delete=models.PROTECT, related_name="results"
+        Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="results"
     )
-    seq = models.PositiveIntegerField("序号")
-    goal = models.TextField("绩效目标", blank=True)
+    seq = models.PositiveIntegerField(_("sequence number"))
+    goal = models.TextField(_("performance goal"), blank=True)
     # Amounts in 万元 with two decimals, as printed in the summary table.
-    budget = models.DecimalField("预算数（万元）", max_digits=14, decimal_places=2)
-    spent = models.DecimalField("完成数（万元）", max_digits=14, decimal_places=2)
+    budget = models.DecimalField(_("budget (10k yuan)"), max_digits=14, decimal_places=2)
+    spent = models.DecimalField(_("spent (10k yuan)"), max_digits=14, decimal_places=2)
     # Percentage points: 99.97 means 99.97 %.
-    completion_rate = models.DecimalField("预算完成率（%）", max_digits=7, decimal_places=2)
+    completion_rate = models.DecimalField(
+        _("budget completion rate (%)"), max_digits=7, decimal_places=2
+    )
     score = models.DecimalField(
-        "评价得分",
+        _("score"),
         max_digits=5,
         decimal_places=2,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
-    grade = models.CharField("评价等级", max_length=1, choices=Grade.choices)
+    grade = models.CharField(_("grade"), max_length=1, choices=Grade.choices)
 
     class Meta:
-        verbose_name = "评价结果"
-        verbose_name_plural = "评价结果"
+        verbose_name = _("evaluation result")
+        verbose_name_plural = _("evaluation results")
         ordering = ["round", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["round", "project"], name="result_unique_per_round"),
@@ -149,15 +159,20 @@ class Finding(models.Model):
     """A problem (问题) found by the evaluation, numbered （一）（二）… within its result."""
 
     result = models.ForeignKey(
-        EvaluationResult, verbose_name="评价结果", on_delete=models.PROTECT, related_name="findings"
+        EvaluationResult,
+        verbose_name=_("evaluation result"),
+        on_delete=models.PROTECT,
+        related_name="findings",
     )
-    number = models.PositiveSmallIntegerField("序号", validators=[MinValueValidator(1)])
-    title = models.CharField("问题标题", max_length=300)
-    body = models.TextField("问题内容", blank=True)
+    number = models.PositiveSmallIntegerField(
+        _("sequence number"), validators=[MinValueValidator(1)]
+    )
+    title = models.CharField(_("finding title"), max_length=300)
+    body = models.TextField(_("finding text"), blank=True)
 
     class Meta:
-        verbose_name = "问题"
-        verbose_name_plural = "问题"
+        verbose_name = _("finding")
+        verbose_name_plural = _("findings")
         ordering = ["result", "number"]
         constraints = [
             models.UniqueConstraint(fields=["result", "number"], name="finding_number_unique"),
@@ -176,14 +191,17 @@ class Recommendation(models.Model):
     """A recommendation (建议); recommendation （N） answers finding （N）, so it hangs off it."""
 
     finding = models.OneToOneField(
-        Finding, verbose_name="对应问题", on_delete=models.PROTECT, related_name="recommendation"
+        Finding,
+        verbose_name=_("corresponding finding"),
+        on_delete=models.PROTECT,
+        related_name="recommendation",
     )
-    title = models.CharField("建议标题", max_length=300)
-    body = models.TextField("建议内容", blank=True)
+    title = models.CharField(_("recommendation title"), max_length=300)
+    body = models.TextField(_("recommendation text"), blank=True)
 
     class Meta:
-        verbose_name = "建议"
-        verbose_name_plural = "建议"
+        verbose_name = _("recommendation")
+        verbose_name_plural = _("recommendations")
         ordering = ["finding"]
 
     def __str__(self) -> str:
@@ -221,7 +239,7 @@ def parse_chinese_numeral(text: str) -> int | None:
         return None
     if "十" not in text:
         return _DIGITS.index(text) if len(text) == 1 else None
-    tens_text, _, ones_text = text.partition("十")
+    tens_text, _sep, ones_text = text.partition("十")
     if "十" in ones_text or len(tens_text) > 1 or len(ones_text) > 1:
         return None
     tens = _DIGITS.index(tens_text) if tens_text else 1

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.middleware.locale import LocaleMiddleware
 from django.utils.translation import gettext as _
 
 from liwan import clock
@@ -44,3 +45,16 @@ class SessionTimeoutMiddleware:
                 if now - seen >= _TOUCH_EVERY_SECONDS or _SEEN not in request.session:
                     request.session[_SEEN] = now
         return self.get_response(request)
+
+
+class ChineseFirstLocaleMiddleware(LocaleMiddleware):
+    """Chinese unless the user chose otherwise with the language switch.
+
+    Django's LocaleMiddleware follows the browser's Accept-Language; on a government intranet
+    many PCs run English-language browsers, and the ledger should still open in Chinese. Only
+    the language cookie set by the switch (``set_language``) changes the language.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        super().process_request(request)

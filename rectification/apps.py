@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RectificationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "rectification"
-    verbose_name = "整改台账"
+    verbose_name = _("Rectification ledger")

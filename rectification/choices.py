@@ -1,46 +1,51 @@
-"""Choice sets of the ledger, in a module of their own so query helpers can use them too."""
+"""Choice sets of the ledger, in a module of their own so query helpers can use them too.
+
+Values are stored in the database and never change; labels are English msgids translated by the
+catalog (``locale/zh_Hans``), so the interface shows 待整改, 整改中 … in Chinese.
+"""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ItemStatus(models.TextChoices):
-    OPEN = "open", "待整改"
-    IN_PROGRESS = "in_progress", "整改中"
-    SUBMITTED = "submitted", "待销号"
-    CLOSED = "closed", "已销号"
+    OPEN = "open", _("Open")
+    IN_PROGRESS = "in_progress", _("In progress")
+    SUBMITTED = "submitted", _("Awaiting closure")
+    CLOSED = "closed", _("Closed")
 
 
 class ClosureOutcome(models.TextChoices):
     """How a closed item ended (cf. GAO's closed-implemented / closed-not-implemented)."""
 
-    RECTIFIED = "rectified", "已整改"
-    PARTLY = "partly", "部分整改"
-    NOT_RECTIFIED = "not_rectified", "未整改"
+    RECTIFIED = "rectified", _("Rectified")
+    PARTLY = "partly", _("Partly rectified")
+    NOT_RECTIFIED = "not_rectified", _("Not rectified")
 
 
 class VerificationMethod(models.TextChoices):
-    DOCUMENT_REVIEW = "document_review", "书面审核"
-    SITE_CHECK = "site_check", "实地核查"
-    SAMPLING = "sampling", "抽查"
+    DOCUMENT_REVIEW = "document_review", _("Document review")
+    SITE_CHECK = "site_check", _("On-site check")
+    SAMPLING = "sampling", _("Spot check")
 
 
 class ExtensionStatus(models.TextChoices):
-    PENDING = "pending", "待审批"
-    APPROVED = "approved", "已批准"
-    REJECTED = "rejected", "已驳回"
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
 
 
 class EventAction(models.TextChoices):
-    CREATED = "created", "创建事项"
-    IMPORTED_UPDATE = "import_updated", "导入更新"
-    ASSIGNED = "assigned", "分配责任人/时限"
-    MEASURES = "measures", "填写整改措施"
-    PROGRESS = "progress", "报送整改进展"
-    SUBMITTED = "submitted", "提交销号"
-    RETURNED = "returned", "退回"
-    CLOSED = "closed", "销号"
-    REOPENED = "reopened", "重新打开"
-    EXTENSION_REQUESTED = "extension_requested", "申请延期"
-    EXTENSION_APPROVED = "extension_approved", "批准延期"
-    EXTENSION_REJECTED = "extension_rejected", "驳回延期"
-    ESCALATED = "escalated", "督办"
+    CREATED = "created", _("Item created")
+    IMPORTED_UPDATE = "import_updated", _("Updated by import")
+    ASSIGNED = "assigned", _("Owner/deadline assigned")
+    MEASURES = "measures", _("Measures written")
+    PROGRESS = "progress", _("Progress reported")
+    SUBMITTED = "submitted", _("Submitted for closure")
+    RETURNED = "returned", _("Returned")
+    CLOSED = "closed", _("Item closed")
+    REOPENED = "reopened", _("Reopened")
+    EXTENSION_REQUESTED = "extension_requested", _("Extension requested")
+    EXTENSION_APPROVED = "extension_approved", _("Extension approved")
+    EXTENSION_REJECTED = "extension_rejected", _("Extension rejected")
+    ESCALATED = "escalated", _("Escalated")

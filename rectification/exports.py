@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import IO, Any
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
@@ -43,6 +43,7 @@ COLUMNS = (
 # Spreadsheet programs run a cell that starts with one of these as a formula (CSV injection).
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_SIZE = 1000
+EXPORT_LANGUAGE = "zh-hans"
 
 
 def neutralise(value: str) -> str:
@@ -103,7 +104,10 @@ def iter_csv(items: Iterable[RectificationItem]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield "\ufeff" + writer.writerow(COLUMNS)
     for index, item in enumerate(items, start=1):
-        yield writer.writerow(_text_row(ledger_values(item, index)))
+        # The ledger is an official Chinese document whatever language the page is in.
+        with translation.override(EXPORT_LANGUAGE):
+            row = _text_row(ledger_values(item, index))
+        yield writer.writerow(row)
 
 
 def write_csv(items: Iterable[RectificationItem], out: IO[str]) -> int:
@@ -126,7 +130,9 @@ def write_xlsx(items: Iterable[RectificationItem], out: IO[bytes]) -> int:
     count = 0
     for count, item in enumerate(items, start=1):
         row = []
-        for column, value in zip(COLUMNS, ledger_values(item, count), strict=True):
+        with translation.override(EXPORT_LANGUAGE):
+            values = ledger_values(item, count)
+        for column, value in zip(COLUMNS, values, strict=True):
             if column == "预算完成率":
                 cell = WriteOnlyCell(sheet, value=float(value / 100))
                 cell.number_format = "0.00%"

@@ -14,6 +14,11 @@ from liwan import clock
 from rectification.choices import ItemStatus
 
 
+class LedgerOrdering(django_filters.OrderingFilter):
+    # django-filter ships zh_CN but not zh_Hans; this one phrase is ours to translate.
+    descending_fmt = _("%s (descending)")
+
+
 class LedgerFilter(django_filters.FilterSet):
     year = django_filters.ChoiceFilter(
         label=_("Year"),
@@ -40,7 +45,7 @@ class LedgerFilter(django_filters.FilterSet):
         label=_("Owner"), queryset=User.objects.none(), empty_label=_("Anyone")
     )
     q = django_filters.CharFilter(label=_("Keyword"), method="filter_keyword")
-    sort = django_filters.OrderingFilter(
+    sort = LedgerOrdering(
         label=_("Sort by"),
         fields=(
             ("recommendation__finding__result__round__year", "year"),
@@ -50,13 +55,14 @@ class LedgerFilter(django_filters.FilterSet):
             ("status", "status"),
             ("updated_at", "updated"),
         ),
+        # django-filter keys these labels by model field path, not by parameter name.
         field_labels={
-            "year": _("Year"),
-            "unit": _("Unit"),
-            "project": _("Project"),
+            "recommendation__finding__result__round__year": _("Year"),
+            "unit__name": _("Unit"),
+            "recommendation__finding__result__project__name": _("Project"),
             "deadline": _("Deadline"),
             "status": _("Status"),
-            "updated": _("Last change"),
+            "updated_at": _("Last change"),
         },
     )
 

@@ -104,7 +104,7 @@ class CloseForm(VersionedForm):
     method = forms.ChoiceField(label=_("Verified by way of"), choices=VerificationMethod.choices)
     verified_by = forms.CharField(label=_("Verified by"), max_length=50)
     verified_on = forms.DateField(
-        label=_("Verified on"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Verified on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     note = forms.CharField(
         label=_("Verification note"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
@@ -120,7 +120,9 @@ class AssignForm(VersionedForm):
         label=_("Owner"), queryset=User.objects.none(), required=False, empty_label=_("Not set")
     )
     deadline = forms.DateField(
-        label=_("Deadline"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Deadline"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -134,7 +136,7 @@ class AssignForm(VersionedForm):
 
 class ExtensionRequestForm(VersionedForm):
     requested_deadline = forms.DateField(
-        label=_("New deadline"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("New deadline"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     reason = forms.CharField(
         label=_("Reason for the extension"),

@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from liwan import clock
 from rectification.choices import (
@@ -32,59 +34,59 @@ class RectificationItem(models.Model):
 
     recommendation = models.OneToOneField(
         "evaluations.Recommendation",
-        verbose_name="整改建议",
+        verbose_name=_("rectification recommendation"),
         on_delete=models.PROTECT,
         related_name="item",
     )
     unit = models.ForeignKey(
         "evaluations.Unit",
-        verbose_name="责任单位",
+        verbose_name=_("responsible unit"),
         on_delete=models.PROTECT,
         related_name="items",
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="责任人",
+        verbose_name=_("owner"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="owned_items",
     )
-    deadline = models.DateField("整改时限", null=True, blank=True)
+    deadline = models.DateField(_("deadline"), null=True, blank=True)
     status = models.CharField(
-        "整改状态", max_length=20, choices=ItemStatus.choices, default=ItemStatus.OPEN
+        _("status"), max_length=20, choices=ItemStatus.choices, default=ItemStatus.OPEN
     )
-    measures = models.TextField("整改措施", blank=True)
-    result = models.TextField("整改结果", blank=True)
+    measures = models.TextField(_("rectification measures"), blank=True)
+    result = models.TextField(_("rectification result"), blank=True)
     closure_outcome = models.CharField(
-        "销号结论", max_length=20, choices=ClosureOutcome.choices, blank=True
+        _("closure outcome"), max_length=20, choices=ClosureOutcome.choices, blank=True
     )
     verification_method = models.CharField(
-        "核查方式", max_length=20, choices=VerificationMethod.choices, blank=True
+        _("verification method"), max_length=20, choices=VerificationMethod.choices, blank=True
     )
-    verification_note = models.TextField("核查说明", blank=True)
-    verified_by = models.CharField("核查人", max_length=50, blank=True)
-    verified_on = models.DateField("核查日期", null=True, blank=True)
-    closed_at = models.DateTimeField("销号时间", null=True, blank=True)
+    verification_note = models.TextField(_("verification note"), blank=True)
+    verified_by = models.CharField(_("verified by"), max_length=50, blank=True)
+    verified_on = models.DateField(_("verified on"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="销号人",
+        verbose_name=_("closed by"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
     # Set when a long-overdue item has been escalated (督办) to evaluation staff.
-    escalated_at = models.DateTimeField("督办时间", null=True, blank=True)
-    version = models.PositiveIntegerField("版本", default=1)
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = RectificationItemQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "整改事项"
-        verbose_name_plural = "整改事项"
+        verbose_name = _("rectification item")
+        verbose_name_plural = _("rectification items")
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(
@@ -108,7 +110,7 @@ class RectificationItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"整改事项 #{self.pk}"
+        return gettext("Item #%(pk)s") % {"pk": self.pk}
 
 
 class ProgressUpdate(models.Model):
@@ -116,28 +118,28 @@ class ProgressUpdate(models.Model):
 
     item = models.ForeignKey(
         RectificationItem,
-        verbose_name="整改事项",
+        verbose_name=_("rectification item"),
         on_delete=models.PROTECT,
         related_name="progress",
     )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="填报人",
+        verbose_name=_("reported by"),
         null=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    note = models.TextField("进展情况")
-    created_at = models.DateTimeField("填报时间", auto_now_add=True)
+    note = models.TextField(_("progress"))
+    created_at = models.DateTimeField(_("reported at"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "整改进展"
-        verbose_name_plural = "整改进展"
+        verbose_name = _("progress report")
+        verbose_name_plural = _("progress reports")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["item", "-created_at"], name="progress_item_latest")]
 
     def __str__(self) -> str:
-        return f"进展 #{self.pk}"
+        return gettext("Progress report #%(pk)s") % {"pk": self.pk}
 
 
 def evidence_upload_to(instance: Evidence, filename: str) -> str:
@@ -150,25 +152,28 @@ class Evidence(models.Model):
     """A supporting document (佐证材料). Served only through an access-checked view."""
 
     progress = models.ForeignKey(
-        ProgressUpdate, verbose_name="整改进展", on_delete=models.PROTECT, related_name="evidence"
+        ProgressUpdate,
+        verbose_name=_("progress report"),
+        on_delete=models.PROTECT,
+        related_name="evidence",
     )
-    file = models.FileField("文件", upload_to=evidence_upload_to, max_length=300)
-    original_name = models.CharField("文件名", max_length=200)
-    size = models.PositiveBigIntegerField("大小（字节）")
-    content_type = models.CharField("文件类型", max_length=100)
+    file = models.FileField(_("file"), upload_to=evidence_upload_to, max_length=300)
+    original_name = models.CharField(_("file name"), max_length=200)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    content_type = models.CharField(_("file type"), max_length=100)
     sha256 = models.CharField("SHA-256", max_length=64)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="上传人",
+        verbose_name=_("uploaded by"),
         null=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    created_at = models.DateTimeField("上传时间", auto_now_add=True)
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "佐证材料"
-        verbose_name_plural = "佐证材料"
+        verbose_name = _("supporting evidence")
+        verbose_name_plural = _("supporting evidence")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -180,38 +185,41 @@ class ExtensionRequest(models.Model):
 
     item = models.ForeignKey(
         RectificationItem,
-        verbose_name="整改事项",
+        verbose_name=_("rectification item"),
         on_delete=models.PROTECT,
         related_name="extensions",
     )
-    previous_deadline = models.DateField("原整改时限", null=True, blank=True)
-    requested_deadline = models.DateField("申请延至")
-    reason = models.TextField("延期理由")
+    previous_deadline = models.DateField(_("previous deadline"), null=True, blank=True)
+    requested_deadline = models.DateField(_("requested deadline"))
+    reason = models.TextField(_("reason for the extension"))
     status = models.CharField(
-        "审批状态", max_length=20, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING
+        _("decision status"),
+        max_length=20,
+        choices=ExtensionStatus.choices,
+        default=ExtensionStatus.PENDING,
     )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="申请人",
+        verbose_name=_("requested by"),
         null=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    requested_at = models.DateTimeField("申请时间", auto_now_add=True)
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="审批人",
+        verbose_name=_("decided by"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
-    decision_note = models.TextField("审批意见", blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("comment on the decision"), blank=True)
 
     class Meta:
-        verbose_name = "延期申请"
-        verbose_name_plural = "延期申请"
+        verbose_name = _("extension request")
+        verbose_name_plural = _("extension requests")
         ordering = ["-requested_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -226,17 +234,17 @@ class ExtensionRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"延期申请 #{self.pk}"
+        return gettext("Extension request #%(pk)s") % {"pk": self.pk}
 
 
 class EventQuerySet(models.QuerySet):
     # The audit trail is append-only: bulk updates and deletes are refused here, single-row ones
     # in Event.save()/delete(). (A database trigger can add the same guarantee on PostgreSQL.)
     def update(self, **kwargs):  # type: ignore[no-untyped-def]
-        raise PermissionError("审计记录不可修改")
+        raise PermissionError("Audit records cannot be changed")
 
     def delete(self):  # type: ignore[no-untyped-def]
-        raise PermissionError("审计记录不可删除")
+        raise PermissionError("Audit records cannot be deleted")
 
 
 class Event(models.Model):
@@ -244,30 +252,30 @@ class Event(models.Model):
 
     item = models.ForeignKey(
         RectificationItem,
-        verbose_name="整改事项",
+        verbose_name=_("rectification item"),
         on_delete=models.PROTECT,
         related_name="events",
     )
-    action = models.CharField("操作", max_length=30, choices=EventAction.choices)
+    action = models.CharField(_("action"), max_length=30, choices=EventAction.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="操作人",
+        verbose_name=_("performed by"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )
-    created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
-    before = models.JSONField("变更前", default=dict, blank=True)
-    after = models.JSONField("变更后", default=dict, blank=True)
-    note = models.TextField("说明", blank=True)
-    ip = models.GenericIPAddressField("IP 地址", null=True, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    before = models.JSONField(_("before"), default=dict, blank=True)
+    after = models.JSONField(_("after"), default=dict, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
 
     objects = EventQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "操作记录"
-        verbose_name_plural = "操作记录"
+        verbose_name = _("audit record")
+        verbose_name_plural = _("audit records")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["item", "-created_at"], name="event_item_timeline")]
 
@@ -276,8 +284,8 @@ class Event(models.Model):
 
     def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         if self.pk is not None and not self._state.adding:
-            raise PermissionError("审计记录不可修改")
+            raise PermissionError("Audit records cannot be changed")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        raise PermissionError("审计记录不可删除")
+        raise PermissionError("Audit records cannot be deleted")

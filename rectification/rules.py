@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.roles import is_evaluation_staff, is_unit_member
 from rectification.choices import ItemStatus
@@ -25,15 +27,15 @@ if TYPE_CHECKING:
 
 
 class Action(models.TextChoices):
-    ASSIGN = "assign", "分配责任人和时限"
-    MEASURES = "measures", "填写整改措施"
-    PROGRESS = "progress", "报送整改进展"
-    SUBMIT = "submit", "提交销号"
-    RETURN = "return", "退回"
-    CLOSE = "close", "销号"
-    REOPEN = "reopen", "重新打开"
-    REQUEST_EXTENSION = "request_extension", "申请延期"
-    DECIDE_EXTENSION = "decide_extension", "审批延期"
+    ASSIGN = "assign", gettext_lazy("Assign owner and deadline")
+    MEASURES = "measures", gettext_lazy("Write rectification measures")
+    PROGRESS = "progress", gettext_lazy("Report progress")
+    SUBMIT = "submit", gettext_lazy("Submit for closure")
+    RETURN = "return", gettext_lazy("Return")
+    CLOSE = "close", gettext_lazy("Close the item")
+    REOPEN = "reopen", gettext_lazy("Reopen")
+    REQUEST_EXTENSION = "request_extension", gettext_lazy("Request extension")
+    DECIDE_EXTENSION = "decide_extension", gettext_lazy("Decide on the extension")
 
 
 # State → actions that state allows, before asking who the user is.
@@ -82,5 +84,6 @@ def permitted_actions(*, item: RectificationItem, user: User) -> frozenset[Actio
 def require(*, item: RectificationItem, user: User, action: Action) -> None:
     if action not in permitted_actions(item=item, user=user):
         raise PermissionDenied(
-            f"当前状态（{item.get_status_display()}）下，您无权执行「{action.label}」"
+            _("You may not “%(action)s” while the item is “%(status)s”.")
+            % {"action": action.label, "status": item.get_status_display()}
         )

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from liwan import clock
 from rectification.choices import (
@@ -45,7 +47,10 @@ class StaleItemError(ValidationError):
 
     def __init__(self) -> None:
         super().__init__(
-            "该整改事项已被他人修改，您的提交未保存。请刷新页面查看最新内容后再操作。",
+            _(
+                "This item has been changed by someone else; your changes were not saved. "
+                "Please reload the page to see the latest version and try again."
+            ),
             code="stale",
         )
 
@@ -99,9 +104,10 @@ def _event(
 
 
 def _required_text(value: str, what: str) -> str:
+    """``value`` stripped; ``what`` is the (translated) name of the field, for the message."""
     value = (value or "").strip()
     if not value:
-        raise ValidationError(f"请填写{what}", code="required")
+        raise ValidationError(_("Please fill in “%(field)s”.") % {"field": what}, code="required")
     return value
 
 
@@ -115,7 +121,9 @@ def assign(
 ) -> RectificationItem:
     """Set the named owner (责任人) and the deadline (整改时限)."""
     if owner is not None and owner.unit_id != item.unit_id:
-        raise ValidationError("责任人必须是责任单位的人员", code="owner_unit")
+        raise ValidationError(
+            _("The owner must be a member of the responsible unit."), code="owner_unit"
+        )
     with _locked(item, actor, Action.ASSIGN, expected_version) as fresh:
         before = {"owner": fresh.owner_id, "deadline": _iso(fresh.deadline)}
         fresh.owner = owner
@@ -134,7 +142,7 @@ def save_measures(
     *, item: RectificationItem, actor: Actor, measures: str, expected_version: int | None = None
 ) -> RectificationItem:
     """Write or revise the rectification measures (整改措施); starting work opens 整改中."""
-    measures = _required_text(measures, "整改措施")
+    measures = _required_text(measures, _("Rectification measures"))
     with _locked(item, actor, Action.MEASURES, expected_version) as fresh:
         before = {"measures": fresh.measures, "status": fresh.status}
         fresh.measures = measures
@@ -159,7 +167,7 @@ def add_progress(
     expected_version: int | None = None,
 ) -> ProgressUpdate:
     """Report progress (整改进展) with evidence files that ``uploads.check_evidence`` passed."""
-    note = _required_text(note, "进展情况")
+    note = _required_text(note, _("Progress"))
     with _locked(item, actor, Action.PROGRESS, expected_version) as fresh:
         before_status = fresh.status
         if fresh.status == ItemStatus.OPEN:
@@ -198,10 +206,17 @@ def submit(
     """Submit for closure (提交销号): needs measures and progress with evidence attached."""
     with _locked(item, actor, Action.SUBMIT, expected_version) as fresh:
         if not fresh.measures.strip():
-            raise ValidationError("提交销号前请先填写整改措施", code="no_measures")
+            raise ValidationError(
+                _("Write the rectification measures before submitting for closure."),
+                code="no_measures",
+            )
         if not Evidence.objects.filter(progress__item=fresh).exists():
             raise ValidationError(
-                "提交销号前请至少报送一次附有佐证材料的整改进展", code="no_evidence"
+                _(
+                    "Before submitting for closure, report progress at least once with "
+                    "supporting evidence attached."
+                ),
+                code="no_evidence",
             )
         before = {"status": fresh.status, "result": fresh.result}
         fresh.status = ItemStatus.SUBMITTED
@@ -221,7 +236,7 @@ def return_item(
     *, item: RectificationItem, actor: Actor, reason: str, expected_version: int | None = None
 ) -> RectificationItem:
     """Return a submission to the unit (退回) with the reason; it goes back to 整改中."""
-    reason = _required_text(reason, "退回理由")
+    reason = _required_text(reason, _("Reason for returning"))
     with _locked(item, actor, Action.RETURN, expected_version) as fresh:
         fresh.status = ItemStatus.IN_PROGRESS
         _event(
@@ -251,18 +266,21 @@ def close(
     A submitted item may close with any outcome; an item never submitted can only be closed
     by decision as 未整改 (not rectified).
     """
-    note = _required_text(note, "核查说明")
-    verified_by = _required_text(verified_by, "核查人")
+    note = _required_text(note, _("Verification note"))
+    verified_by = _required_text(verified_by, _("Verified by"))
     if outcome not in ClosureOutcome.values:
-        raise ValidationError("请选择销号结论", code="outcome")
+        raise ValidationError(_("Please choose the outcome."), code="outcome")
     if method not in VerificationMethod.values:
-        raise ValidationError("请选择核查方式", code="method")
+        raise ValidationError(_("Please choose how it was verified."), code="method")
     if verified_on > clock.today():
-        raise ValidationError("核查日期不能晚于今天", code="verified_on")
+        raise ValidationError(
+            _("The verification date cannot be later than today."), code="verified_on"
+        )
     with _locked(item, actor, Action.CLOSE, expected_version) as fresh:
         if fresh.status != ItemStatus.SUBMITTED and outcome != ClosureOutcome.NOT_RECTIFIED:
             raise ValidationError(
-                "未提交销号的事项只能以「未整改」结论销号", code="outcome_not_submitted"
+                _("An item never submitted for closure can only be closed as “Not rectified”."),
+                code="outcome_not_submitted",
             )
         before = {"status": fresh.status}
         fresh.status = ItemStatus.CLOSED
@@ -294,7 +312,7 @@ def reopen(
     *, item: RectificationItem, actor: Actor, reason: str, expected_version: int | None = None
 ) -> RectificationItem:
     """Reopen a closed item (e.g. 虚假整改 found later); it starts again as 待整改."""
-    reason = _required_text(reason, "重新打开的理由")
+    reason = _required_text(reason, _("Reason for reopening"))
     with _locked(item, actor, Action.REOPEN, expected_version) as fresh:
         before = {
             "status": fresh.status,
@@ -325,16 +343,30 @@ def request_extension(
     expected_version: int | None = None,
 ) -> ExtensionRequest:
     """Ask for a later deadline (延期申请); at most LIWAN_MAX_EXTENSIONS_PER_ITEM per item."""
-    reason = _required_text(reason, "延期理由")
+    reason = _required_text(reason, _("Reason for the extension"))
     with _locked(item, actor, Action.REQUEST_EXTENSION, expected_version) as fresh:
         requests = ExtensionRequest.objects.filter(item=fresh)
         cap = settings.LIWAN_MAX_EXTENSIONS_PER_ITEM
         if requests.filter(status=ExtensionStatus.PENDING).exists():
-            raise ValidationError("已有一项延期申请正在审批，请等待审批结果", code="pending")
+            raise ValidationError(
+                _("An extension request is already awaiting a decision; please wait for it."),
+                code="pending",
+            )
         if requests.count() >= cap:
-            raise ValidationError(f"每个整改事项最多申请延期 {cap} 次", code="cap")
+            raise ValidationError(
+                ngettext(
+                    "An item may have at most %(cap)d extension request.",
+                    "An item may have at most %(cap)d extension requests.",
+                    cap,
+                )
+                % {"cap": cap},
+                code="cap",
+            )
         if requested_deadline <= max(fresh.deadline or clock.today(), clock.today()):
-            raise ValidationError("申请的新时限应晚于当前整改时限和今天", code="date")
+            raise ValidationError(
+                _("The new deadline must be later than both the current deadline and today."),
+                code="date",
+            )
         extension = ExtensionRequest.objects.create(
             item=fresh,
             previous_deadline=fresh.deadline,
@@ -363,11 +395,13 @@ def decide_extension(
 ) -> ExtensionRequest:
     """Approve (the deadline moves) or reject a pending extension request."""
     if not approve:
-        note = _required_text(note, "驳回理由")
+        note = _required_text(note, _("Reason for rejecting"))
     with _locked(extension.item, actor, Action.DECIDE_EXTENSION, expected_version) as fresh:
         pending = ExtensionRequest.objects.select_for_update().get(pk=extension.pk)
         if pending.status != ExtensionStatus.PENDING:
-            raise ValidationError("该延期申请已审批", code="decided")
+            raise ValidationError(
+                _("This extension request has already been decided."), code="decided"
+            )
         pending.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
         pending.decided_by = actor.user
         pending.decided_at = clock.now()

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 CONTENT_TYPES = {
     "pdf": "application/pdf",
@@ -47,7 +49,7 @@ class CheckedFile:
 
 
 def check_evidence(upload: UploadedFile) -> CheckedFile:
-    """Validate one uploaded file or raise ValidationError with a specific Chinese message."""
+    """Validate one uploaded file or raise ValidationError with a specific, translated message."""
     name = _clean_name(upload.name or "")
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     extension = EXTENSION_ALIASES.get(extension, extension)
@@ -55,24 +57,35 @@ def check_evidence(upload: UploadedFile) -> CheckedFile:
     limit = settings.LIWAN_EVIDENCE_MAX_BYTES
     if upload.size is not None and upload.size > limit:
         raise ValidationError(
-            f"「{name}」大小为 {upload.size / 1048576:.1f} MB，超过 {limit // 1048576} MB 的上限",
+            _("“%(name)s” is %(size).1f MB, more than the limit of %(limit)d MB.")
+            % {"name": name, "size": upload.size / 1048576, "limit": limit // 1048576},
             code="too_large",
         )
     if upload.size == 0:
-        raise ValidationError(f"「{name}」是空文件", code="empty")
+        raise ValidationError(_("“%(name)s” is an empty file.") % {"name": name}, code="empty")
     if extension not in allowed:
         raise ValidationError(
-            f"「{name}」的类型不在允许范围内（允许：{'、'.join(allowed)}）", code="extension"
+            _("The type of “%(name)s” is not allowed (allowed: %(allowed)s).")
+            % {"name": name, "allowed": pgettext("list separator", ", ").join(allowed)},
+            code="extension",
         )
     kind = sniff(upload)
     if kind is None:
         raise ValidationError(
-            f"「{name}」的内容不是允许的文件类型（文件内容与扩展名 .{extension} 不符）",
+            _(
+                "The content of “%(name)s” is not an allowed file type (the content does not "
+                "match the extension .%(extension)s)."
+            )
+            % {"name": name, "extension": extension},
             code="content",
         )
     if kind != extension:
         raise ValidationError(
-            f"「{name}」的扩展名为 .{extension}，但文件内容是 {kind.upper()}，请核对后重新上传",
+            _(
+                "“%(name)s” has the extension .%(extension)s but its content is %(kind)s; "
+                "please check the file and upload it again."
+            )
+            % {"name": name, "extension": extension, "kind": kind.upper()},
             code="mismatch",
         )
     digest = hashlib.sha256()
@@ -122,7 +135,10 @@ def _zip_kind(upload: UploadedFile) -> str | None:
         with zipfile.ZipFile(upload) as archive:
             infos = archive.infolist()
             if sum(info.file_size for info in infos) > MAX_UNPACKED_BYTES:
-                raise ValidationError("压缩包解压后过大，疑似恶意文件", code="zip_bomb")
+                raise ValidationError(
+                    _("The archive would be too large when unpacked and may be malicious."),
+                    code="zip_bomb",
+                )
             names = {info.filename for info in infos}
     except zipfile.BadZipFile:
         return None
@@ -138,12 +154,17 @@ def _clean_name(raw: str) -> str:
     """The user's file name, kept for display and download; refuse anything path-like."""
     if "\x00" in raw or "/" in raw or "\\" in raw or raw.startswith(".") or ".." in raw:
         raise ValidationError(
-            f"文件名「{raw[:50]}」含有路径或非法字符，请重命名后上传", code="name"
+            _(
+                "The file name “%(name)s” contains a path or illegal characters; please rename "
+                "the file and upload it again."
+            )
+            % {"name": raw[:50]},
+            code="name",
         )
     name = unicodedata.normalize("NFC", raw)
     name = re.sub(r"[\x00-\x1f\x7f<>:\"|?*]", "_", name).strip()
     if not name:
-        raise ValidationError("文件名为空", code="name")
+        raise ValidationError(_("The file name is empty."), code="name")
     if len(name) > _NAME_MAX:
         stem, dot, ext = name.rpartition(".")
         name = stem[: _NAME_MAX - len(ext) - 1] + dot + ext

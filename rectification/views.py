@@ -22,7 +22,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views import View
 from django_filters.views import FilterView
 
@@ -162,7 +162,7 @@ ACTIONS_UI: dict[Action, ActionUI] = {
         "btn-outline-danger", "rectification:item-return",
     ),
     Action.CLOSE: ActionUI(
-        forms.CloseForm, gettext_lazy("Close the item"), gettext_lazy("Close"),
+        forms.CloseForm, gettext_lazy("Close the item"), pgettext_lazy("item action", "Close"),
         "btn-success", "rectification:item-close",
     ),
     Action.REOPEN: ActionUI(

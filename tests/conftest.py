@@ -42,3 +42,15 @@ def unit(db):
 @pytest.fixture
 def staff_user(db):
     return factories.StaffUserFactory()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request through the locale middleware leaves its language active in the thread; every
+    test starts from the site default so messages compare in Chinese."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

@@ -98,3 +98,9 @@ def test_the_language_switch_changes_the_interface(client):
     english = client.get(LEDGER).content.decode()
     assert "Rectification ledger" in english
     assert "Rectification ledger" not in chinese
+
+
+def test_an_english_browser_still_gets_chinese_until_the_user_switches(client):
+    client.force_login(factories.UnitStaffFactory())
+    page = client.get(LEDGER, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="zh-hans"' in page

@@ -32,7 +32,7 @@ def test_it_requires_login(client):
 
 
 def test_it_gives_a_unit_user_only_their_own_items(client, two_units):
-    mine, theirs = two_units
+    mine, _theirs = two_units
     member = factories.UnitStaffFactory(unit=mine.unit)
     client.force_login(member)
     rows = _csv_rows(client.get(URL, {"format": "csv"}))

@@ -29,7 +29,7 @@ def test_it_is_the_home_page_after_login(client):
 
 
 def test_it_shows_a_unit_only_its_items_without_a_unit_filter(client):
-    mine, theirs = factories.ItemFactory(), factories.ItemFactory()
+    mine, _theirs = factories.ItemFactory(), factories.ItemFactory()
     client.force_login(factories.UnitStaffFactory(unit=mine.unit))
     response = client.get(URL)
     assert _rows(response) == [mine.pk]

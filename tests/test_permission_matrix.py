@@ -116,7 +116,7 @@ def _url(name: str, kwargs: dict) -> str:
 @pytest.mark.parametrize("name", sorted(MATRIX))
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_each_role_gets_the_expected_status(client, world, name, method):
-    item, users, kwargs = world
+    _item, users, kwargs = world
     url = _url(name, kwargs)
     failures = []
     for role, expected in zip(ROLES, MATRIX[name][method], strict=True):
@@ -133,7 +133,7 @@ def test_each_role_gets_the_expected_status(client, world, name, method):
 
 
 def test_an_unoffered_field_changes_nothing(client, world):
-    item, users, kwargs = world
+    item, users, _kwargs = world
     other_unit = users["b_staff"].unit
     client.force_login(users["a_staff"])
     response = client.post(
@@ -157,7 +157,7 @@ def test_an_unoffered_field_changes_nothing(client, world):
 
 
 def test_unit_b_never_sees_unit_a_in_lists_exports_or_search(client, world):
-    item, users, kwargs = world
+    item, users, _kwargs = world
     client.force_login(users["b_staff"])
     listing = client.get(reverse("rectification:ledger"), {"q": item.recommendation.title[:4]})
     assert f'data-item="{item.pk}"' not in listing.content.decode()
