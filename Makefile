@@ -29,7 +29,17 @@ demo: migrate
 	$(MANAGE) import_evaluations fixtures/liwan_2020.yaml
 	$(MANAGE) seed_demo
 
+# The web server with a Celery worker and beat (the reminder sweep) beside it, on the embedded
+# default: broker queue under var/celery, e-mail written to var/mail, worker and beat logs in
+# var/log. Ctrl-C stops all three.
 run: demo
+	@mkdir -p var/log var/celery
+	@echo "Celery worker + beat started (logs: var/log/celery-*.log); reminder e-mail goes to var/mail/"
+	@$(VENV)/bin/celery -A liwan worker --pool=solo --without-mingle --without-gossip \
+		--loglevel=INFO --logfile=var/log/celery-worker.log & worker=$$!; \
+	$(VENV)/bin/celery -A liwan beat --schedule=var/celery/beat-schedule \
+		--loglevel=INFO --logfile=var/log/celery-beat.log & beat=$$!; \
+	trap 'kill $$worker $$beat 2>/dev/null; wait $$worker $$beat 2>/dev/null' EXIT INT TERM; \
 	$(MANAGE) runserver $(HOST)
 
 test: install-dev

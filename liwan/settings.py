@@ -47,13 +47,14 @@ INSTALLED_APPS = [
     "accounts",
     "evaluations",
     "rectification",
+    "reminders",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "liwan.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -194,3 +195,44 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
+
+# Reminders
+# Deadline reminders, overdue chasing and escalation (docs/reminders.md). Days are calendar days
+# in TIME_ZONE; every rule reads these, so the README's table and the mails agree.
+def _env_days(name: str, default: list[int]) -> list[int]:
+    try:
+        return sorted({int(v) for v in env_list(name, [str(d) for d in default])}, reverse=True)
+    except ValueError as exc:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{name} must be comma-separated integers") from exc
+
+
+LIWAN_REMINDER_DAYS_BEFORE = _env_days("LIWAN_REMINDER_DAYS_BEFORE", [7, 3, 1])
+LIWAN_REMINDER_OVERDUE_EVERY_DAYS = env_int("LIWAN_REMINDER_OVERDUE_EVERY_DAYS", 7)
+LIWAN_REMINDER_ESCALATE_AFTER_DAYS = env_int("LIWAN_REMINDER_ESCALATE_AFTER_DAYS", 15)
+LIWAN_REMINDER_STALE_PROGRESS_DAYS = env_int("LIWAN_REMINDER_STALE_PROGRESS_DAYS", 30)
+# Delivery: a transient SMTP failure is retried after base * 2**(attempt-1) seconds (capped,
+# with jitter) until MAX_ATTEMPTS, then shown as failed in the back-office.
+LIWAN_REMINDER_MAX_ATTEMPTS = env_int("LIWAN_REMINDER_MAX_ATTEMPTS", 6)
+LIWAN_REMINDER_RETRY_BASE_SECONDS = env_int("LIWAN_REMINDER_RETRY_BASE_SECONDS", 60)
+LIWAN_REMINDER_RETRY_MAX_SECONDS = env_int("LIWAN_REMINDER_RETRY_MAX_SECONDS", 3600)
+# A worker that died while sending leaves rows in "sending"; after this lease they are retried.
+# Keep it well above EMAIL_TIMEOUT so a slow but live send is never taken over.
+LIWAN_REMINDER_CLAIM_LEASE_SECONDS = env_int("LIWAN_REMINDER_CLAIM_LEASE_SECONDS", 600)
+# How often beat runs the sweep (plan + send).
+LIWAN_REMINDER_SWEEP_SECONDS = env_int("LIWAN_REMINDER_SWEEP_SECONDS", 120)
+CELERY_BEAT_SCHEDULE = {
+    "reminders-sweep": {
+        "task": "reminders.sweep",
+        "schedule": LIWAN_REMINDER_SWEEP_SECONDS,
+        # A sweep queued while no worker ran is pointless once the next one is due.
+        "options": {"expires": LIWAN_REMINDER_SWEEP_SECONDS},
+    }
+}
+if CELERY_BROKER_URL == "filesystem://":
+    # kombu's filesystem transport needs its folders to exist, and keeps its control (fanout)
+    # folder relative to the working directory unless told otherwise.
+    CELERY_BROKER_TRANSPORT_OPTIONS["control_folder"] = str(_queue_dir / "control")
+    for _folder in ("queue", "processed", "control"):
+        (_queue_dir / _folder).mkdir(parents=True, exist_ok=True)

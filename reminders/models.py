@@ -1,0 +1,102 @@
+"""Reminders: one row per (item, recipient, rule, period) — the idempotency key of e-mail.
+
+The database is the source of truth (DESIGN.md §6): the sweep plans rows, claims them with a
+conditional UPDATE, sends one digest per person and records the outcome here. Celery only
+triggers sweeps; it never carries a reminder itself.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
+
+from reminders.choices import RecipientRole, ReminderStatus, Rule, SkipReason
+
+
+class Reminder(models.Model):
+    item = models.ForeignKey(
+        "rectification.RectificationItem",
+        verbose_name=_("rectification item"),
+        on_delete=models.PROTECT,
+        related_name="reminders",
+    )
+    # PROTECT: a person who was reminded stays on record; deactivate accounts, never delete them.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("Recipient"),
+        on_delete=models.PROTECT,
+        related_name="reminders",
+    )
+    # The address planned for, then the one actually used: the account's address may change later.
+    email = models.EmailField(_("e-mail"), blank=True)
+    role = models.CharField(_("recipient role"), max_length=5, choices=RecipientRole.choices)
+    rule = models.CharField(_("rule"), max_length=20, choices=Rule.choices)
+    # The day this occurrence of the rule began (e.g. deadline − 7, or the first day of an
+    # overdue week). With ``rule`` it names the occurrence, so a sweep that runs twice, late or
+    # concurrently plans it once.
+    period = models.DateField(_("period"))
+    # The deadline the reminder was planned against; a different deadline at sending time means
+    # an extension moved the schedule and the reminder is dropped.
+    deadline = models.DateField(_("deadline"), null=True, blank=True)
+    status = models.CharField(
+        pgettext_lazy("reminder", "status"),
+        max_length=10,
+        choices=ReminderStatus.choices,
+        default=ReminderStatus.PENDING,
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    # Which sweep holds the row while it is "sending"; the sweep reads back exactly its rows.
+    claim_token = models.UUIDField(_("claim token"), null=True, blank=True, editable=False)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    skip_reason = models.CharField(
+        _("reason not sent"), max_length=20, choices=SkipReason.choices, blank=True
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reminder e-mail")
+        verbose_name_plural = _("reminder e-mail")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # The idempotency key. Its index also serves the item page (leading column item).
+            models.UniqueConstraint(
+                fields=["item", "recipient", "rule", "period"], name="reminder_once_per_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ReminderStatus.values), name="reminder_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(rule__in=Rule.values), name="reminder_rule_valid"),
+            models.CheckConstraint(
+                condition=Q(role__in=RecipientRole.values), name="reminder_role_valid"
+            ),
+            # A skipped row always says why; no other row has a reason.
+            models.CheckConstraint(
+                condition=(Q(status=ReminderStatus.SKIPPED) & ~Q(skip_reason=""))
+                | (~Q(status=ReminderStatus.SKIPPED) & Q(skip_reason="")),
+                name="reminder_skip_reason_iff_skipped",
+            ),
+        ]
+        indexes = [
+            # send_due_digests: "pending and due now", and the lease check on "sending".
+            models.Index(fields=["status", "next_attempt_at"], name="reminder_claim_queue"),
+            # send_due_digests: "did this person already get today's digest?"
+            models.Index(fields=["recipient", "sent_at"], name="reminder_sent_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        # The item page lists reminders by their str(): when, why, to whom, and what came of it.
+        # (reminders_for_item() selects the recipient, so this costs no query there.)
+        when = self.sent_at or self.created_at
+        stamp = f"{timezone.localtime(when):%Y-%m-%d %H:%M} " if when else ""
+        copy = gettext("(copy)") if self.role == RecipientRole.CC else ""
+        outcome = self.get_status_display()
+        if self.skip_reason:
+            outcome += f"：{self.get_skip_reason_display()}"
+        return f"{stamp}{self.get_rule_display()} → {self.recipient}{copy} · {outcome}"

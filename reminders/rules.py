@@ -1,0 +1,287 @@
+"""The reminder rules: which reminder applies to an item on a given day, and who gets it.
+
+This is the one place that states them (README "Reminders", docs/reminders.md). Everything
+else — the planner, the send-time re-check, the dry run — asks these functions.
+
+An *occurrence* is one firing of a rule, named by the day it began (its *period*). A rule's
+current occurrence stays current until the next one begins, so a sweep that did not run on the
+exact day (machine off, worker down) still sends it late rather than never; the unique
+constraint on ``Reminder`` makes sure it is planned once.
+
+    days to deadline   7  6  5  4  3  2  1  0   -1 … -7  -8 … -14  -15 …
+    occurrence         7  7  7  7  3  3  1  D   O1 … O1  O8 … O8   O15 + escalation …
+
+"Overdue" itself is never decided here: callers pass ``is_overdue`` computed by
+``rectification.querysets.overdue_q`` (via ``with_overdue``), the one shared definition.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import DateTimeField, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from rectification.choices import EventAction, ItemStatus
+from rectification.models import Event, ProgressUpdate, RectificationItem
+from rectification.querysets import RectificationItemQuerySet, overdue_q
+from reminders.choices import DEADLINE_RULES, RecipientRole, Rule, SkipReason
+
+_DAY = datetime.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The rule parameters (settings ``LIWAN_REMINDER_*``), passed explicitly to pure functions."""
+
+    days_before: tuple[int, ...] = (7, 3, 1)
+    overdue_every: int = 7
+    escalate_after: int = 15
+    stale_after: int = 30
+
+    @classmethod
+    def from_settings(cls) -> Schedule:
+        return cls(
+            days_before=tuple(sorted({d for d in settings.LIWAN_REMINDER_DAYS_BEFORE if d > 0})),
+            overdue_every=max(1, settings.LIWAN_REMINDER_OVERDUE_EVERY_DAYS),
+            escalate_after=max(1, settings.LIWAN_REMINDER_ESCALATE_AFTER_DAYS),
+            stale_after=max(1, settings.LIWAN_REMINDER_STALE_PROGRESS_DAYS),
+        )
+
+    @property
+    def horizon(self) -> int:
+        """How many days ahead of a deadline the first reminder can fall."""
+        return max(self.days_before, default=0)
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    rule: Rule
+    period: datetime.date
+
+
+# --- pure rules over dates -----------------------------------------------------------------------
+
+
+def deadline_occurrence(
+    *,
+    status: str,
+    deadline: datetime.date | None,
+    is_overdue: bool,
+    today: datetime.date,
+    schedule: Schedule,
+) -> Occurrence | None:
+    """Before the deadline (each of ``days_before``), on the day, and overdue on day 1 then every
+    ``overdue_every`` days until closed. Closed items and items without a deadline get nothing;
+    returned and submitted items are not closed, so they go on as open ones."""
+    if deadline is None or status == ItemStatus.CLOSED:
+        return None
+    if is_overdue:
+        days_late = (today - deadline).days
+        weeks = (days_late - 1) // schedule.overdue_every
+        return Occurrence(Rule.OVERDUE, deadline + _DAY * (1 + weeks * schedule.overdue_every))
+    days_left = (deadline - today).days
+    if days_left == 0:
+        return Occurrence(Rule.DUE_TODAY, deadline)
+    if days_left < 0:
+        return None  # past the deadline yet not overdue: closed by the shared definition
+    # The latest offset that has been reached: 5 days left is still the "7 days before" one.
+    reached = [d for d in schedule.days_before if d >= days_left]
+    if not reached:
+        return None
+    return Occurrence(Rule.DUE_SOON, deadline - _DAY * min(reached))
+
+
+def escalation_occurrence(
+    *,
+    deadline: datetime.date | None,
+    is_overdue: bool,
+    today: datetime.date,
+    schedule: Schedule,
+) -> Occurrence | None:
+    """Escalation (督办) to evaluation staff once an item has been overdue ``escalate_after``
+    days (overdue day 1 is the day after the deadline)."""
+    if deadline is None or not is_overdue:
+        return None
+    if (today - deadline).days < schedule.escalate_after:
+        return None
+    return Occurrence(Rule.ESCALATED, deadline + _DAY * schedule.escalate_after)
+
+
+def stale_occurrence(
+    *,
+    status: str,
+    last_progress_on: datetime.date | None,
+    today: datetime.date,
+    schedule: Schedule,
+) -> Occurrence | None:
+    """A nudge when an item in progress (整改中, including returned ones) has had no progress for
+    ``stale_after`` days, repeated every ``stale_after`` days while that lasts."""
+    if status != ItemStatus.IN_PROGRESS or last_progress_on is None:
+        return None
+    quiet = (today - last_progress_on).days
+    if quiet < schedule.stale_after:
+        return None
+    stretches = quiet // schedule.stale_after
+    return Occurrence(Rule.STALE, last_progress_on + _DAY * (stretches * schedule.stale_after))
+
+
+def occurrences_for(
+    item: RectificationItem, *, today: datetime.date, schedule: Schedule
+) -> list[Occurrence]:
+    """The deadline and progress occurrences current for an item annotated by
+    :func:`annotate_for_rules`. Escalation is separate: it also flags the item, once."""
+    found = [
+        deadline_occurrence(
+            status=item.status,
+            deadline=item.deadline,
+            is_overdue=item.is_overdue,
+            today=today,
+            schedule=schedule,
+        ),
+        stale_occurrence(
+            status=item.status,
+            last_progress_on=last_progress_on(item),
+            today=today,
+            schedule=schedule,
+        ),
+    ]
+    return [o for o in found if o is not None]
+
+
+def skip_reason(
+    *,
+    rule: str,
+    period: datetime.date,
+    planned_deadline: datetime.date | None,
+    item: RectificationItem,
+    today: datetime.date,
+    schedule: Schedule,
+) -> SkipReason | None:
+    """Re-check a planned reminder when it is about to be sent (hours or a day may have passed):
+    ``None`` if it still applies, else why it is dropped."""
+    if item.status == ItemStatus.CLOSED:
+        return SkipReason.ITEM_CLOSED
+    follows_deadline = rule in DEADLINE_RULES or rule == Rule.ESCALATED
+    if follows_deadline and planned_deadline != item.deadline:
+        return SkipReason.DEADLINE_MOVED
+    if rule == Rule.ESCALATED:
+        return None if item.is_overdue else SkipReason.NO_LONGER_DUE
+    current = {(o.rule, o.period) for o in occurrences_for(item, today=today, schedule=schedule)}
+    if (rule, period) in current:
+        return None
+    if rule in DEADLINE_RULES:
+        return SkipReason.SUPERSEDED
+    return SkipReason.NO_LONGER_DUE
+
+
+# --- who gets it ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    email: str
+
+
+@dataclass(frozen=True)
+class UnitPeople:
+    staff: tuple[Person, ...] = ()
+    heads: tuple[Person, ...] = ()
+
+
+def recipients_for(
+    *,
+    rule: Rule,
+    owner: Person | None,
+    unit: UnitPeople,
+    evaluation_staff: Sequence[Person] = (),
+) -> list[tuple[Person, RecipientRole]]:
+    """Owner first; the unit head in copy when overdue; the unit's staff and head when the item
+    has no owner; evaluation staff for an escalation. One role per person (``to`` wins)."""
+    if rule == Rule.ESCALATED:
+        pairs = [(p, RecipientRole.TO) for p in evaluation_staff]
+    elif owner is not None:
+        pairs = [(owner, RecipientRole.TO)]
+        if rule == Rule.OVERDUE:
+            pairs += [(p, RecipientRole.CC) for p in unit.heads]
+    else:
+        head_role = RecipientRole.CC if unit.staff else RecipientRole.TO
+        pairs = [(p, RecipientRole.TO) for p in unit.staff]
+        pairs += [(p, head_role) for p in unit.heads]
+    seen: set[int] = set()
+    unique = []
+    for person, role in pairs:
+        if person.id not in seen:
+            seen.add(person.id)
+            unique.append((person, role))
+    return unique
+
+
+# --- the planner's querysets ---------------------------------------------------------------------
+
+
+def annotate_for_rules(
+    items: RectificationItemQuerySet, *, today: datetime.date
+) -> RectificationItemQuerySet:
+    """``is_overdue`` (the shared definition) and ``last_progress_at``: the latest of the item's
+    last progress report, its last measures revision or return (each restarts the unit's work),
+    and its creation."""
+    latest_report = (
+        ProgressUpdate.objects.filter(item=OuterRef("pk"))
+        .order_by("-created_at", "-id")
+        .values("created_at")[:1]
+    )
+    latest_restart = (
+        Event.objects.filter(
+            item=OuterRef("pk"), action__in=[EventAction.MEASURES, EventAction.RETURNED]
+        )
+        .order_by("-created_at", "-id")
+        .values("created_at")[:1]
+    )
+    # Coalesce each side first: Greatest() is NULL on SQLite as soon as one argument is.
+    return items.with_overdue(today).annotate(
+        last_progress_at=Greatest(
+            Coalesce(Subquery(latest_report), F("created_at")),
+            Coalesce(Subquery(latest_restart), F("created_at")),
+            output_field=DateTimeField(),
+        )
+    )
+
+
+def last_progress_on(item: RectificationItem) -> datetime.date | None:
+    value = getattr(item, "last_progress_at", None)
+    return timezone.localdate(value) if value else None
+
+
+def candidates(*, today: datetime.date, schedule: Schedule) -> RectificationItemQuerySet:
+    """Items some rule may apply to today, in one query; the pure functions above decide.
+
+    The filters only narrow the scan (deadline within the horizon, overdue, or in progress and
+    quiet for long enough); they never grant a reminder the functions would refuse.
+    """
+    quiet_since = _local_midnight(today - _DAY * (schedule.stale_after - 1))
+    items = annotate_for_rules(RectificationItem.objects.all(), today=today)
+    return (
+        items.filter(
+            Q(deadline__gte=today, deadline__lte=today + _DAY * schedule.horizon)
+            | overdue_q(today)
+            | Q(status=ItemStatus.IN_PROGRESS, last_progress_at__lt=quiet_since)
+        )
+        .exclude(status=ItemStatus.CLOSED)
+        .only("pk", "unit_id", "owner_id", "deadline", "status", "escalated_at", "created_at")
+        .order_by("pk")
+    )
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    """Start and end of a calendar day in TIME_ZONE (for "one e-mail per person per day")."""
+    return _local_midnight(day), _local_midnight(day + _DAY)

@@ -1,0 +1,472 @@
+"""The reminder pipeline (DESIGN.md §6; docs/reminders.md): plan → claim → send → record.
+
+``sweep`` is the loop body. The beat task and ``manage.py send_reminders`` both call it; the
+tests call it too. Nothing here holds a transaction open while talking to the SMTP server:
+claims and outcomes are single conditional UPDATEs in autocommit, so any number of workers can
+sweep at once and each reminder row is sent by the one worker whose UPDATE claimed it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import random
+import smtplib
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from liwan import clock
+from rectification.choices import EventAction
+from rectification.models import Event, RectificationItem
+from reminders import rules, selectors
+from reminders.choices import RecipientRole, ReminderStatus, Rule, SkipReason
+from reminders.emails import build_digest, digest_entries
+from reminders.models import Reminder
+from reminders.rules import Occurrence, Person, Schedule
+
+logger = logging.getLogger(__name__)
+
+_ERROR_MAX = 1000
+
+
+# --- planning ------------------------------------------------------------------------------------
+
+
+def plan_reminders(*, today: datetime.date) -> int:
+    """Insert the ``Reminder`` rows due today; returns how many are new.
+
+    Idempotent: the unique constraint (item, recipient, rule, period) is the key, so running it
+    twice, late, or in two workers at once plans each reminder once. Queries do not grow with
+    the number of items: one for candidates, two for people, one for existing keys, bulk insert
+    (plus a short transaction per item escalated today).
+    """
+    schedule = Schedule.from_settings()
+    now = clock.now()
+    wanted: list[tuple[RectificationItem, Occurrence]] = []
+    escalations: list[tuple[RectificationItem, Occurrence]] = []
+    items = list(rules.candidates(today=today, schedule=schedule))
+    for item in items:
+        for occurrence in rules.occurrences_for(item, today=today, schedule=schedule):
+            wanted.append((item, occurrence))
+        if item.escalated_at is None:
+            escalation = rules.escalation_occurrence(
+                deadline=item.deadline, is_overdue=item.is_overdue, today=today, schedule=schedule
+            )
+            if escalation is not None:
+                escalations.append((item, escalation))
+
+    owners = selectors.people(item.owner_id for item in items if item.owner_id)
+    units = selectors.unit_people({item.unit_id for item in items})
+    rows = []
+    for item, occurrence in wanted:
+        pairs = rules.recipients_for(
+            rule=occurrence.rule,
+            owner=owners.get(item.owner_id) if item.owner_id else None,
+            unit=units.get(item.unit_id, rules.UnitPeople()),
+        )
+        if not pairs and occurrence.period == today:  # once, on the day it begins
+            logger.warning("item #%s has nobody to remind: no owner, no unit account", item.pk)
+        rows += [_row(item, occurrence, person, role, now) for person, role in pairs]
+    planned = _insert_new(rows)
+
+    if escalations:
+        staff = selectors.evaluation_staff()
+        for item, occurrence in escalations:
+            planned += escalate_item(
+                item=item, occurrence=occurrence, staff=staff, now=now, today=today
+            )
+    return planned
+
+
+def escalate_item(
+    *,
+    item: RectificationItem,
+    occurrence: Occurrence,
+    staff: list[Person],
+    now: datetime.datetime,
+    today: datetime.date,
+) -> int:
+    """Escalate (督办) a long-overdue item once: flag it, write the audit event and plan the
+    evaluation staff's reminders, all or nothing. Returns the reminders planned (0 when another
+    sweep escalated it first — the conditional UPDATE decides who).
+
+    ``version`` is not bumped: the flag is not part of any form, and bumping it would make a
+    unit's concurrent, unrelated save fail as stale.
+    """
+    with transaction.atomic():
+        won = RectificationItem.objects.filter(pk=item.pk, escalated_at__isnull=True).update(
+            escalated_at=now
+        )
+        if not won:
+            return 0
+        days_late = (today - item.deadline).days if item.deadline else 0
+        Event.objects.create(
+            item_id=item.pk,
+            action=EventAction.ESCALATED,
+            actor=None,
+            before={"escalated_at": None},
+            after={"escalated_at": now.isoformat(), "deadline": item.deadline.isoformat()},
+            note=f"逾期 {days_late} 天未销号，已转评价管理员督办",
+        )
+        rows = [
+            _row(item, occurrence, person, role, now)
+            for person, role in rules.recipients_for(
+                rule=Rule.ESCALATED, owner=None, unit=rules.UnitPeople(), evaluation_staff=staff
+            )
+        ]
+        return _insert_new(rows)
+
+
+def _row(
+    item: RectificationItem,
+    occurrence: Occurrence,
+    person: Person,
+    role: RecipientRole,
+    now: datetime.datetime,
+) -> Reminder:
+    return Reminder(
+        item_id=item.pk,
+        recipient_id=person.id,
+        email=person.email,
+        role=role,
+        rule=occurrence.rule,
+        period=occurrence.period,
+        deadline=item.deadline,
+        next_attempt_at=now,
+    )
+
+
+def _insert_new(rows: list[Reminder]) -> int:
+    if not rows:
+        return 0
+    existing = set(
+        Reminder.objects.filter(
+            item_id__in={r.item_id for r in rows}, period__in={r.period for r in rows}
+        ).values_list("item_id", "recipient_id", "rule", "period")
+    )
+    new = [r for r in rows if (r.item_id, r.recipient_id, r.rule, r.period) not in existing]
+    # ignore_conflicts: a concurrent sweep may insert the same keys between our read and write.
+    Reminder.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
+    return len(new)
+
+
+# --- sending -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Delivery:
+    """What a send pass did. ``claimed`` counts rows this worker won; lost races count nothing."""
+
+    claimed: int = 0
+    emails: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    skipped: int = 0
+    recovered: int = 0
+
+    def add(self, other: Delivery) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def send_due_digests(*, now: datetime.datetime, today: datetime.date | None = None) -> Delivery:
+    """Send every person whose reminders are due one digest, at most one per calendar day
+    (``today``, by default the day of ``now`` in TIME_ZONE)."""
+    today = today or timezone.localdate(now)
+    total = Delivery(recovered=recover_expired_claims(now=now))
+    for recipient_id, reminder_ids in due_batches(now=now, today=today):
+        total.add(
+            deliver_digest(
+                recipient_id=recipient_id, reminder_ids=reminder_ids, now=now, today=today
+            )
+        )
+    return total
+
+
+def recover_expired_claims(*, now: datetime.datetime) -> int:
+    """Rows left "sending" longer than the lease belong to a worker that died mid-send; put
+    them back in the queue (or fail them when out of attempts). The message may or may not
+    have reached the SMTP server — the at-least-once window of docs/reminders.md."""
+    lease = datetime.timedelta(seconds=settings.LIWAN_REMINDER_CLAIM_LEASE_SECONDS)
+    expired = Reminder.objects.filter(status=ReminderStatus.SENDING, claimed_at__lt=now - lease)
+    note = "发送过程中断（工作进程停止）"
+    failed = expired.filter(attempts__gte=settings.LIWAN_REMINDER_MAX_ATTEMPTS).update(
+        status=ReminderStatus.FAILED, claim_token=None, last_error=f"{note}，已达最大发送次数"
+    )
+    retried = expired.update(
+        status=ReminderStatus.PENDING,
+        claim_token=None,
+        claimed_at=None,
+        next_attempt_at=now,
+        last_error=f"{note}，已重新排队",
+    )
+    if failed or retried:
+        logger.warning("recovered %s expired reminder claims (%s failed)", retried, failed)
+    return failed + retried
+
+
+def due_batches(*, now: datetime.datetime, today: datetime.date) -> Iterator[tuple[int, list[int]]]:
+    """(recipient, due reminder ids) for everyone who has not had a digest today. Rows of a
+    person already mailed today wait, pending, until tomorrow's first sweep."""
+    start, end = rules.day_bounds(today)
+    mailed_today = Reminder.objects.filter(
+        status=ReminderStatus.SENT, sent_at__gte=start, sent_at__lt=end
+    ).values("recipient_id")
+    due = (
+        Reminder.objects.filter(status=ReminderStatus.PENDING, next_attempt_at__lte=now)
+        .exclude(recipient_id__in=mailed_today)
+        .order_by("recipient_id", "id")
+        .values_list("recipient_id", "id")
+    )
+    batches: dict[int, list[int]] = defaultdict(list)
+    for recipient_id, reminder_id in due:
+        batches[recipient_id].append(reminder_id)
+    yield from batches.items()
+
+
+def claim(*, reminder_ids: list[int], now: datetime.datetime) -> uuid.UUID | None:
+    """Take the rows that are still pending and due, in one conditional UPDATE. Returns the
+    claim token, or ``None`` when another worker got there first (row count 0)."""
+    token = uuid.uuid4()
+    claimed = Reminder.objects.filter(
+        pk__in=reminder_ids, status=ReminderStatus.PENDING, next_attempt_at__lte=now
+    ).update(
+        status=ReminderStatus.SENDING,
+        claim_token=token,
+        claimed_at=now,
+        attempts=F("attempts") + 1,
+    )
+    return token if claimed else None
+
+
+def deliver_digest(
+    *,
+    recipient_id: int,
+    reminder_ids: list[int],
+    now: datetime.datetime,
+    today: datetime.date,
+) -> Delivery:
+    """Claim one person's due rows, drop those that no longer apply, send one e-mail, record."""
+    token = claim(reminder_ids=reminder_ids, now=now)
+    if token is None:
+        return Delivery()
+    mine = Reminder.objects.filter(claim_token=token, status=ReminderStatus.SENDING)
+    rows = list(mine.order_by("id"))
+    result = Delivery(claimed=len(rows))
+    recipient = User.objects.get(pk=recipient_id)
+    items = _items_for(rows, today=today)
+    rows, skipped = _partition(rows, items, recipient=recipient, today=today)
+    for reason, ids in skipped.items():
+        result.skipped += mine.filter(pk__in=ids).update(
+            status=ReminderStatus.SKIPPED, skip_reason=reason, claim_token=None
+        )
+    if not rows:
+        return result
+
+    message = build_digest(
+        recipient_name=recipient.display_name,
+        email=recipient.email,
+        entries=digest_entries(rows, items, today=today),
+        today=today,
+    )
+    try:
+        message.send()
+    except Exception as exc:  # every failure, ours included, is recorded on the rows
+        _record_failure(mine, rows, exc, now=now, result=result)
+        return result
+    # The window: the SMTP server has the message; if we die before this UPDATE, the lease
+    # expires and the digest is sent again (at least once, never silently lost).
+    result.sent += mine.update(
+        status=ReminderStatus.SENT,
+        sent_at=clock.now(),
+        email=recipient.email,
+        claim_token=None,
+        last_error="",
+    )
+    result.emails += 1
+    return result
+
+
+def _partition(
+    rows: list[Reminder],
+    items: dict[int, RectificationItem],
+    *,
+    recipient: User,
+    today: datetime.date,
+) -> tuple[list[Reminder], dict[SkipReason, list[int]]]:
+    """Rows still to send, and the others grouped by why they are dropped."""
+    skipped: dict[SkipReason, list[int]] = defaultdict(list)
+    if not recipient.is_active or not recipient.email:
+        reason = SkipReason.INACTIVE if not recipient.is_active else SkipReason.NO_EMAIL
+        skipped[reason] = [row.pk for row in rows]
+        return [], skipped
+    schedule = Schedule.from_settings()
+    keep = []
+    for row in rows:
+        reason = rules.skip_reason(
+            rule=row.rule,
+            period=row.period,
+            planned_deadline=row.deadline,
+            item=items[row.item_id],
+            today=today,
+            schedule=schedule,
+        )
+        if reason is None:
+            keep.append(row)
+        else:
+            skipped[reason].append(row.pk)
+    return keep, skipped
+
+
+def _items_for(rows: list[Reminder], *, today: datetime.date) -> dict[int, RectificationItem]:
+    """The rows' items as they are now, with what the rules and the mail need, in one query."""
+    items = rules.annotate_for_rules(
+        RectificationItem.objects.filter(pk__in={row.item_id for row in rows}), today=today
+    ).select_related(
+        "unit",
+        "owner",
+        "recommendation__finding__result__project",
+        "recommendation__finding__result__round",
+    )
+    return {item.pk: item for item in items}
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """A refused address (5xx at RCPT) or a refused message (5xx at DATA) will be refused again:
+    do not retry. Everything else — 4xx, refused or dropped connections, timeouts, a refused
+    sender or login (our configuration, fixable), even our own errors — may pass, so it is
+    retried with backoff until the attempts run out."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return bool(codes) and all(500 <= code < 600 for code in codes)
+    if isinstance(exc, smtplib.SMTPDataError):
+        return 500 <= exc.smtp_code < 600
+    return False
+
+
+def retry_delay(attempts: int) -> datetime.timedelta:
+    """Exponential backoff with jitter: base · 2^(attempts−1), capped, then a random 50–100 % of
+    it, so a crowd of failed digests does not hit the recovered server in one burst."""
+    ceiling = min(
+        settings.LIWAN_REMINDER_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0),
+        settings.LIWAN_REMINDER_RETRY_MAX_SECONDS,
+    )
+    return datetime.timedelta(seconds=ceiling * random.uniform(0.5, 1.0))  # noqa: S311
+
+
+def _record_failure(
+    mine: QuerySet[Reminder],
+    rows: list[Reminder],
+    exc: Exception,
+    *,
+    now: datetime.datetime,
+    result: Delivery,
+) -> None:
+    error = f"{type(exc).__name__}: {exc}"[:_ERROR_MAX]
+    ids = [row.pk for row in rows]
+    if is_permanent(exc):
+        logger.warning("reminder digest refused permanently: %s", error)
+        result.failed += mine.filter(pk__in=ids).update(
+            status=ReminderStatus.FAILED, claim_token=None, last_error=error
+        )
+        return
+    logger.warning("reminder digest failed, will retry: %s", error, exc_info=exc)
+    spent = mine.filter(pk__in=ids, attempts__gte=settings.LIWAN_REMINDER_MAX_ATTEMPTS)
+    result.failed += spent.update(status=ReminderStatus.FAILED, claim_token=None, last_error=error)
+    attempts = max(row.attempts for row in rows)
+    result.retrying += mine.filter(pk__in=ids).update(
+        status=ReminderStatus.PENDING,
+        claim_token=None,
+        claimed_at=None,
+        next_attempt_at=now + retry_delay(attempts),
+        last_error=error,
+    )
+
+
+def requeue_failed(*, ids: list[int]) -> int:
+    """Put failed reminders back in the queue (the back-office's "重新发送"), with fresh
+    attempts, and ask a worker for a sweep once the change is committed."""
+    count = Reminder.objects.filter(pk__in=ids, status=ReminderStatus.FAILED).update(
+        status=ReminderStatus.PENDING,
+        attempts=0,
+        next_attempt_at=clock.now(),
+        claim_token=None,
+        claimed_at=None,
+    )
+    if count:
+        from reminders.tasks import sweep_reminders
+
+        sweep_reminders.delay_on_commit()
+    return count
+
+
+# --- the loop body -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """What one sweep did; true when it found work (the task and the command report it)."""
+
+    planned: int = 0
+    delivery: Delivery = field(default_factory=Delivery)
+
+    def __bool__(self) -> bool:
+        return bool(self.planned or self.delivery.claimed or self.delivery.recovered)
+
+
+def sweep(*, today: datetime.date | None = None) -> SweepResult:
+    """Plan what is due, then send it. ``today`` defaults to the calendar day in TIME_ZONE."""
+    today = today or clock.today()
+    planned = plan_reminders(today=today)
+    # "now" after planning: rows just planned are due at their planning time.
+    delivery = send_due_digests(now=clock.now(), today=today)
+    return SweepResult(planned=planned, delivery=delivery)
+
+
+# --- dry run -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DigestPreview:
+    name: str
+    email: str
+    lines: list[str]
+    skipped: dict[str, int]
+
+
+def preview(*, today: datetime.date | None = None) -> list[DigestPreview]:
+    """Who would get what if a sweep ran now, changing nothing: the same planner and digest
+    builder run inside a transaction that is rolled back (an escalation included)."""
+    today = today or clock.today()
+    previews = []
+    with transaction.atomic():
+        plan_reminders(today=today)
+        for recipient_id, ids in due_batches(now=clock.now(), today=today):
+            recipient = User.objects.get(pk=recipient_id)
+            rows = list(Reminder.objects.filter(pk__in=ids).order_by("id"))
+            items = _items_for(rows, today=today)
+            keep, skipped = _partition(rows, items, recipient=recipient, today=today)
+            entries = digest_entries(keep, items, today=today)
+            previews.append(
+                DigestPreview(
+                    name=recipient.display_name,
+                    email=recipient.email,
+                    lines=[
+                        f"【{'、'.join(e.reasons)}】{e.unit} · {e.project} · {e.title}"
+                        f"（{e.timing}）{e.url}"
+                        for e in entries
+                    ],
+                    skipped={SkipReason(r).label: len(v) for r, v in skipped.items()},
+                )
+            )
+        transaction.set_rollback(True)
+    return previews

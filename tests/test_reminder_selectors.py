@@ -1,0 +1,58 @@
+"""Reads of reminders: the item page's list."""
+
+from __future__ import annotations
+
+import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from reminders import services
+from reminders.selectors import reminders_for_item
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture
+def item():
+    owner = factories.UnitStaffFactory(full_name="陈晓敏")
+    factories.UnitHeadFactory(unit=owner.unit, full_name="周建国")
+    return factories.ItemFactory(
+        recommendation__finding__result__project__unit=owner.unit,
+        owner=owner,
+        deadline=datetime.date(2024, 6, 30),
+    )
+
+
+def sweep_on(day: datetime.date) -> None:
+    moment = datetime.datetime(day.year, day.month, day.day, 9, tzinfo=SHANGHAI)
+    with time_machine.travel(moment, tick=False):
+        services.sweep()
+
+
+def test_it_lists_an_items_reminders_newest_first_in_one_query(item):
+    other = factories.ItemFactory(owner=factories.UnitStaffFactory(), deadline=item.deadline)
+    sweep_on(datetime.date(2024, 6, 30))
+    sweep_on(datetime.date(2024, 7, 1))
+    with CaptureQueriesContext(connection) as queries:
+        shown = [str(r) for r in reminders_for_item(item)]
+    assert len(queries) == 1
+    assert len(shown) == 3
+    assert shown[0].endswith("· 已发送")
+    assert "逾期催办 → 周建国（抄送）" in " ".join(shown[:2])
+    assert shown[-1] == "2024-06-30 09:00 今日到期 → 陈晓敏 · 已发送"
+    assert all(r.item_id == other.pk for r in reminders_for_item(other))
+
+
+def test_the_item_page_shows_its_reminders(client, item):
+    sweep_on(datetime.date(2024, 6, 30))
+    client.force_login(item.owner)
+    response = client.get(reverse("rectification:item-detail", kwargs={"pk": item.pk}))
+    assert response.status_code == 200
+    assert "今日到期 → 陈晓敏 · 已发送" in response.content.decode()
