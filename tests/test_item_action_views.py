@@ -148,3 +148,31 @@ def test_staff_decide_an_extension_from_the_item_page(client, member_client, ite
     assert response.status_code == 302
     item.refresh_from_db()
     assert item.deadline == new_date
+
+
+def test_a_path_in_an_uploaded_name_never_reaches_storage(member_client, item):
+    # The multipart body is written by hand so the hostile name really travels over HTTP.
+    # Django's multipart parser drops directory parts of an uploaded file's name before any
+    # of our code runs; uploads.check_evidence refuses path-like names from other callers.
+    boundary = "liwanboundary"
+    name = "../../../etc/cron.d/整改方案.pdf"
+    body = (
+        f"--{boundary}\r\n"
+        f'Content-Disposition: form-data; name="version"\r\n\r\n{item.version}\r\n'
+        f"--{boundary}\r\n"
+        f'Content-Disposition: form-data; name="note"\r\n\r\n进展\r\n'
+        f"--{boundary}\r\n"
+        f'Content-Disposition: form-data; name="files"; filename="{name}"\r\n'
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode() + PDF + f"\r\n--{boundary}--\r\n".encode()
+    response = member_client.generic(
+        "POST",
+        reverse("rectification:item-progress", kwargs={"pk": item.pk}),
+        body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert response.status_code == 302
+    evidence = Evidence.objects.get()
+    assert evidence.original_name == "整改方案.pdf"
+    assert ".." not in evidence.file.name
+    assert evidence.file.name.startswith("evidence/")
