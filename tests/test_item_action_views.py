@@ -157,14 +157,18 @@ def test_a_path_in_an_uploaded_name_never_reaches_storage(member_client, item):
     boundary = "liwanboundary"
     name = "../../../etc/cron.d/整改方案.pdf"
     body = (
-        f"--{boundary}\r\n"
-        f'Content-Disposition: form-data; name="version"\r\n\r\n{item.version}\r\n'
-        f"--{boundary}\r\n"
-        f'Content-Disposition: form-data; name="note"\r\n\r\n进展\r\n'
-        f"--{boundary}\r\n"
-        f'Content-Disposition: form-data; name="files"; filename="{name}"\r\n'
-        "Content-Type: application/pdf\r\n\r\n"
-    ).encode() + PDF + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f"--{boundary}\r\n"
+            f'Content-Disposition: form-data; name="version"\r\n\r\n{item.version}\r\n'
+            f"--{boundary}\r\n"
+            f'Content-Disposition: form-data; name="note"\r\n\r\n进展\r\n'
+            f"--{boundary}\r\n"
+            f'Content-Disposition: form-data; name="files"; filename="{name}"\r\n'
+            "Content-Type: application/pdf\r\n\r\n"
+        ).encode()
+        + PDF
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     response = member_client.generic(
         "POST",
         reverse("rectification:item-progress", kwargs={"pk": item.pk}),
