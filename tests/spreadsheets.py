@@ -31,6 +31,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
+from evaluations.importing.table import FIXTURE_KEYS
 from evaluations.models import chinese_numeral
 
 FIXTURE_2020 = Path(__file__).resolve().parent.parent / "fixtures" / "liwan_2020.yaml"
@@ -38,19 +39,7 @@ TITLE_2020 = "2020年度荔湾区财政支出项目绩效重点评价汇总表"
 SHEET = "汇总表"
 
 # Leaf columns in the order of the printed table, and the project key each one shows.
-COLUMNS: dict[str, str] = {
-    "序号": "seq",
-    "单位名称": "unit",
-    "项目名称": "project",
-    "绩效目标": "goal",
-    "预算数": "budget",
-    "完成数": "spent",
-    "预算完成率": "completion_rate",
-    "分数": "score",
-    "等级": "grade",
-    "问题": "problems",
-    "建议": "recommendations",
-}
+COLUMNS: dict[str, str] = FIXTURE_KEYS
 # The merged cell above a run of leaf columns in the first header row.
 GROUPS: dict[str, str] = {
     "预算数": "资金使用情况（单位：万元）",

@@ -91,7 +91,7 @@ def test_it_keeps_existing_deadlines_when_a_later_import_gives_another(tmp_path)
 def test_it_rejects_a_deadline_that_is_not_a_date():
     message, _ = _fail(str(FIXTURES / "liwan_2020.yaml"), "--deadline", "2021/12/31")
 
-    assert message == "--deadline 应为 YYYY-MM-DD 格式的日期，收到「2021/12/31」"
+    assert message == "日期应为 YYYY-MM-DD 格式，收到「2021/12/31」"
 
 
 def test_it_writes_nothing_on_a_dry_run(tmp_path):

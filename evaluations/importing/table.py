@@ -45,6 +45,20 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "建议": ("建议", "整改建议"),
 }
 REQUIRED_COLUMNS = tuple(COLUMN_ALIASES)
+# Column → key of a project in our YAML fixture (fixtures/liwan_2020.yaml).
+FIXTURE_KEYS: dict[str, str] = {
+    "序号": "seq",
+    "单位名称": "unit",
+    "项目名称": "project",
+    "绩效目标": "goal",
+    "预算数": "budget",
+    "完成数": "spent",
+    "预算完成率": "completion_rate",
+    "分数": "score",
+    "等级": "grade",
+    "问题": "problems",
+    "建议": "recommendations",
+}
 _ALIAS_TO_COLUMN = {alias: col for col, aliases in COLUMN_ALIASES.items() for alias in aliases}
 SUB_HEADERS = {"预算数", "完成数", "预算完成率", "分数", "等级", "问题", "建议"}
 # Every name a header row of the official layout can carry (the merged group cells included).
@@ -142,26 +156,13 @@ def _read_yaml(source: str, data: bytes, table: ParsedTable) -> list[RawRow]:
                 table.year = int(round_info["year"])
             except (TypeError, ValueError):
                 table.issues.append(ImportIssue(where, "round.year", "评价年度应为四位数年份"))
-    keys = {
-        "序号": "seq",
-        "单位名称": "unit",
-        "项目名称": "project",
-        "绩效目标": "goal",
-        "预算数": "budget",
-        "完成数": "spent",
-        "预算完成率": "completion_rate",
-        "分数": "score",
-        "等级": "grade",
-        "问题": "problems",
-        "建议": "recommendations",
-    }
     rows = []
     for index, item in enumerate(doc["projects"], start=1):
         row = RawRow(where=f"{where}第{index}个项目")
         if not isinstance(item, dict):
             table.issues.append(ImportIssue(row.where, "", "项目应为键值对"))
             continue
-        for column, key in keys.items():
+        for column, key in FIXTURE_KEYS.items():
             if key in item:
                 row.cells[column] = RawCell(item[key], letter=key)
         rows.append(row)

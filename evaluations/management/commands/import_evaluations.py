@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -10,13 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from evaluations.importing import ImportRejected, read_table
 from evaluations.services import import_evaluation_table
-
-
-def _date(value: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(f"--deadline 应为 YYYY-MM-DD 格式的日期，收到「{value}」") from exc
+from liwan.commands import iso_date
 
 
 class Command(BaseCommand):
@@ -26,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("path", help="汇总表文件路径")
         parser.add_argument("--year", type=int, help="评价年度（文件标题中没有年度时必填）")
         parser.add_argument("--dry-run", action="store_true", help="只检查并报告，不写入")
-        parser.add_argument("--deadline", type=_date, help="新建整改事项的整改时限 YYYY-MM-DD")
+        parser.add_argument("--deadline", type=iso_date, help="新建整改事项的整改时限 YYYY-MM-DD")
 
     def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
         path = Path(options["path"])

@@ -8,16 +8,10 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
+from liwan.commands import iso_date
 from reminders import services
-
-
-def _date(value: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(f"日期格式应为 YYYY-MM-DD：{value}") from exc
 
 
 class Command(BaseCommand):
@@ -28,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--today", help="按该日期（YYYY-MM-DD）计算提醒，默认今天")
 
     def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
-        today = _date(options["today"]) if options["today"] else None
+        today = iso_date(options["today"]) if options["today"] else None
         if options["dry_run"]:
             self._preview(today)
             return
