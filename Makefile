@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test lint format install install-dev migrate demo clean
+.PHONY: run test lint format audit install install-dev migrate demo clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,13 @@ test: install-dev
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# Security checks of the dependencies and the code (SECURITY.md): pip-audit over the pinned
+# set (it needs a vulnerability database from the internet and says plainly when it cannot
+# reach one), then bandit over our own code.
+audit: install-dev
+	$(PY) scripts/audit_dependencies.py
+	$(VENV)/bin/bandit -q -c pyproject.toml -r .
 
 format: install-dev
 	$(VENV)/bin/ruff check --fix .

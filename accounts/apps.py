@@ -14,3 +14,13 @@ class AccountsConfig(AppConfig):
         # No sender filter: post_migrate fires per app in INSTALLED_APPS order, and the
         # permissions of apps after this one exist only once their own signal has run.
         post_migrate.connect(sync_role_permissions, dispatch_uid="liwan-role-perms")
+
+        from axes.signals import user_locked_out
+        from django.contrib.auth.signals import user_logged_in, user_login_failed
+
+        from accounts.lockout import log_failure, log_lockout, log_success
+
+        # Sign-ins in the security log (liwan.logs), beside django-axes' own records.
+        user_locked_out.connect(log_lockout, dispatch_uid="liwan-log-lockout")
+        user_login_failed.connect(log_failure, dispatch_uid="liwan-log-login-failed")
+        user_logged_in.connect(log_success, dispatch_uid="liwan-log-login")

@@ -30,6 +30,11 @@ EVALUATION_STAFF_PERMISSIONS: dict[tuple[str, str], tuple[str, ...]] = {
     # Staff put users into the role groups on the user page; the groups themselves (and their
     # permissions) are fixed by this module, so staff may look at them but not edit them.
     ("auth", "group"): ("view",),
+    # Sign-in records (django-axes, under our proxies): staff read them and lift a lockout by
+    # deleting its counter; nobody edits them.
+    ("accounts", "signinlock"): ("view", "delete"),
+    ("accounts", "signinfailure"): ("view",),
+    ("accounts", "signin"): ("view",),
 }
 
 

@@ -1,17 +1,27 @@
 """Back-office for what the evaluation found. Staff correct data here; imports do the bulk."""
 
-from django.contrib import admin
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import admin, messages
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
 from django.urls import path
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from evaluations.admin_import import import_view
 from evaluations.models import (
     EvaluationResult,
     EvaluationRound,
     Finding,
+    FindingCategory,
     Project,
     Recommendation,
     Unit,
 )
+from liwan.staff_admin import EvaluationStaffAdmin
 
 
 @admin.register(Unit)
@@ -49,7 +59,7 @@ class ProjectAdmin(admin.ModelAdmin):
 class FindingInline(admin.StackedInline):
     model = Finding
     extra = 0
-    fields = ("number", "title", "body")
+    fields = ("number", "title", "body", "categories")
     show_change_link = True
 
 
@@ -83,14 +93,65 @@ class RecommendationInline(admin.StackedInline):
     fields = ("title", "body")
 
 
+@admin.register(FindingCategory)
+class FindingCategoryAdmin(EvaluationStaffAdmin):
+    list_display = ("name", "order", "finding_count", "description")
+    list_editable = ("order",)
+    search_fields = ("name", "description")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).annotate(finding_total=Count("findings"))
+
+    @admin.display(description=_("Findings"), ordering="finding_total")
+    def finding_count(self, obj: FindingCategory) -> int:
+        return obj.finding_total  # type: ignore[attr-defined]
+
+
+def _tag_action(category: FindingCategory) -> Callable[..., None]:
+    def tag(modeladmin: FindingAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+        findings = list(queryset)
+        category.findings.add(*findings)  # adding an existing tag is a no-op
+        modeladmin.message_user(
+            request,
+            ngettext(
+                "Tagged %(n)d finding with “%(category)s”.",
+                "Tagged %(n)d findings with “%(category)s”.",
+                len(findings),
+            )
+            % {"n": len(findings), "category": category.name},
+            messages.SUCCESS,
+        )
+
+    return tag
+
+
 @admin.register(Finding)
 class FindingAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "project_name", "year")
-    list_filter = ("result__round", "result__project__unit")
+    list_display = ("__str__", "project_name", "year", "category_names")
+    list_filter = ("result__round", "categories", "result__project__unit")
     list_select_related = ("result__round", "result__project")
     search_fields = ("title", "body", "result__project__name")
     raw_id_fields = ("result",)
+    filter_horizontal = ("categories",)
     inlines = [RecommendationInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).prefetch_related("categories")
+
+    def get_actions(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+        # One "tag with …" action per category, so staff tag many findings at once.
+        actions = super().get_actions(request)
+        if not self.has_change_permission(request):
+            return actions
+        for category in FindingCategory.objects.order_by("order", "name"):
+            name = f"tag_{category.pk}"
+            description = gettext("Tag with “%(category)s”") % {"category": category.name}
+            actions[name] = (_tag_action(category), name, description)
+        return actions
+
+    @admin.display(description=_("Problem categories"))
+    def category_names(self, obj: Finding) -> str:
+        return "、".join(category.name for category in obj.categories.all())
 
     @admin.display(description="项目", ordering="result__project__name")
     def project_name(self, obj: Finding) -> str:

@@ -155,6 +155,26 @@ class EvaluationResult(models.Model):
         return f"{self.round} {self.project}"
 
 
+class FindingCategory(models.Model):
+    """A kind of weakness (问题类别) that recurs across units: 绩效目标与指标设置, 预算编制与执行…
+
+    A small taxonomy that evaluation staff edit in the back-office; findings carry several.
+    The dashboard counts findings per category across units (common-problem analysis).
+    """
+
+    name = models.CharField(_("category name"), max_length=50, unique=True)
+    order = models.PositiveSmallIntegerField(_("display order"), default=0)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("problem category")
+        verbose_name_plural = _("problem categories")
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Finding(models.Model):
     """A problem (问题) found by the evaluation, numbered （一）（二）… within its result."""
 
@@ -169,6 +189,12 @@ class Finding(models.Model):
     )
     title = models.CharField(_("finding title"), max_length=300)
     body = models.TextField(_("finding text"), blank=True)
+    categories = models.ManyToManyField(
+        FindingCategory,
+        verbose_name=_("problem categories"),
+        blank=True,
+        related_name="findings",
+    )
 
     class Meta:
         verbose_name = _("finding")

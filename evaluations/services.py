@@ -19,6 +19,7 @@ from evaluations.models import (
     EvaluationResult,
     EvaluationRound,
     Finding,
+    FindingCategory,
     Project,
     Recommendation,
     Unit,
@@ -50,6 +51,8 @@ class ImportReport:
     findings_updated: int = 0
     recommendations_created: int = 0
     recommendations_updated: int = 0
+    # Existing findings whose problem categories the file changed (YAML only).
+    categories_updated: int = 0
     items_created: int = 0
     round_title_updated: bool = False
     # One line per created or updated project: (where, unit, project, "新建" / "更新", details);
@@ -70,6 +73,7 @@ class ImportReport:
                 self.findings_updated,
                 self.recommendations_created,
                 self.recommendations_updated,
+                self.categories_updated,
                 self.items_created,
             )
         )
@@ -81,7 +85,9 @@ class ImportReport:
             f"评价结果新建 {self.results_created}、更新 {self.results_updated}、"
             f"无变化 {self.results_unchanged}；问题新建 {self.findings_created}、"
             f"更新 {self.findings_updated}；建议新建 {self.recommendations_created}、"
-            f"更新 {self.recommendations_updated}；新建整改事项 {self.items_created} 项。"
+            f"更新 {self.recommendations_updated}；"
+            + (f"问题类别更新 {self.categories_updated} 条；" if self.categories_updated else "")
+            + f"新建整改事项 {self.items_created} 项。"
             + ("批次标题已更新。" if self.round_title_updated else "")
         )
 
@@ -147,6 +153,7 @@ class _Importer:
         results = self._results(round_, projects)
         findings = self._findings(results)
         self._recommendations(findings)
+        self._categories(findings)
         if self.issues:
             raise ImportRejected(self.issues)
         # Each step adds the lines it knows about; the reader of the report follows the file.
@@ -299,6 +306,7 @@ class _Importer:
                 out.append((record, result, finding, item.number))
         Finding.objects.bulk_update(to_update, list(TEXT_FIELDS), batch_size=500)
         Finding.objects.bulk_create(to_create, batch_size=500)
+        self._created_finding_ids = {finding.pk for finding in to_create}
         self.report.findings_created = len(to_create)
         self.report.findings_updated = len(to_update)
         self._changed_findings = to_update
@@ -380,6 +388,53 @@ class _Importer:
             for item in items
         ]
         Event.objects.bulk_create([*events, *changed_items.values()], batch_size=500)
+
+    def _categories(
+        self, findings: list[tuple[ProjectRecord, EvaluationResult, Finding, int]]
+    ) -> None:
+        """Set the categories of each problem whose entry lists them (our YAML only)."""
+        wanted = [
+            (record, finding, number, record.findings[number - 1].categories)
+            for record, _result, finding, number in findings
+            if record.findings[number - 1].categories is not None
+        ]
+        if not wanted:
+            return
+        names = {name for *_rest, categories in wanted for name in categories}
+        by_name = {c.name: c.pk for c in FindingCategory.objects.filter(name__in=names)}
+        through = Finding.categories.through
+        current: dict[int, set[int]] = {}
+        for finding_id, category_id in through.objects.filter(
+            finding_id__in=[finding.pk for _r, finding, _n, _c in wanted]
+        ).values_list("finding_id", "findingcategory_id"):
+            current.setdefault(finding_id, set()).add(category_id)
+        to_add, to_remove = [], []
+        for record, finding, number, categories in wanted:
+            unknown = [name for name in categories if name not in by_name]
+            if unknown:
+                self.issues.append(
+                    ImportIssue(
+                        record.where,
+                        "问题",
+                        f"问题（{chinese_numeral(number)}）的问题类别"
+                        + "、".join(f"「{name}」" for name in unknown)
+                        + "不存在，请先在后台“问题类别”中添加，或改用已有类别",
+                        letter="categories",
+                    )
+                )
+                continue
+            new = {by_name[name] for name in categories}
+            old = current.get(finding.pk, set())
+            if new == old:
+                continue
+            to_add += [through(finding_id=finding.pk, findingcategory_id=c) for c in new - old]
+            to_remove += [(finding.pk, c) for c in old - new]
+            if finding.pk not in self._created_finding_ids:
+                self.report.categories_updated += 1
+                self._detail(record, f"问题（{chinese_numeral(number)}）类别")
+        for finding_id, category_id in to_remove:
+            through.objects.filter(finding_id=finding_id, findingcategory_id=category_id).delete()
+        through.objects.bulk_create(to_add, batch_size=500)
 
     # Report lines ---------------------------------------------------------------------------
 

@@ -3,12 +3,13 @@
 Everything comes from environment variables (see ``liwan.env``). With none set, the project
 runs in its *embedded default*: SQLite, Celery on kombu's filesystem transport and e-mail
 written to files, all under ``var/`` — no server needed. Production sets ``DATABASE_URL``,
-``CELERY_BROKER_URL``, ``EMAIL_URL``-style SMTP variables and ``DJANGO_DEBUG=false``; the README's
-deployment section lists them.
+``CELERY_BROKER_URL``, ``EMAIL_URL``-style SMTP variables and ``DJANGO_DEBUG=false``;
+docs/operations.md lists them (the security block at the end: SECURITY.md).
 """
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import dj_database_url
@@ -26,7 +27,8 @@ if not SECRET_KEY:
         from django.core.exceptions import ImproperlyConfigured
 
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
-    SECRET_KEY = "embedded-default-insecure-key-for-local-use-only"  # noqa: S105
+    # Only with DEBUG on, on 127.0.0.1 (bandit B105 and ruff S105 are right in general).
+    SECRET_KEY = "embedded-default-insecure-key-for-local-use-only"  # noqa: S105 # nosec B105
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
@@ -44,14 +46,24 @@ INSTALLED_APPS = [
     "django_filters",
     "crispy_forms",
     "crispy_bootstrap5",
+    "axes",  # login lockout (security block below)
+    "csp",  # Content-Security-Policy header and its system checks (security block below)
     "accounts",
     "evaluations",
     "rectification",
+    # Before reminders: accounts' post_migrate handler resets the staff group's permissions for
+    # every app that follows, and reminders grants its own after its own signal.
+    "calendars",
+    "dashboard",
     "reminders",
 ]
 
 MIDDLEWARE = [
+    # First: every later part (lockout, audit trail, logs) must see the real client address.
+    "liwan.middleware.TrustedProxyMiddleware",
+    "liwan.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "liwan.middleware.ChineseFirstLocaleMiddleware",
@@ -60,7 +72,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "liwan.middleware.SessionTimeoutMiddleware",
+    "liwan.middleware.PasswordExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "liwan.urls"
@@ -103,14 +118,25 @@ LIWAN_SESSION_IDLE_SECONDS = env_int("LIWAN_SESSION_IDLE_SECONDS", 30 * 60)
 LIWAN_SESSION_MAX_SECONDS = env_int("LIWAN_SESSION_MAX_SECONDS", 12 * 60 * 60)
 SESSION_COOKIE_AGE = LIWAN_SESSION_MAX_SECONDS
 SESSION_COOKIE_HTTPONLY = True
+# The password policy and its reasons (OWASP ASVS and 等保 side by side): SECURITY.md.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
+        "OPTIONS": {"min_length": env_int("LIWAN_PASSWORD_MIN_LENGTH", 12)},
+    },
+    {
+        "NAME": "accounts.validators.CharacterClassValidator",
+        "OPTIONS": {"min_classes": env_int("LIWAN_PASSWORD_MIN_CLASSES", 3)},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.validators.MaximumLengthValidator"},
+]
+# django-axes checks every sign-in (portal and admin) before the password is even tried.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 LANGUAGE_CODE = "zh-hans"
@@ -213,8 +239,10 @@ LIWAN_REMINDER_OVERDUE_EVERY_DAYS = env_int("LIWAN_REMINDER_OVERDUE_EVERY_DAYS",
 LIWAN_REMINDER_ESCALATE_AFTER_DAYS = env_int("LIWAN_REMINDER_ESCALATE_AFTER_DAYS", 15)
 LIWAN_REMINDER_STALE_PROGRESS_DAYS = env_int("LIWAN_REMINDER_STALE_PROGRESS_DAYS", 30)
 # Delivery: a transient SMTP failure is retried after base * 2**(attempt-1) seconds (capped,
-# with jitter) until MAX_ATTEMPTS, then shown as failed in the back-office.
-LIWAN_REMINDER_MAX_ATTEMPTS = env_int("LIWAN_REMINDER_MAX_ATTEMPTS", 6)
+# with jitter) until MAX_ATTEMPTS, then shown as failed in the back-office. 12 attempts span at
+# least 3 hours (at most 6): a mail server's maintenance window passes without anyone having
+# to press "重新发送" (tests/test_faults.py holds the server down for 30 minutes).
+LIWAN_REMINDER_MAX_ATTEMPTS = env_int("LIWAN_REMINDER_MAX_ATTEMPTS", 12)
 LIWAN_REMINDER_RETRY_BASE_SECONDS = env_int("LIWAN_REMINDER_RETRY_BASE_SECONDS", 60)
 LIWAN_REMINDER_RETRY_MAX_SECONDS = env_int("LIWAN_REMINDER_RETRY_MAX_SECONDS", 3600)
 # A worker that died while sending leaves rows in "sending"; after this lease they are retried.
@@ -236,3 +264,119 @@ if CELERY_BROKER_URL == "filesystem://":
     CELERY_BROKER_TRANSPORT_OPTIONS["control_folder"] = str(_queue_dir / "control")
     for _folder in ("queue", "processed", "control"):
         (_queue_dir / _folder).mkdir(parents=True, exist_ok=True)
+
+
+# === Security and production hardening =========================================================
+# One block, keyed off DJANGO_DEBUG: the embedded default (DEBUG on, plain http on 127.0.0.1)
+# stays as it was; with DJANGO_DEBUG=false the site is served over TLS only and
+# `manage.py check --deploy` reports nothing. The threat model and the tests that prove each
+# line: SECURITY.md; deployment: docs/operations.md.
+
+# Behind a reverse proxy (nginx…), REMOTE_ADDR is the proxy. With N trusted proxies in front,
+# liwan.middleware.TrustedProxyMiddleware takes the client address from X-Forwarded-For (the Nth
+# entry from the right, the one our own proxy appended) and the scheme from X-Forwarded-Proto.
+# 0, the default, trusts no header: a client cannot forge its address by sending them.
+LIWAN_TRUSTED_PROXY_COUNT = env_int("LIWAN_TRUSTED_PROXY_COUNT", 0)
+if LIWAN_TRUSTED_PROXY_COUNT > 0:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Headers sent in every mode (they cost nothing on http://127.0.0.1 either).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CSRF_COOKIE_HTTPONLY = True  # no script of ours reads it; forms carry the token
+SESSION_COOKIE_SAMESITE = "Lax"  # HttpOnly is set with the session limits above
+# Content-Security-Policy (django-csp 4 format). Scripts and styles come from our own static
+# files only: no inline <script>, no inline style attributes, no eval. Bootstrap's CSS draws
+# its small icons (select arrows, close buttons) as data: SVG images, hence img-src data:.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env_bool("LIWAN_SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("LIWAN_HSTS_SECONDS", 365 * 24 * 60 * 60)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("LIWAN_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("LIWAN_HSTS_PRELOAD", False)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # The __Host- prefix makes browsers refuse these cookies unless they are Secure, for this
+    # exact host and path /, so a sibling host on the intranet cannot plant or overwrite them.
+    SESSION_COOKIE_NAME = "__Host-liwan-session"
+    CSRF_COOKIE_NAME = "__Host-liwan-csrf"
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["upgrade-insecure-requests"] = True
+    if not SECURE_HSTS_PRELOAD:
+        # security.W021 asks for HSTS preloading. The preload list is compiled into public
+        # browsers for public domain names; an intranet host (*.gov.cn inside the government
+        # network, or an internal name) cannot be on it, and a preload entry could not be
+        # withdrawn quickly. HSTS itself (one year, subdomains) is on. LIWAN_HSTS_PRELOAD=true
+        # turns preloading on for a public deployment and lifts this silence.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# Brute force (django-axes): lock a *username from one address* after LIWAN_LOGIN_FAILURE_LIMIT
+# failures, for LIWAN_LOGIN_COOLOFF_MINUTES. Locking on the pair, not the address alone, lets a
+# colleague behind the same office NAT sign in; not the username alone, so nobody can lock a
+# colleague out from elsewhere. Every attempt is recorded (AccessFailureLog, AccessLog).
+AXES_FAILURE_LIMIT = env_int("LIWAN_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LIWAN_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# The back-office lists of attempts are ours (accounts.admin), in Chinese, for staff to unlock.
+AXES_ENABLE_ADMIN = False
+
+# Passwords: no forced periodic change by default (OWASP ASVS 2.1.10, NIST SP 800-63B); an
+# assessor who requires one under 等保 sets the maximum age in days (SECURITY.md explains).
+LIWAN_PASSWORD_MAX_AGE_DAYS = env_int("LIWAN_PASSWORD_MAX_AGE_DAYS", 0)
+
+# Uploads: a zip container (docx, xlsx, ofd) may not unpack to more than this, nor hold more
+# members; images may not declare more pixels (a "pixel flood" exhausts any image decoder).
+LIWAN_UPLOAD_MAX_UNPACKED_BYTES = env_int("LIWAN_UPLOAD_MAX_UNPACKED_BYTES", 200 * 1024 * 1024)
+LIWAN_UPLOAD_MAX_ZIP_MEMBERS = env_int("LIWAN_UPLOAD_MAX_ZIP_MEMBERS", 5000)
+LIWAN_UPLOAD_MAX_IMAGE_PIXELS = env_int("LIWAN_UPLOAD_MAX_IMAGE_PIXELS", 100_000_000)
+
+# A broker outage must not turn a page into an error: publishing gives up within about a
+# second and the caller logs it (the beat sweep catches up from the database).
+CELERY_BROKER_CONNECTION_TIMEOUT = env_int("LIWAN_BROKER_CONNECTION_TIMEOUT", 2)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+
+# Evidence on S3-compatible object storage (django-storages) by configuration alone; the
+# packages are not in requirements.txt by default (docs/operations.md lists the pinned pair).
+if env_str("LIWAN_EVIDENCE_STORAGE", "filesystem") == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("LIWAN_S3_BUCKET"),
+            "endpoint_url": env_str("LIWAN_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("LIWAN_S3_REGION") or None,
+            "access_key": env_str("LIWAN_S3_ACCESS_KEY_ID"),
+            "secret_key": env_str("LIWAN_S3_SECRET_ACCESS_KEY"),
+            "location": env_str("LIWAN_S3_PREFIX", "liwan"),
+            # Evidence is private: no public ACL, no unsigned URLs, never overwrite a name.
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+
+# Security events (lockouts, refused uploads) are logged by the "liwan.security" logger at
+# WARNING, each line naming the user and client address (liwan.logs.security_event).
+# === end of the security block =================================================================

@@ -150,9 +150,10 @@ class RectificationItemAdmin(admin.ModelAdmin):
     def recommendation_title(self, obj: RectificationItem) -> str:
         return obj.recommendation.title
 
-    @admin.display(description="逾期", boolean=True, ordering="is_overdue")
-    def overdue(self, obj: RectificationItem) -> bool:
-        return obj.is_overdue
+    @admin.display(description="逾期", ordering="is_overdue")
+    def overdue(self, obj: RectificationItem) -> str:
+        # Text rather than Django's boolean icons: a green tick for "overdue" reads as "fine".
+        return format_html("<strong>{}</strong>", "逾期") if obj.is_overdue else ""
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
         # ``obj`` already carries the form's owner and deadline but is never saved here: the

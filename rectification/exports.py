@@ -47,8 +47,15 @@ EXPORT_LANGUAGE = "zh-hans"
 
 
 def neutralise(value: str) -> str:
-    """Make a text cell inert in Excel/WPS by prefixing an apostrophe (OWASP's advice)."""
-    return "'" + value if value.startswith(_FORMULA_PREFIXES) else value
+    """Make a text cell inert in Excel/WPS by prefixing an apostrophe (OWASP's advice).
+
+    Leading spaces and line breaks are looked through: some programs trim them on import and
+    would then see the formula.
+    """
+    risky = value.startswith(_FORMULA_PREFIXES) or value.lstrip(" \u3000\n").startswith(
+        _FORMULA_PREFIXES
+    )
+    return "'" + value if risky else value
 
 
 def ledger_values(item: RectificationItem, index: int) -> list[Any]:

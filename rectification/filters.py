@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import sees_all_units
-from evaluations.models import EvaluationRound, Unit
+from evaluations.models import EvaluationRound, FindingCategory, Project, Unit
 from liwan import clock
 from rectification.choices import ItemStatus
 
@@ -31,6 +31,13 @@ class LedgerFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=ItemStatus.choices, empty_label=_("All statuses")
     )
+    # "Not closed" spans three statuses; the dashboard's "due soon" list links here with it.
+    closed = django_filters.ChoiceFilter(
+        label=_("Closed or not"),
+        choices=[("yes", _("Closed")), ("no", _("Not closed"))],
+        method="filter_closed",
+        empty_label=_("All"),
+    )
     overdue = django_filters.ChoiceFilter(
         label=_("Overdue"),
         choices=[("yes", _("Overdue")), ("no", _("Not overdue"))],
@@ -43,6 +50,22 @@ class LedgerFilter(django_filters.FilterSet):
     )
     owner = django_filters.ModelChoiceFilter(
         label=_("Owner"), queryset=User.objects.none(), empty_label=_("Anyone")
+    )
+    project = django_filters.ModelChoiceFilter(
+        label=_("Project"),
+        field_name="recommendation__finding__result__project",
+        queryset=Project.objects.none(),
+        empty_label=_("All projects"),
+    )
+    # Problem categories (问题类别) of the finding an item answers; "untagged" finds the
+    # findings nobody has categorised yet. A finding has each category at most once, so the
+    # join never repeats an item.
+    category = django_filters.ModelChoiceFilter(
+        label=_("Problem category"),
+        field_name="recommendation__finding__categories",
+        queryset=FindingCategory.objects.all(),
+        empty_label=_("All categories"),
+        null_label=_("Not categorised"),
     )
     q = django_filters.CharFilter(label=_("Keyword"), method="filter_keyword")
     sort = LedgerOrdering(
@@ -75,12 +98,21 @@ class LedgerFilter(django_filters.FilterSet):
             self.filters["owner"].queryset = User.objects.filter(unit__isnull=False).order_by(
                 "unit__name", "full_name"
             )
+            self.filters["project"].queryset = Project.objects.all()
         else:
             # A unit user filters within their own unit; the unit filter is not offered.
             del self.filters["unit"]
             self.filters["owner"].queryset = User.objects.filter(unit_id=user.unit_id).order_by(
                 "full_name"
             )
+            self.filters["project"].queryset = Project.objects.filter(unit_id=user.unit_id)
+
+    def filter_closed(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value == "yes":
+            return queryset.filter(status=ItemStatus.CLOSED)
+        if value == "no":
+            return queryset.exclude(status=ItemStatus.CLOSED)
+        return queryset
 
     def filter_overdue(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value == "yes":

@@ -5,13 +5,16 @@ allowed is decided by ``rules`` and the services."""
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from calendars.forms import DeadlineForm
 from liwan import clock
+from rectification.bulk import KEEP, UnitOwners
 from rectification.choices import ClosureOutcome, VerificationMethod
 from rectification.models import RectificationItem
 from rectification.uploads import CheckedFile, check_evidence
@@ -45,6 +48,8 @@ class MultipleFileField(forms.FileField):
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         kwargs.setdefault("widget", MultipleFileInput())
+        # An empty file is refused by uploads.check_evidence, which also logs the refusal.
+        kwargs.setdefault("allow_empty_file", True)
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):  # type: ignore[no-untyped-def]
@@ -115,15 +120,14 @@ class CloseForm(VersionedForm):
         self.fields["verified_on"].initial = clock.today()
 
 
-class AssignForm(VersionedForm):
+class AssignForm(VersionedForm, DeadlineForm):
+    """Owner and deadline; the deadline as a date or as N working days from a start date.
+    Leaving both empty removes the deadline."""
+
     owner = forms.ModelChoiceField(
         label=_("Owner"), queryset=User.objects.none(), required=False, empty_label=_("Not set")
     )
-    deadline = forms.DateField(
-        label=_("Deadline"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    field_order = ["owner", "deadline", "working_days", "working_days_from"]
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
@@ -164,3 +168,66 @@ class ExtensionDecisionForm(VersionedForm):
         max_length=5000,
         help_text=_("Required when rejecting."),
     )
+
+
+class BulkAssignForm(DeadlineForm):
+    """Owner per unit and/or one deadline for a selection of items (``rectification.bulk``).
+
+    An owner must belong to the item's unit, so there is one owner field per unit of the
+    selection (``owner_<unit id>``); each offers "keep unchanged", "no owner" and the unit's
+    members. Deadline fields left empty keep each item's deadline.
+    """
+
+    KEEP = ""
+    NO_OWNER = "none"
+
+    def __init__(self, *args, units: list[UnitOwners], **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.units = units
+        self.fields["deadline"].label = _("New deadline")
+        self.fields["deadline"].help_text = _(
+            "Leave the date and the number of working days empty to keep each item's deadline."
+        )
+        self._members: dict[str, User] = {}
+        for row in units:
+            choices = [(self.KEEP, _("Keep unchanged")), (self.NO_OWNER, _("No owner"))]
+            for user in row.members:
+                self._members[str(user.pk)] = user
+                choices.append((str(user.pk), user.display_name))
+            self.fields[self.owner_field(row)] = forms.ChoiceField(
+                label=row.unit.name,
+                choices=choices,
+                required=False,
+                initial=str(row.suggested.pk) if row.suggested else self.KEEP,
+                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+            )
+
+    @staticmethod
+    def owner_field(row: UnitOwners) -> str:
+        return f"owner_{row.unit.pk}"
+
+    def owner_rows(self) -> list[tuple[UnitOwners, forms.BoundField]]:
+        return [(row, self[self.owner_field(row)]) for row in self.units]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        owners: dict[int, User | None] = {}
+        for row in self.units:
+            value = cleaned.get(self.owner_field(row)) or self.KEEP
+            if value == self.NO_OWNER:
+                owners[row.unit.pk] = None
+            elif value != self.KEEP:
+                owners[row.unit.pk] = self._members[value]
+        cleaned["owners"] = owners
+        deadline = cleaned.get("deadline")
+        cleaned["new_deadline"] = deadline if deadline else KEEP
+        if deadline and deadline < clock.today():
+            self.add_error(
+                "working_days" if self.deadline_from_working_days else "deadline",
+                ValidationError(_("The new deadline cannot be in the past."), code="past"),
+            )
+        if not self.errors and not owners and not deadline:
+            raise ValidationError(
+                _("Choose an owner for at least one unit, or a deadline."), code="nothing"
+            )
+        return cleaned

@@ -143,7 +143,8 @@ class ProgressUpdate(models.Model):
 
 
 def evidence_upload_to(instance: Evidence, filename: str) -> str:
-    # The stored name is ours (date + hash prefix); the user's file name is kept only as data.
+    # The stored path is ours (month folder + hash prefix, so names never collide); the user's
+    # base name is appended only to keep files recognisable for operators.
     today = clock.today()
     return f"evidence/{today:%Y/%m}/{instance.sha256[:16]}-{filename}"
 
@@ -239,7 +240,7 @@ class ExtensionRequest(models.Model):
 
 class EventQuerySet(models.QuerySet):
     # The audit trail is append-only: bulk updates and deletes are refused here, single-row ones
-    # in Event.save()/delete(). (A database trigger can add the same guarantee on PostgreSQL.)
+    # in Event.save()/delete(); on PostgreSQL a trigger (migration 0002) refuses them in SQL too.
     def update(self, **kwargs):  # type: ignore[no-untyped-def]
         raise PermissionError("Audit records cannot be changed")
 

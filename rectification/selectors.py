@@ -70,7 +70,7 @@ def ledger_rows(
 def filter_ledger(
     items: RectificationItemQuerySet, *, year: int | None = None, unit: str | None = None
 ) -> RectificationItemQuerySet:
-    """The filters shared by the export command and the export download."""
+    """The export command's --year/--unit filters (the web download uses LedgerFilter)."""
     if year:
         items = items.filter(recommendation__finding__result__round__year=year)
     if unit:

@@ -2,8 +2,9 @@
 
 Each service: checks the actor may do it now (``rules.require``), checks the data, locks the row
 and detects a stale form (``expected_version``), makes the change, bumps ``version`` and writes
-exactly one :class:`~rectification.models.Event`. Views and commands call these; nothing else
-writes items.
+exactly one :class:`~rectification.models.Event`. Views and commands call these for every
+workflow change; the only other writers are the importer (creating items) and the reminder
+sweep (flagging escalation), each writing its own event.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from liwan import clock
 from rectification.choices import (
@@ -210,11 +211,29 @@ def submit(
                 _("Write the rectification measures before submitting for closure."),
                 code="no_measures",
             )
-        if not Evidence.objects.filter(progress__item=fresh).exists():
+        # After a return or a reopening the old evidence has already been judged: the unit
+        # must add new evidence before it can submit again.
+        restarted = (
+            Event.objects.filter(
+                item=fresh, action__in=[EventAction.RETURNED, EventAction.REOPENED]
+            )
+            .order_by("-created_at", "-id")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        evidence = Evidence.objects.filter(progress__item=fresh)
+        if restarted is not None:
+            evidence = evidence.filter(progress__created_at__gt=restarted)
+        if not evidence.exists():
             raise ValidationError(
                 _(
                     "Before submitting for closure, report progress at least once with "
                     "supporting evidence attached."
+                )
+                if restarted is None
+                else _(
+                    "The item was returned or reopened: report new progress with supporting "
+                    "evidence before submitting again."
                 ),
                 code="no_evidence",
             )
@@ -291,6 +310,14 @@ def close(
         fresh.verification_note = note
         fresh.closed_at = clock.now()
         fresh.closed_by = actor.user
+        # A request for more time is moot once the item is closed; it must not linger as
+        # pending (it could not be decided, and would block requests after a reopening).
+        ExtensionRequest.objects.filter(item=fresh, status=ExtensionStatus.PENDING).update(
+            status=ExtensionStatus.REJECTED,
+            decided_by=actor.user,
+            decided_at=clock.now(),
+            decision_note=gettext("Withdrawn: the item was closed."),
+        )
         _event(
             fresh,
             actor,
@@ -309,26 +336,46 @@ def close(
 
 
 def reopen(
-    *, item: RectificationItem, actor: Actor, reason: str, expected_version: int | None = None
+    *,
+    item: RectificationItem,
+    actor: Actor,
+    reason: str,
+    new_deadline: datetime.date | None = None,
+    expected_version: int | None = None,
 ) -> RectificationItem:
-    """Reopen a closed item (e.g. 虚假整改 found later); it starts again as 待整改."""
+    """Reopen a closed item (e.g. 虚假整改 found later); it starts again as 待整改, usually with
+    a new deadline (the old one has often passed)."""
     reason = _required_text(reason, _("Reason for reopening"))
     with _locked(item, actor, Action.REOPEN, expected_version) as fresh:
         before = {
             "status": fresh.status,
             "outcome": fresh.closure_outcome,
+            "method": fresh.verification_method,
+            "verified_by": fresh.verified_by,
+            "verified_on": _iso(fresh.verified_on),
+            "note": fresh.verification_note,
             "closed_at": fresh.closed_at.isoformat() if fresh.closed_at else None,
+            "deadline": _iso(fresh.deadline),
         }
         fresh.status = ItemStatus.OPEN
+        # The previous closure no longer stands: its outcome and verification go (the event
+        # keeps them), and a new overdue period may escalate again.
         fresh.closure_outcome = ""
+        fresh.verification_method = ""
+        fresh.verified_by = ""
+        fresh.verified_on = None
+        fresh.verification_note = ""
         fresh.closed_at = None
         fresh.closed_by = None
+        fresh.escalated_at = None
+        if new_deadline is not None:
+            fresh.deadline = new_deadline
         _event(
             fresh,
             actor,
             EventAction.REOPENED,
             before=before,
-            after={"status": fresh.status},
+            after={"status": fresh.status, "deadline": _iso(fresh.deadline)},
             note=reason,
         )
     return item

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from rectification import views
+from rectification import bulk_views, views
 
 app_name = "rectification"
 
 urlpatterns = [
     path("", views.LedgerListView.as_view(), name="ledger"),
     path("ledger/export/", views.LedgerExportView.as_view(), name="export"),
+    path("ledger/bulk-assign/", bulk_views.BulkAssignView.as_view(), name="bulk-assign"),
     path("items/<int:pk>/", views.ItemDetailView.as_view(), name="item-detail"),
     path("items/<int:pk>/assign/", views.AssignView.as_view(), name="item-assign"),
     path("items/<int:pk>/measures/", views.MeasuresView.as_view(), name="item-measures"),

@@ -40,6 +40,7 @@ from rectification.models import (
 from rectification.querysets import overdue_q
 from rectification.rules import Action, permitted_actions
 from rectification.selectors import items_visible_to, ledger_rows
+from reminders.selectors import reminders_for_item
 
 
 def _actor(request: HttpRequest) -> services.Actor:
@@ -236,10 +237,6 @@ def item_page(
 
 
 def _reminders(item: RectificationItem) -> list[Any]:
-    try:
-        from reminders.selectors import reminders_for_item
-    except ImportError:  # the reminders app is optional for the portal
-        return []
     return list(reminders_for_item(item))
 
 
@@ -254,7 +251,6 @@ class ItemActionView(ItemMixin, View):
     Subclasses set ``action``, ``success_message`` and implement ``perform``.
     """
 
-    http_method_names = ["post"]
     action: Action
     success_message = ""
 
@@ -264,23 +260,43 @@ class ItemActionView(ItemMixin, View):
     def perform(self, item: RectificationItem, actor: services.Actor, data: dict) -> None:
         raise NotImplementedError
 
+    def get(self, request: HttpRequest, pk: int, **kwargs: Any) -> HttpResponse:
+        # An action URL is only posted to; arriving here by GET (a login redirect after the
+        # session expired, a refresh, the language switch) should land on the item page.
+        return redirect("rectification:item-detail", pk=pk)
+
     def post(self, request: HttpRequest, pk: int, **kwargs: Any) -> HttpResponse:
         item = self.get_item()
         if self.action not in permitted_actions(item=item, user=request.user):
             raise PermissionDenied
         form = self.get_form(item)
+        status = 400
         if form.is_valid():
             try:
                 self.perform(item, _actor(request), form.cleaned_data)
             except services.StaleItemError as exc:
-                messages.error(request, exc.messages[0])
-                return redirect(item_url(item))
+                # Keep what the user typed: the form is shown again with the newer item above
+                # it, and saving it again (now with the current version) is a conscious choice.
+                form.add_error(None, exc)
+                form = self.refreshed_form(item, form)
+                status = 409
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
                 messages.success(request, self.success_message)
                 return redirect(item_url(item))
-        return item_page(request, item, bound=(self.action, form), status=400)
+        return item_page(request, item, bound=(self.action, form), status=status)
+
+    def refreshed_form(
+        self, item: RectificationItem, stale: forms.VersionedForm
+    ) -> forms.VersionedForm:
+        data = stale.data.copy()
+        data["version"] = str(item.version)
+        fresh = type(stale)(data, self.request.FILES, item=item)
+        fresh.is_valid()
+        for error in stale.non_field_errors():
+            fresh.add_error(None, error)
+        return fresh
 
 
 def item_url(item: RectificationItem) -> str:
@@ -316,13 +332,9 @@ class ProgressView(ItemActionView):
     success_message = gettext_lazy("Progress reported.")
 
     def perform(self, item, actor, data):  # type: ignore[no-untyped-def]
-        services.add_progress(
-            item=item,
-            actor=actor,
-            note=data["note"],
-            files=data["files"],
-            expected_version=data["version"],
-        )
+        # Progress is appended, never overwrites anything: a colleague's change meanwhile is
+        # no reason to refuse it.
+        services.add_progress(item=item, actor=actor, note=data["note"], files=data["files"])
 
 
 class SubmitView(ItemActionView):
@@ -368,7 +380,11 @@ class ReopenView(ItemActionView):
 
     def perform(self, item, actor, data):  # type: ignore[no-untyped-def]
         services.reopen(
-            item=item, actor=actor, reason=data["reason"], expected_version=data["version"]
+            item=item,
+            actor=actor,
+            reason=data["reason"],
+            new_deadline=data.get("new_deadline"),
+            expected_version=data["version"],
         )
 
 
@@ -382,7 +398,6 @@ class ExtensionRequestView(ItemActionView):
             actor=actor,
             requested_deadline=data["requested_deadline"],
             reason=data["reason"],
-            expected_version=data["version"],
         )
 
 

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 
 
 def reminders_for_item(item: RectificationItem) -> QuerySet[Reminder]:
-    """The reminders planned for one item, newest first, for its page (``templates/reminders/
-    _item_reminders.html``). Access to the item is the caller's check (``items_visible_to``)."""
+    """The reminders planned for one item, newest first, for its page (each shown by its str()).
+    Access to the item is the caller's check (``items_visible_to``)."""
     return (
         Reminder.objects.filter(item=item)
         .select_related("recipient")

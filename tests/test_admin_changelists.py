@@ -19,7 +19,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from evaluations.models import EvaluationResult, EvaluationRound
+from accounts.models import SignIn, SignInFailure, SignInLock
+from calendars.models import CalendarYear, DayKind, Holiday
+from evaluations.models import EvaluationResult, EvaluationRound, Finding, FindingCategory
 from rectification import services
 from rectification.choices import EventAction
 from rectification.models import Event, ExtensionRequest, RectificationItem
@@ -46,11 +48,40 @@ def _event() -> Event:
     )
 
 
+def _tagged_finding() -> Finding:
+    finding = factories.FindingFactory()
+    finding.categories.add(FindingCategory.objects.create(name=f"类别{finding.pk}"))
+    return finding
+
+
+def _calendar_year() -> CalendarYear:
+    year = 2100 - CalendarYear.objects.filter(year__gt=2060).count()
+    calendar = CalendarYear.objects.create(year=year, source="测试")
+    Holiday.objects.create(
+        calendar=calendar, date=datetime.date(year, 1, 1), kind=DayKind.HOLIDAY, name="元旦"
+    )
+    return calendar
+
+
 # One row of each registered model, built with distinct related rows (own unit, own project…)
 # so that a missing select_related shows up as one more query per row.
 ROW_MAKERS: dict[str, Callable[[], Model]] = {
     "auth.Group": lambda: Group.objects.create(name=f"测试组{Group.objects.count()}"),
     "accounts.User": lambda: factories.UnitStaffFactory(),
+    # Sign-in records (django-axes, under the accounts proxies).
+    "accounts.SignIn": lambda: SignIn.objects.create(
+        username="someone", ip_address="10.0.0.1", user_agent="ua", path_info="/"
+    ),
+    "accounts.SignInFailure": lambda: SignInFailure.objects.create(
+        username="someone", ip_address="10.0.0.1", user_agent="ua", path_info="/"
+    ),
+    "accounts.SignInLock": lambda: SignInLock.objects.create(
+        username=f"someone{SignInLock.objects.count()}",
+        ip_address="10.0.0.1",
+        user_agent="ua",
+        path_info="/",
+        failures_since_start=5,
+    ),
     "evaluations.Unit": lambda: factories.UnitFactory(),
     "evaluations.EvaluationRound": lambda: factories.RoundFactory(
         year=2000 + EvaluationRound.objects.count()
@@ -59,7 +90,12 @@ ROW_MAKERS: dict[str, Callable[[], Model]] = {
     "evaluations.EvaluationResult": lambda: factories.ResultFactory(
         round=factories.RoundFactory(year=2000 + EvaluationResult.objects.count())
     ),
-    "evaluations.Finding": lambda: factories.FindingFactory(),
+    "evaluations.Finding": _tagged_finding,
+    "evaluations.FindingCategory": lambda: FindingCategory.objects.create(
+        name=f"测试类别{FindingCategory.objects.count()}"
+    ),
+    "calendars.CalendarYear": _calendar_year,
+    "calendars.Holiday": lambda: _calendar_year().days.get(),
     "evaluations.Recommendation": lambda: factories.RecommendationFactory(),
     "rectification.RectificationItem": lambda: factories.ItemFactory(
         owner=factories.UnitStaffFactory(),

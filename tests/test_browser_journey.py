@@ -109,6 +109,11 @@ def test_a_unit_and_staff_take_an_item_from_open_to_closed(page, live_server, tm
     _login(page, base, worker.username)
     page.goto(f"{base}/items/{item.pk}/")
     assert "请补充整改前后对比材料" in page.inner_text("#events")
+    # A returned item needs new evidence before it can be submitted again.
+    page.locator("#action-progress textarea[name=note]").fill("补充整改前后对比材料。")
+    page.locator("#action-progress input[type=file]").set_input_files(str(evidence))
+    page.locator("#action-progress button[type=submit]").click()
+    page.wait_for_selector(".alert-success")
     _act(page, "submit", {})
     _logout(page)
 
@@ -132,8 +137,8 @@ def test_a_unit_and_staff_take_an_item_from_open_to_closed(page, live_server, tm
     assert page.locator(f'tr[data-item="{item.pk}"]').count() == 1
     export = page.request.get(f"{base}/ledger/export/?format=csv&status=closed")
     assert "已销号" in export.text()
-    # measures, progress, submit, return, submit, close
-    assert RectificationItem.objects.get(pk=item.pk).events.count() == 6
+    # measures, progress, submit, return, progress, submit, close
+    assert RectificationItem.objects.get(pk=item.pk).events.count() == 7
 
 
 def test_a_unit_never_sees_another_units_item_in_the_browser(page, live_server):

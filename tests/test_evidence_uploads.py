@@ -8,10 +8,11 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from rectification.uploads import check_evidence
+from tests import images
 
 PDF = b"%PDF-1.4\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-JPG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
+PNG = images.png()
+JPG = images.jpeg()
 
 
 def _zip(member: str) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,7 @@ from evaluations.models import (
     EvaluationResult,
     EvaluationRound,
     Finding,
+    FindingCategory,
     Project,
     Recommendation,
     Unit,
@@ -102,6 +104,8 @@ def _row_counts() -> dict[str, int]:
         *apps.get_app_config("evaluations").get_models(),
         *apps.get_app_config("rectification").get_models(),
     ]
+    # The problem categories are seeded by a migration, not by imports.
+    models_.remove(FindingCategory)
     return {model._meta.label: model.objects.count() for model in models_}
 
 
@@ -420,3 +424,63 @@ def test_it_leaves_existing_rows_alone_on_a_dry_run_of_a_corrected_file(liwan_20
     assert report.results_updated == 1
     assert _row_counts() == counts
     assert _content() == content
+
+
+# --- problem categories (YAML only) -------------------------------------------------------------
+
+
+def _categories_of(seq: int, number: int) -> list[str]:
+    finding = Finding.objects.get(result__round__year=2020, result__seq=seq, number=number)
+    return sorted(finding.categories.values_list("name", flat=True))
+
+
+def test_it_tags_the_2020_problems_with_the_fixtures_categories(liwan_2020):
+    assert _categories_of(1, 1) == ["信息化建设"]
+    assert _categories_of(4, 1) == ["项目管理与实施", "预算编制与执行"]
+    indicator = FindingCategory.objects.get(name="绩效目标与指标设置")
+    assert indicator.findings.count() == 7
+    assert indicator.findings.values("result__project__unit").distinct().count() == 7
+    assert not Finding.objects.filter(categories__isnull=True).exists()
+
+
+def test_it_retags_a_problem_when_the_yaml_says_otherwise_and_reports_it(liwan_2020):
+    doc = copy.deepcopy(YAML_2020)
+    doc["projects"][0]["problems"][0]["categories"] = ["信息化建设", "监督管理"]
+    doc["projects"][1]["problems"][1]["categories"] = []
+
+    report = _import("liwan_2020.yaml", yaml.safe_dump(doc, allow_unicode=True).encode())
+
+    assert report.changed
+    assert report.categories_updated == 2
+    assert "问题类别更新 2 条" in report.summary()
+    assert _categories_of(1, 1) == ["信息化建设", "监督管理"]
+    assert _categories_of(2, 2) == []
+    assert [line[4] for line in report.lines] == ["问题（一）类别", "问题（二）类别"]
+
+
+def test_it_leaves_categories_alone_when_the_file_does_not_list_them(liwan_2020):
+    doc = copy.deepcopy(YAML_2020)
+    for entry in doc["projects"]:
+        for problem in entry["problems"]:
+            del problem["categories"]
+    tagged = Finding.categories.through.objects.count()
+
+    report = _import("liwan_2020.yaml", yaml.safe_dump(doc, allow_unicode=True).encode())
+    _import_xlsx(projects_2020())
+
+    assert not report.changed
+    assert Finding.categories.through.objects.count() == tagged
+
+
+def test_it_refuses_an_unknown_category_and_writes_nothing():
+    doc = copy.deepcopy(YAML_2020)
+    doc["projects"][2]["problems"][1]["categories"] = ["宣传与群众满意度", "群众工作"]
+
+    with pytest.raises(ImportRejected) as rejected:
+        _import("liwan_2020.yaml", yaml.safe_dump(doc, allow_unicode=True).encode())
+
+    assert [str(issue) for issue in rejected.value.issues] == [
+        "文件「liwan_2020.yaml」第3个项目「问题」列（字段 categories）："
+        "问题（二）的问题类别「群众工作」不存在，请先在后台“问题类别”中添加，或改用已有类别"
+    ]
+    assert not Finding.objects.exists()

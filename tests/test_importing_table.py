@@ -12,25 +12,30 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import pytest
+import yaml
 from django.apps import apps
 from openpyxl import Workbook
 
 from evaluations.importing import ImportRejected, read_table
 from evaluations.importing.cells import CellError, parse_rate, split_numbered
-from evaluations.models import chinese_numeral
+from evaluations.models import FindingCategory, chinese_numeral
 from evaluations.services import import_evaluation_table
 from tests import spreadsheets as sheets
 from tests.spreadsheets import build, build_csv, build_xlsx, project, projects_2020
 
 
 def _comparable(table):  # type: ignore[no-untyped-def]
-    """The parsed projects without where they came from (row numbers differ by format)."""
+    """The parsed projects without where they came from (row numbers differ by format), and
+    without the problem categories that only our YAML carries."""
     return [
-        {k: v for k, v in vars(record).items() if k not in {"where", "letters"}}
+        {
+            **{k: v for k, v in vars(record).items() if k not in {"where", "letters"}},
+            "findings": [replace(f, categories=None) for f in record.findings],
+        }
         for record in table.projects
     ]
 
@@ -674,6 +679,8 @@ def _row_counts() -> dict[str, int]:
         *apps.get_app_config("evaluations").get_models(),
         *apps.get_app_config("rectification").get_models(),
     ]
+    # The problem categories are seeded by a migration, not by imports.
+    models.remove(FindingCategory)
     return {model._meta.label: model.objects.count() for model in models}
 
 
@@ -727,3 +734,33 @@ def test_it_imports_a_file_within_the_rules(case):
     report = import_evaluation_table(table=table)
     assert report.year == 2020
     assert report.items_created == sum(len(p.recommendations) for p in table.projects)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["绩效目标与指标设置", [""], [1], {"name": "监督管理"}],
+    ids=["text", "blank", "number", "mapping"],
+)
+def test_it_names_the_problem_whose_categories_are_not_a_list_of_names(value):
+    doc = yaml.safe_load(sheets.FIXTURE_2020.read_text(encoding="utf-8"))
+    doc["projects"][0]["problems"][1]["categories"] = value
+
+    table = read_table("liwan_2020.yaml", yaml.safe_dump(doc, allow_unicode=True).encode())
+
+    assert _issues(table) == [
+        "文件「liwan_2020.yaml」第1个项目「问题」列（字段 problems）："
+        "问题第2条的问题类别（categories）应为类别名称的列表"
+    ]
+
+
+def test_it_reads_categories_of_problems_only_from_yaml():
+    table = read_table("liwan_2020.yaml", sheets.FIXTURE_2020.read_bytes())
+
+    first = table.projects[0]
+    assert [f.categories for f in first.findings] == [("信息化建设",), ("监督管理",)]
+    assert all(r.categories is None for r in first.recommendations)
+    assert all(
+        f.categories is None
+        for record in read_table("汇总表.xlsx", sheets.xlsx_2020()).projects
+        for f in record.findings
+    )

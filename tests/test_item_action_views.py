@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from rectification.choices import EventAction, ItemStatus
 from rectification.models import Event, Evidence
-from tests import factories
+from tests import factories, images
 
 pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.4\n%%EOF\n"
@@ -50,7 +50,7 @@ def test_an_empty_measures_form_shows_the_error_and_changes_nothing(member_clien
 def test_progress_with_several_files_stores_each_file(member_client, item):
     files = [
         SimpleUploadedFile("方案.pdf", PDF, "application/pdf"),
-        SimpleUploadedFile("照片.png", b"\x89PNG\r\n\x1a\n" + b"0" * 20, "image/png"),
+        SimpleUploadedFile("照片.png", images.png(), "image/png"),
     ]
     response = _post(member_client, "item-progress", item, {"note": "已部署", "files": files})
     assert response.status_code == 302
@@ -152,8 +152,8 @@ def test_staff_decide_an_extension_from_the_item_page(client, member_client, ite
 
 def test_a_path_in_an_uploaded_name_never_reaches_storage(member_client, item):
     # The multipart body is written by hand so the hostile name really travels over HTTP.
-    # Django's multipart parser drops directory parts of an uploaded file's name before any
-    # of our code runs; uploads.check_evidence refuses path-like names from other callers.
+    # Django's multipart parser would drop the directories and store "整改方案.pdf";
+    # liwan.middleware keeps the name as sent, so the attempt is refused out loud instead.
     boundary = "liwanboundary"
     name = "../../../etc/cron.d/整改方案.pdf"
     body = (
@@ -175,8 +175,50 @@ def test_a_path_in_an_uploaded_name_never_reaches_storage(member_client, item):
         body,
         content_type=f"multipart/form-data; boundary={boundary}",
     )
+    assert response.status_code == 400
+    assert not Evidence.objects.exists()
+    assert not Event.objects.filter(item=item).exists()
+
+
+def test_a_stale_save_keeps_what_the_user_typed(client, item):
+    first = factories.UnitStaffFactory(unit=item.unit)
+    second = factories.UnitHeadFactory(unit=item.unit)
+    opened_version = item.version
+    client.force_login(first)
+    _post(client, "item-measures", item, {"measures": "甲的措施", "version": opened_version})
+    client.force_login(second)
+    long_text = "乙写了很长的整改措施。" * 50
+    response = _post(
+        client, "item-measures", item, {"measures": long_text, "version": opened_version}
+    )
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert long_text in body
+    assert "已被他人修改" in body
+    item.refresh_from_db()
+    assert item.measures == "甲的措施"
+    # The re-shown form carries the current version, so saving again is a deliberate overwrite.
+    form = next(p["form"] for p in response.context["action_panels"] if p["key"] == "measures")
+    assert form["version"].value() == str(item.version)
+
+
+def test_progress_is_never_refused_as_stale(member_client, item):
+    stale_version = item.version
+    _post(member_client, "item-measures", item, {"measures": "措施"})
+    response = _post(
+        member_client, "item-progress", item, {"note": "进展", "version": stale_version}
+    )
     assert response.status_code == 302
-    evidence = Evidence.objects.get()
-    assert evidence.original_name == "整改方案.pdf"
-    assert ".." not in evidence.file.name
-    assert evidence.file.name.startswith("evidence/")
+
+
+def test_an_action_url_opened_by_get_leads_to_the_item(member_client, item):
+    response = member_client.get(reverse("rectification:item-measures", kwargs={"pk": item.pk}))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("rectification:item-detail", kwargs={"pk": item.pk})
+
+
+def test_errors_pages_are_our_own_and_chinese(member_client, item):
+    other = factories.ItemFactory()
+    response = member_client.get(reverse("rectification:item-detail", kwargs={"pk": other.pk}))
+    assert response.status_code == 404
+    assert "页面不存在" in response.content.decode() or "找不到" in response.content.decode()

@@ -108,6 +108,7 @@ def test_the_full_loop_return_resubmit_close_reopen(item, member, staff):
     services.return_item(item=item, actor=staff, reason="材料不足")
     item.refresh_from_db()
     assert item.status == ItemStatus.IN_PROGRESS
+    services.add_progress(item=item, actor=member, note="补充材料", files=[_pdf("补充.pdf")])
     services.submit(item=item, actor=member)
     services.close(
         item=item,
@@ -132,6 +133,7 @@ def test_the_full_loop_return_resubmit_close_reopen(item, member, staff):
         EventAction.PROGRESS,
         EventAction.SUBMITTED,
         EventAction.RETURNED,
+        EventAction.PROGRESS,
         EventAction.SUBMITTED,
         EventAction.CLOSED,
         EventAction.REOPENED,
@@ -237,3 +239,61 @@ def test_events_cannot_be_edited_or_deleted(item, member):
         Event.objects.filter(item=item).update(note="篡改")
     with pytest.raises(PermissionError):
         Event.objects.filter(item=item).delete()
+
+
+def test_a_returned_item_needs_new_evidence_before_it_is_submitted_again(item, member, staff):
+    _ready_to_submit(item, member)
+    services.submit(item=item, actor=member)
+    services.return_item(item=item, actor=staff, reason="佐证材料不足")
+    with pytest.raises(ValidationError) as error:
+        services.submit(item=item, actor=member)
+    assert error.value.code == "no_evidence"
+    services.add_progress(item=item, actor=member, note="补充材料", files=[_pdf("补充.pdf")])
+    services.submit(item=item, actor=member)
+    item.refresh_from_db()
+    assert item.status == ItemStatus.SUBMITTED
+
+
+def test_reopening_clears_the_old_closure_and_can_set_a_new_deadline(item, member, staff):
+    _ready_to_submit(item, member)
+    services.submit(item=item, actor=member)
+    services.close(
+        item=item,
+        actor=staff,
+        outcome=ClosureOutcome.RECTIFIED,
+        method=VerificationMethod.SITE_CHECK,
+        verified_by="王珊",
+        verified_on=datetime.date.today(),
+        note="实地核查属实",
+    )
+    item.escalated_at = item.closed_at
+    item.save(update_fields=["escalated_at"])
+    new_deadline = datetime.date.today() + datetime.timedelta(days=40)
+    services.reopen(item=item, actor=staff, reason="发现虚假整改", new_deadline=new_deadline)
+    item.refresh_from_db()
+    assert (item.verification_method, item.verified_by, item.verification_note) == ("", "", "")
+    assert item.verified_on is None and item.escalated_at is None
+    assert item.deadline == new_deadline
+    event = Event.objects.filter(item=item, action=EventAction.REOPENED).get()
+    assert event.before["verified_by"] == "王珊"
+
+
+def test_closing_withdraws_a_pending_extension_request(item, member, staff):
+    request = services.request_extension(
+        item=item,
+        actor=member,
+        requested_deadline=item.deadline + datetime.timedelta(days=30),
+        reason="协调中",
+    )
+    services.close(
+        item=item,
+        actor=staff,
+        outcome=ClosureOutcome.NOT_RECTIFIED,
+        method=VerificationMethod.DOCUMENT_REVIEW,
+        verified_by="王珊",
+        verified_on=datetime.date.today(),
+        note="按决定销号",
+    )
+    request.refresh_from_db()
+    assert request.status == ExtensionStatus.REJECTED
+    assert request.decided_by == staff.user

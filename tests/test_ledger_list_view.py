@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from evaluations.models import FindingCategory
 from rectification.choices import ItemStatus
 from tests import factories
 
@@ -118,3 +119,42 @@ def test_its_query_count_is_the_same_for_1_and_50_rows(client, factory):
     one = count()
     make(49)
     assert count() == one
+
+
+def test_it_filters_by_problem_category_including_the_untagged(client):
+    tagged, untagged = factories.ItemFactory(), factories.ItemFactory()
+    category = FindingCategory.objects.create(name="测试类别")
+    other = FindingCategory.objects.create(name="另一类别")
+    tagged.recommendation.finding.categories.set([category, other])
+    client.force_login(factories.StaffUserFactory())
+
+    assert _rows(client.get(URL, {"category": category.pk})) == [tagged.pk]
+    assert _rows(client.get(URL, {"category": "null"})) == [untagged.pk]
+    response = client.get(URL, {"category": other.pk})
+    assert response.context["total_count"] == 1  # two categories never count an item twice
+
+
+def test_it_filters_by_project_and_by_closed_or_not(client):
+    closed = factories.ItemFactory(status=ItemStatus.CLOSED, closure_outcome="rectified")
+    submitted = factories.ItemFactory(
+        status=ItemStatus.SUBMITTED,
+        recommendation__finding__result=closed.recommendation.finding.result,
+        recommendation__finding__number=2,
+    )
+    elsewhere = factories.ItemFactory()
+    project = closed.recommendation.finding.result.project
+    client.force_login(factories.StaffUserFactory())
+
+    assert set(_rows(client.get(URL, {"project": project.pk}))) == {closed.pk, submitted.pk}
+    assert _rows(client.get(URL, {"closed": "yes"})) == [closed.pk]
+    assert set(_rows(client.get(URL, {"closed": "no"}))) == {submitted.pk, elsewhere.pk}
+
+
+def test_it_offers_a_unit_only_its_own_projects(client):
+    mine, theirs = factories.ItemFactory(), factories.ItemFactory()
+    client.force_login(factories.UnitStaffFactory(unit=mine.unit))
+
+    choices = client.get(URL).context["filter"].form.fields["project"].queryset
+
+    assert list(choices) == [mine.recommendation.finding.result.project]
+    assert theirs.recommendation.finding.result.project not in choices

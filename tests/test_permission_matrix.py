@@ -26,16 +26,20 @@ MATRIX: dict[str, dict[str, tuple[int | str, ...]]] = {
     "rectification:ledger": {"GET": (LOGIN, 200, 200, 200, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "rectification:export": {"GET": (LOGIN, 200, 200, 200, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "rectification:item-detail": {"GET": (LOGIN, 200, 200, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
-    "rectification:item-assign": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 403, 403, 404, 400, 403)},
-    "rectification:item-measures": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 400, 400, 404, 403, 403)},
-    "rectification:item-progress": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 400, 400, 404, 403, 403)},
-    "rectification:item-submit": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 403, 403, 404, 403, 403)},
-    "rectification:item-return": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 403, 403, 404, 403, 403)},
-    "rectification:item-close": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 403, 403, 404, 400, 403)},
-    "rectification:item-reopen": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 403, 403, 404, 403, 403)},
-    "rectification:item-extension-request": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 400, 400, 404, 403, 403)},
-    "rectification:item-extension-decide": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 403, 403, 404, 400, 403)},
+    "rectification:item-assign": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 403, 403, 404, 400, 403)},
+    "rectification:item-measures": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 400, 400, 404, 403, 403)},
+    "rectification:item-progress": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 400, 400, 404, 403, 403)},
+    "rectification:item-submit": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 403, 403, 404, 403, 403)},
+    "rectification:item-return": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 403, 403, 404, 403, 403)},
+    "rectification:item-close": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 403, 403, 404, 400, 403)},
+    "rectification:item-reopen": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 403, 403, 404, 403, 403)},
+    "rectification:item-extension-request": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 400, 400, 404, 403, 403)},
+    "rectification:item-extension-decide": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 403, 403, 404, 400, 403)},
     "rectification:evidence-download": {"GET": (LOGIN, 200, 200, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
+    "rectification:bulk-assign": {"GET": (LOGIN, 403, 403, 403, 200, 403), "POST": (LOGIN, 403, 403, 403, 400, 403)},
+    "dashboard:index": {"GET": (LOGIN, 200, 200, 200, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
+    "dashboard:unit-report": {"GET": (LOGIN, 200, 200, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
+    "dashboard:unit-report-docx": {"GET": (LOGIN, 200, 200, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "login": {"GET": (200,) * 6, "POST": (200,) * 6},
     "logout": {"GET": (405,) * 6, "POST": (LOGIN,) * 6},
     "password_change": {"GET": (LOGIN, 200, 200, 200, 200, 200), "POST": (LOGIN, 200, 200, 200, 200, 200)},
@@ -97,6 +101,7 @@ def world():
         "evidence": {"pk": evidence.pk},
         "extension": {"pk": item.pk, "extension_pk": extension.pk},
         "reset": {"uidb64": "MQ", "token": "set-password"},
+        "report": {"unit_id": item.unit_id, "year": item.recommendation.finding.result.round.year},
     }
     return item, users, kwargs
 
@@ -108,6 +113,8 @@ def _url(name: str, kwargs: dict) -> str:
         return reverse(name, kwargs=kwargs["extension"])
     if name.startswith("rectification:item-"):
         return reverse(name, kwargs=kwargs["item"])
+    if name.startswith("dashboard:unit-report"):
+        return reverse(name, kwargs=kwargs["report"])
     if name == "password_reset_confirm":
         return reverse(name, kwargs=kwargs["reset"])
     return reverse(name)

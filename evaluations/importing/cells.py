@@ -41,7 +41,10 @@ def _decimal(value: Any, *, what: str) -> Decimal:
         raise CellError(f"{what}应为数字")
     if isinstance(value, int | float):
         # repr() of a float is its shortest exact-looking form: 2433.48, not 2433.4799999...
-        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        if not number.is_finite():  # a NaN or infinite float cell (a broken formula)
+            raise CellError(f"{what}「{text(value)}」不是有效的数字")
+        return number
     raw = text(value)
     for separator in (",", "，", " ", "\u3000"):
         raw = raw.replace(separator, "")
@@ -56,7 +59,12 @@ def _decimal(value: Any, *, what: str) -> Decimal:
 
 
 def _two_decimals(number: Decimal, *, what: str, original: Any) -> Decimal:
-    rounded = number.quantize(CENT, rounding=ROUND_HALF_UP)
+    try:
+        rounded = number.quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:
+        # More digits than the decimal context holds (1e+26 with two decimals): far beyond any
+        # real amount (found by tests/test_import_fuzz.py).
+        raise CellError(f"{what}「{text(original)}」超出范围") from exc
     # Spreadsheet arithmetic leaves float noise (2432.7600000000002); real extra digits are an
     # error.
     if abs(rounded - number) > Decimal("0.000001"):

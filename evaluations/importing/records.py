@@ -46,6 +46,9 @@ class NumberedText:
     number: int
     title: str
     body: str
+    # Problem categories (问题类别) by name; only our YAML carries them. ``None``: the file says
+    # nothing, so an import leaves the finding's categories as they are.
+    categories: tuple[str, ...] | None = None
 
 
 @dataclass

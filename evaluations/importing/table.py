@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import PurePath
@@ -29,6 +30,7 @@ from evaluations.importing.records import (
     ProjectRecord,
 )
 from evaluations.models import chinese_numeral, grade_for_score
+from liwan import zipcheck
 
 # Canonical column → the header spellings accepted for it (after normalisation).
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -130,6 +132,7 @@ def read_table(name: str, data: bytes, *, year: int | None = None) -> ParsedTabl
         if record is not None:
             table.projects.append(record)
     _check_duplicates(table)
+    _check_control_characters(table)
     return table
 
 
@@ -171,8 +174,14 @@ def _read_yaml(source: str, data: bytes, table: ParsedTable) -> list[RawRow]:
 
 def _read_xlsx(source: str, data: bytes, table: ParsedTable) -> list[RawRow]:
     not_xlsx = ImportIssue(f"文件「{source}」", "", "不是有效的 Excel（.xlsx）文件，无法读取")
+    unsafe = _unsafe_workbook(data)
+    if unsafe is not None:
+        table.issues.append(ImportIssue(f"文件「{source}」", "", unsafe))
+        return []
     try:
-        # openpyxl parses the XML with defusedxml when it is installed (it is a dependency).
+        # openpyxl parses the XML with defusedxml when it is installed (it is a dependency),
+        # or with lxml without resolving entities when lxml is installed; _unsafe_workbook has
+        # already refused any DTD, so neither ever sees one (tests/test_import_fuzz.py).
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:
         # Not a zip (BadZipFile), a zip of something else (KeyError, InvalidFileException,
@@ -208,6 +217,37 @@ def _read_xlsx(source: str, data: bytes, table: ParsedTable) -> list[RawRow]:
 
 class _TooManyRows(Exception):
     pass
+
+
+# A summary table is a few hundred kilobytes unpacked; a city-wide one a few megabytes.
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+MAX_WORKBOOK_PARTS = 2000
+
+
+def _unsafe_workbook(data: bytes) -> str | None:
+    """Why the workbook must not be opened at all (a zip or XML bomb…), or None.
+
+    Checked before openpyxl sees the file, whatever XML parser it uses (liwan.zipcheck).
+    """
+    limits = zipcheck.Limits(
+        max_unpacked_bytes=MAX_UNPACKED_BYTES,
+        max_members=MAX_WORKBOOK_PARTS,
+        # Macros in a workbook are never run or even read by openpyxl (keep_vba is off).
+        allow_active_content=True,
+    )
+    try:
+        zipcheck.inspect(io.BytesIO(data), limits=limits)
+    except zipfile.BadZipFile:
+        return None  # not a zip: openpyxl says so in its own way ("不是有效的 Excel")
+    except zipcheck.UnsafePackage as exc:
+        malicious = "可能是恶意文件，未读取"
+        return {
+            "zip_bomb": f"文件解压后超过 {MAX_UNPACKED_BYTES // 1048576} MB，{malicious}",
+            "zip_members": f"文件包含的部件超过 {MAX_WORKBOOK_PARTS} 个，{malicious}",
+            "encrypted": "文件已加密，请在 Excel 中去除密码后重新保存再导入",
+            "xml_dtd": f"文件中含有 Excel 文件不应有的 XML 声明（DTD 或实体定义），{malicious}",
+        }.get(exc.code, "不是有效的 Excel（.xlsx）文件，无法读取")
+    return None
 
 
 def _xlsx_grid(sheet: Any) -> list[list[RawCell]]:
@@ -318,7 +358,8 @@ def _row_text(row: list[RawCell]) -> str:
 
 def _rows_from_grid(where: str, grid: list[list[RawCell]], table: ParsedTable) -> list[RawRow]:
     header_index = _find_header(grid)
-    assert header_index is not None
+    if header_index is None:  # callers find the header first; this only narrows the type
+        return []
     for row in grid[:header_index]:
         title = _one_line(_row_text(row))
         if title and not table.title:
@@ -470,7 +511,8 @@ def _numbered(value: Any, what: str, fail) -> list[NumberedText] | None:  # type
 
 
 def _structured(value: list[Any], what: str) -> list[NumberedText]:
-    """Items of the YAML fixture: a list of {title, body}, numbered by position."""
+    """Items of the YAML fixture: a list of {title, body}, numbered by position; a problem may
+    also list its categories (``categories: [绩效目标与指标设置, …]``)."""
     if not value:
         raise CellError(f"{what}不能为空")
     items = []
@@ -482,9 +524,23 @@ def _structured(value: list[Any], what: str) -> list[NumberedText]:
                 number=number,
                 title=cells.text(entry.get("title")),
                 body=cells.text(entry.get("body")),
+                categories=(
+                    _categories(entry["categories"], what, number)
+                    if what == "问题" and "categories" in entry
+                    else None
+                ),
             )
         )
     return items
+
+
+def _categories(value: Any, what: str, number: int) -> tuple[str, ...]:
+    """The category names of one problem, in order, without repeats; ``[]`` clears them."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise CellError(f"{what}第{number}条的问题类别（categories）应为类别名称的列表")
+    return tuple(dict.fromkeys(v.strip() for v in value))
 
 
 def _resolve_year(table: ParsedTable, year: int | None) -> None:
@@ -508,6 +564,36 @@ def _resolve_year(table: ParsedTable, year: int | None) -> None:
         )
     elif not 2000 <= table.year <= 2100:
         table.issues.append(ImportIssue(where, "", f"评价年度 {table.year} 不在合理范围内"))
+
+
+# Control characters other than line breaks and tabs: invisible in a spreadsheet, refused by
+# PostgreSQL (NUL), and a way to hide text. They can arrive from a YAML escape ("\0"), from
+# Excel's _x0000_ escape in a workbook, or from a damaged file that still parses.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_MESSAGE = "含有不可见的控制字符（如 U+0000），请删除后重新导入"
+
+
+def _check_control_characters(table: ParsedTable) -> None:
+    """One issue per cell that holds a control character (every text the import writes)."""
+    source = f"文件「{table.source}」"
+    if _CONTROL.search(table.title):
+        table.issues.append(ImportIssue(source, "", f"标题{_CONTROL_MESSAGE}"))
+    for record in table.projects:
+        texts = [
+            ("单位名称", record.unit),
+            ("项目名称", record.project),
+            ("绩效目标", record.goal),
+        ]
+        for column, items in (("问题", record.findings), ("建议", record.recommendations)):
+            for item in items:
+                texts += [(column, item.title), (column, item.body)]
+                texts += [(column, name) for name in getattr(item, "categories", None) or ()]
+        for column in dict.fromkeys(c for c, text in texts if _CONTROL.search(text)):
+            table.issues.append(
+                ImportIssue(
+                    record.where, column, _CONTROL_MESSAGE, letter=record.letters.get(column, "")
+                )
+            )
 
 
 def _check_duplicates(table: ParsedTable) -> None:

@@ -6,13 +6,15 @@ from django import template
 from django.http import QueryDict
 from django.utils.html import format_html
 
+from rectification.choices import ItemStatus
+
 register = template.Library()
 
 _STATUS_CLASSES = {
-    "open": "text-bg-secondary",
-    "in_progress": "text-bg-primary",
-    "submitted": "text-bg-warning",
-    "closed": "text-bg-success",
+    ItemStatus.OPEN: "text-bg-secondary",
+    ItemStatus.IN_PROGRESS: "text-bg-primary",
+    ItemStatus.SUBMITTED: "text-bg-warning",
+    ItemStatus.CLOSED: "text-bg-success",
 }
 
 

@@ -1,0 +1,97 @@
+"""The working-day calendar (工作日): China's public holidays and make-up workdays (调休上班).
+
+Saturdays and Sundays are days off and Monday to Friday are working days, except the dates
+listed here: a *holiday* is a day off (国庆节 1–8 October, say, even when it falls on a
+weekday) and a *make-up workday* is a weekend day worked in exchange (调休上班). The State
+Council publishes each year's arrangement in the November or December before, so a year is only
+known once it has a :class:`CalendarYear`; ``calendars.services.add_working_days`` refuses to
+count through a year that has none rather than guess.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+
+class DayKind(models.TextChoices):
+    HOLIDAY = "holiday", _("Holiday (day off)")
+    WORKDAY = "workday", _("Make-up workday")
+
+
+class CalendarYear(models.Model):
+    """A year whose holidays and make-up workdays are all entered, so working days can be
+    counted through it. Seeded from the chinesecalendar package; staff add later years."""
+
+    year = models.PositiveSmallIntegerField(
+        _("year"),
+        unique=True,
+        validators=[MinValueValidator(2000), MaxValueValidator(2100)],
+        help_text=_(
+            "Add a year only together with all its holidays and make-up workdays, as the State "
+            "Council's notice on that year's public holidays lists them."
+        ),
+    )
+    source = models.CharField(
+        _("source"),
+        max_length=200,
+        blank=True,
+        help_text=_("Where the dates come from, e.g. the number of the State Council's notice."),
+    )
+
+    class Meta:
+        verbose_name = _("calendar year")
+        verbose_name_plural = _("calendar years")
+        ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(year__gte=2000) & Q(year__lte=2100), name="calendar_year_plausible"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return gettext("Calendar %(year)s") % {"year": self.year}
+
+
+class Holiday(models.Model):
+    """One exception to the Monday-to-Friday week: a day off, or a weekend day worked."""
+
+    calendar = models.ForeignKey(
+        CalendarYear,
+        verbose_name=_("calendar year"),
+        on_delete=models.CASCADE,
+        related_name="days",
+    )
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=DayKind.choices)
+    name = models.CharField(_("name"), max_length=50, help_text=_("e.g. 国庆节, 春节"))
+
+    class Meta:
+        verbose_name = _("holiday or make-up workday")
+        verbose_name_plural = _("holidays and make-up workdays")
+        ordering = ["date"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=DayKind.values), name="holiday_kind_valid")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name}（{self.get_kind_display()}）"
+
+    def clean(self) -> None:
+        # The calendar year says which years are complete; a date filed under another year
+        # would make a year look known while its own dates are missing.
+        try:
+            calendar = self.calendar
+        except CalendarYear.DoesNotExist:
+            return  # the form reports the missing year itself
+        if self.date and self.date.year != calendar.year:
+            raise ValidationError(
+                {
+                    "date": gettext("This date is not in %(year)s.") % {"year": calendar.year},
+                },
+                code="wrong_year",
+            )

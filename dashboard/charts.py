@@ -1,0 +1,66 @@
+"""The data the browser draws the dashboard's charts from (``static/js/dashboard.js``).
+
+It travels as a JSON block (``json_script``), never as code. Every bar carries the ledger link
+behind it, so a click on the chart opens the same list as the number in the table beneath.
+Labels are translated here, so the charts speak the page's language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from dashboard.links import ledger_url
+from dashboard.selectors import Dashboard
+from rectification.choices import ItemStatus
+
+
+def chart_data(dash: Dashboard) -> dict[str, Any]:
+    year = dash.year
+    by_rate = dash.by_closure_rate
+    by_overdue = [row for row in dash.by_overdue if row.figures.overdue]
+    categories = [row for row in dash.categories if row.findings]
+    return {
+        "status": {
+            "label": _("Items"),
+            "labels": [str(label) for label in ItemStatus.labels],
+            "keys": list(ItemStatus.values),
+            "values": [dash.figures.by_status[status] for status in ItemStatus.values],
+            "links": [ledger_url(year=year, status=status) for status in ItemStatus.values],
+        },
+        "closure": {
+            "label": _("Closure rate (%)"),
+            "labels": [row.label for row in by_rate],
+            "values": [float(row.figures.closure_rate) for row in by_rate],
+            "notes": [
+                _("%(closed)s of %(total)s closed")
+                % {"closed": row.figures.closed, "total": row.figures.total}
+                for row in by_rate
+            ],
+            "links": [
+                ledger_url(year=year, unit=row.unit_id, status=ItemStatus.CLOSED) for row in by_rate
+            ],
+        },
+        "overdue": {
+            "label": _("Overdue items"),
+            "labels": [row.label for row in by_overdue],
+            "values": [row.figures.overdue for row in by_overdue],
+            "links": [ledger_url(year=year, unit=row.unit_id, overdue="yes") for row in by_overdue],
+        },
+        "categories": {
+            "label": _("Findings"),
+            "labels": [row.name for row in categories],
+            "values": [row.findings for row in categories],
+            "notes": [[f"{label}: {n}" for _unit, label, n in row.units] for row in categories],
+            "links": [ledger_url(year=year, category=row.category_id) for row in categories],
+        },
+        "projects": {
+            "labels": [f"{row.seq}. {row.unit}" for row in dash.projects],
+            "titles": [row.project for row in dash.projects],
+            "series": [_("Score"), _("Closure rate (%)")],
+            "scores": [float(row.score) for row in dash.projects],
+            "rates": [float(row.figures.closure_rate) for row in dash.projects],
+            "links": [ledger_url(year=year, project=row.project_id) for row in dash.projects],
+        },
+    }

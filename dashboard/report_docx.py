@@ -1,0 +1,112 @@
+"""The unit report as a Word document, laid out like a government 整改情况报告.
+
+A4, title in 小标宋 二号 (22 pt), body in 仿宋 三号 (16 pt) with a fixed 28 pt line and a
+two-character first-line indent, first-level headings 一、 in 黑体, second-level （一） in 楷体;
+the unit and date at the end, right-aligned. The fonts are named, not embedded: Word on the
+bureau's machines has them, and any other reader falls back to its own CJK fonts.
+"""
+
+from __future__ import annotations
+
+import io
+
+from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+
+from dashboard.reports import ReportEntry, UnitReport
+
+TITLE_FONT = "方正小标宋简体"
+BODY_FONT = "仿宋_GB2312"
+HEADING_FONT = "黑体"
+SUBHEADING_FONT = "楷体_GB2312"
+BODY_SIZE = 16  # 三号
+TITLE_SIZE = 22  # 二号
+
+
+def _run(paragraph, text: str, *, font: str = BODY_FONT, size: int = BODY_SIZE, bold=False):  # type: ignore[no-untyped-def]
+    run = paragraph.add_run(text)
+    run.font.name = font
+    run.font.size = Pt(size)
+    run.font.bold = bold
+    # Word picks the font of CJK text from the East Asian slot, which font.name does not set.
+    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), font)
+    return run
+
+
+def _paragraph(document, *, indent: bool = True, align=None):  # type: ignore[no-untyped-def]
+    paragraph = document.add_paragraph()
+    fmt = paragraph.paragraph_format
+    fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    fmt.line_spacing = Pt(28)
+    fmt.space_before = fmt.space_after = Pt(0)
+    if indent:
+        fmt.first_line_indent = Pt(BODY_SIZE * 2)
+    if align is not None:
+        paragraph.alignment = align
+    return paragraph
+
+
+def _labelled(document, label: str, text: str) -> None:  # type: ignore[no-untyped-def]
+    paragraph = _paragraph(document)
+    _run(paragraph, _("%(label)s: ") % {"label": label}, bold=True)
+    _run(paragraph, text)
+
+
+def _entry(document, entry: ReportEntry) -> None:  # type: ignore[no-untyped-def]
+    item = entry.item
+    heading = _paragraph(document)
+    _run(heading, str(entry.finding), font=SUBHEADING_FONT)
+    if entry.finding.body:
+        _labelled(document, _("Problem"), entry.finding.body)
+    _labelled(document, _("Recommendation"), item.recommendation.full_text)
+    _labelled(document, _("Rectification measures"), item.measures or _("Not written yet"))
+    if entry.progress:
+        _labelled(document, _("Progress"), "")
+        for progress in entry.progress:
+            line = _paragraph(document)
+            _run(line, f"{localtime(progress.created_at):%Y-%m-%d}　{progress.note}")
+    else:
+        _labelled(document, _("Progress"), _("No progress reported yet."))
+    evidence = entry.evidence
+    if evidence:
+        _labelled(document, _("Supporting evidence"), "")
+        for number, file in enumerate(evidence, start=1):
+            _run(_paragraph(document), f"{number}. {file.original_name}")
+    else:
+        _labelled(document, _("Supporting evidence"), _("None yet."))
+    if item.result:
+        _labelled(document, _("Rectification result"), item.result)
+    _labelled(document, _("Status"), entry.status_text)
+    _labelled(document, _("Closure"), entry.closure_text)
+
+
+def unit_report_docx(report: UnitReport) -> bytes:
+    document = Document()
+    section = document.sections[0]
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
+    section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
+    document.core_properties.title = report.title
+    document.core_properties.author = report.unit.name
+
+    title = _paragraph(document, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
+    title.paragraph_format.line_spacing = Pt(36)
+    _run(title, report.title, font=TITLE_FONT, size=TITLE_SIZE)
+    _paragraph(document, indent=False)
+    _run(_paragraph(document, indent=False), report.addressee)
+    _run(_paragraph(document), report.introduction)
+    for project in report.projects:
+        _run(_paragraph(document), project.heading, font=HEADING_FONT)
+        for entry in project.entries:
+            _entry(document, entry)
+    _paragraph(document, indent=False)
+    _run(_paragraph(document, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT), report.unit.name)
+    _run(_paragraph(document, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT), report.date_line)
+
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from dashboard import views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", views.DashboardView.as_view(), name="index"),
+    path(
+        "units/<int:unit_id>/<int:year>/report/",
+        views.UnitReportView.as_view(),
+        name="unit-report",
+    ),
+    path(
+        "units/<int:unit_id>/<int:year>/report.docx",
+        views.UnitReportDocxView.as_view(),
+        name="unit-report-docx",
+    ),
+]

@@ -1,0 +1,62 @@
+"""The dashboard and the unit report. Thin: the figures come from ``dashboard.selectors`` and
+``dashboard.reports``, both scoped by ``items_visible_to``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.http import content_disposition_header
+from django.views import View
+from django.views.generic import TemplateView
+
+from dashboard import selectors
+from dashboard.charts import chart_data
+from dashboard.report_docx import unit_report_docx
+from dashboard.reports import UnitReport, unit_report
+from liwan import clock
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+class DashboardView(LoginRequiredMixin, TemplateView):
+    template_name = "dashboard/index.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        year = self.request.GET.get("year", "")
+        dash = selectors.dashboard(
+            user=self.request.user,
+            year=int(year) if year.isdigit() else None,
+            today=clock.today(),
+        )
+        context["dash"] = dash
+        context["charts"] = chart_data(dash) if dash.year else None
+        context["own_unit_id"] = self.request.user.unit_id
+        return context
+
+
+def _report(request: HttpRequest, unit_id: int, year: int) -> UnitReport:
+    report = unit_report(user=request.user, unit_id=unit_id, year=year, today=clock.today())
+    if report is None:
+        # Another unit's report, or a year without items: not found either way.
+        raise Http404
+    return report
+
+
+class UnitReportView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, unit_id: int, year: int) -> HttpResponse:
+        report = _report(request, unit_id, year)
+        return TemplateResponse(request, "dashboard/unit_report.html", {"report": report})
+
+
+class UnitReportDocxView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, unit_id: int, year: int) -> HttpResponse:
+        report = _report(request, unit_id, year)
+        response = HttpResponse(unit_report_docx(report), content_type=DOCX)
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=report.filename
+        )
+        return response

@@ -1,0 +1,168 @@
+"""Bulk assignment: owner and/or deadline for many items in one action (批量分派).
+
+Planning is a pure read — what each selected item would become — so the page can show a
+preview; applying calls ``services.assign`` once per item that changes, so each item gets its
+own ``assigned`` Event and its own permission, lock and version checks, exactly as if staff had
+assigned it on its page. All of it runs in one transaction: a stale or refused item leaves every
+item as it was.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from django.db import models, transaction
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.roles import Role
+from rectification import services
+from rectification.choices import ItemStatus
+from rectification.models import RectificationItem
+
+if TYPE_CHECKING:
+    from evaluations.models import Unit
+
+# The most items one bulk action takes: a year of a large district is a few hundred; beyond
+# that a filter has probably been forgotten.
+MAX_ITEMS = 500
+
+
+class _Keep(enum.Enum):
+    KEEP = "keep"
+
+
+KEEP: Final = _Keep.KEEP  # "leave this field as it is"
+
+
+class Skip(models.TextChoices):
+    CLOSED = "closed", _("Closed: owner and deadline stay as they were")
+    UNCHANGED = "unchanged", _("Already so: nothing to change")
+
+
+@dataclass(frozen=True)
+class PlannedChange:
+    """What one selected item would become; ``skip`` says why it would not change."""
+
+    item: RectificationItem
+    owner: User | None
+    deadline: datetime.date | None
+    skip: Skip | None = None
+
+    @property
+    def owner_changes(self) -> bool:
+        return self.skip is None and self.owner_id != self.item.owner_id
+
+    @property
+    def deadline_changes(self) -> bool:
+        return self.skip is None and self.deadline != self.item.deadline
+
+    @property
+    def owner_id(self) -> int | None:
+        return self.owner.pk if self.owner is not None else None
+
+
+def plan_assignments(
+    *,
+    items: Iterable[RectificationItem],
+    owners: Mapping[int, User | None] | None = None,
+    deadline: datetime.date | _Keep | None = KEEP,
+) -> list[PlannedChange]:
+    """What assigning would do to each of ``items``.
+
+    ``owners`` maps a unit id to the owner its items get (``None`` removes the owner); the
+    items of a unit not in the mapping keep theirs — an owner must belong to the item's unit, so
+    one person cannot own the items of several units. ``deadline`` is a date, ``None`` (no
+    deadline) or ``KEEP``. Closed items are never changed (reopen them first).
+    """
+    owners = owners or {}
+    plan = []
+    for item in items:
+        owner = owners.get(item.unit_id, item.owner)
+        new_deadline = item.deadline if deadline is KEEP else deadline
+        skip = None
+        if item.status == ItemStatus.CLOSED:
+            skip = Skip.CLOSED
+        elif (owner.pk if owner else None) == item.owner_id and new_deadline == item.deadline:
+            skip = Skip.UNCHANGED
+        plan.append(PlannedChange(item=item, owner=owner, deadline=new_deadline, skip=skip))
+    return plan
+
+
+def bulk_assign(
+    *,
+    items: Iterable[RectificationItem],
+    actor: services.Actor,
+    owners: Mapping[int, User | None] | None = None,
+    deadline: datetime.date | _Keep | None = KEEP,
+    expected_versions: Mapping[int, int] | None = None,
+) -> list[PlannedChange]:
+    """Assign every item of ``items`` that changes; return those changes.
+
+    ``expected_versions`` (item id → version shown in the preview) makes an item edited since
+    the preview raise ``StaleItemError`` instead of being overwritten. Any error — stale item,
+    refused permission, owner from another unit — rolls back the whole action.
+    """
+    plan = plan_assignments(items=items, owners=owners, deadline=deadline)
+    applied = [change for change in plan if change.skip is None]
+    with transaction.atomic():
+        for change in applied:
+            services.assign(
+                item=change.item,
+                actor=actor,
+                owner=change.owner,
+                deadline=change.deadline,
+                expected_version=(expected_versions or {}).get(change.item.pk),
+            )
+    return applied
+
+
+@dataclass(frozen=True)
+class UnitOwners:
+    """One unit of a selection: how many of its items are selected and who may own them."""
+
+    unit: Unit
+    item_count: int
+    members: list[User]
+    # Pre-selected in the form: the unit's only staff member (经办人), when none of its
+    # selected items has an owner yet — the usual case when a new year is set up.
+    suggested: User | None
+
+
+def owner_choices(items: Sequence[RectificationItem]) -> list[UnitOwners]:
+    """The units of ``items`` (by name) with their active members, in one query."""
+    per_unit: dict[int, list[RectificationItem]] = {}
+    for item in items:
+        per_unit.setdefault(item.unit_id, []).append(item)
+    if not per_unit:
+        return []
+    is_unit_staff = User.groups.through.objects.filter(
+        user_id=OuterRef("pk"), group__name=Role.UNIT_STAFF
+    )
+    members: dict[int, list[User]] = {}
+    for user in (
+        User.objects.filter(unit_id__in=per_unit, is_active=True)
+        .annotate(is_unit_staff=Exists(is_unit_staff))
+        .order_by("full_name", "username")
+    ):
+        members.setdefault(user.unit_id, []).append(user)
+    rows = []
+    for unit_items in per_unit.values():
+        unit = unit_items[0].unit
+        people = members.get(unit.pk, [])
+        staff = [user for user in people if user.is_unit_staff]  # type: ignore[attr-defined]
+        unowned = all(item.owner_id is None for item in unit_items)
+        rows.append(
+            UnitOwners(
+                unit=unit,
+                item_count=len(unit_items),
+                members=people,
+                suggested=staff[0] if unowned and len(staff) == 1 else None,
+            )
+        )
+    return sorted(rows, key=lambda row: row.unit.name)

@@ -1,0 +1,222 @@
+"""The bulk assignment page (批量分派), evaluation staff only: select → choose → preview → confirm.
+
+The selection is either the rows ticked on the ledger (``?items=1&items=2``) or the ledger's
+filters (``?year=2020&unit=3&status=open``), always within ``items_visible_to``. It travels in
+the query string of every step, so the page never stores anything between requests; the preview
+carries the version of each item it showed, and confirming refuses if the selection or any item
+changed since (``rectification.bulk``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views import View
+
+from accounts.roles import is_evaluation_staff
+from liwan import clock
+from rectification import bulk, services
+from rectification.filters import LedgerFilter
+from rectification.forms import BulkAssignForm
+from rectification.models import RectificationItem
+from rectification.selectors import items_visible_to
+
+# Ledger filters that select items; sorting and paging do not.
+_NOT_CRITERIA = {"sort", "page"}
+
+
+@dataclass
+class Selection:
+    items: list[RectificationItem] = field(default_factory=list)
+    total: int = 0
+    # (label, value) pairs saying how the items were chosen, for the page to repeat.
+    criteria: list[tuple[str, str]] = field(default_factory=list)
+    query: str = ""  # the selection as a query string, carried through every step
+    ledger_query: str = ""  # where to go back to afterwards
+    too_many: bool = False
+
+
+def _select(request: HttpRequest) -> tuple[Selection | None, LedgerFilter]:
+    """The items the query string selects, or ``None`` when it selects nothing yet."""
+    visible = items_visible_to(request.user)
+    filterset = LedgerFilter(request.GET or None, queryset=visible, request=request)
+    ticked = [int(v) for v in request.GET.getlist("items") if v.isdigit()]
+    if ticked:
+        items = visible.filter(pk__in=ticked)
+        query = QueryDict(mutable=True)
+        query.setlist("items", [str(pk) for pk in sorted(set(ticked))])
+        selection = Selection(
+            criteria=[(_("Ticked on the ledger"), str(len(set(ticked))))],
+            query=query.urlencode(),
+        )
+    elif filterset.is_bound and filterset.is_valid():
+        criteria = _criteria(filterset)
+        if not criteria:
+            return None, filterset
+        items = filterset.qs
+        query = request.GET.copy()
+        for name in _NOT_CRITERIA:
+            query.pop(name, None)
+        selection = Selection(
+            criteria=criteria, query=query.urlencode(), ledger_query=query.urlencode()
+        )
+    else:
+        return None, filterset
+    items = items.select_related(
+        "unit",
+        "owner",
+        "recommendation__finding__result__round",
+        "recommendation__finding__result__project",
+    ).order_by(
+        "-recommendation__finding__result__round__year",
+        "unit__name",
+        "recommendation__finding__result__seq",
+        "recommendation__finding__number",
+    )
+    selection.total = items.count()
+    if selection.total > bulk.MAX_ITEMS:
+        selection.too_many = True
+    else:
+        selection.items = list(items)
+    return selection, filterset
+
+
+def _criteria(filterset: LedgerFilter) -> list[tuple[str, str]]:
+    out = []
+    for name, value in filterset.form.cleaned_data.items():
+        if name in _NOT_CRITERIA or value in (None, "", [], ()):
+            continue
+        bound = filterset.form[name]
+        if isinstance(value, slice):
+            text = f"{value.start or '…'} – {value.stop or '…'}"
+        elif hasattr(bound.field, "choices") and not hasattr(value, "pk"):
+            text = str(dict(bound.field.choices).get(value, value))
+        else:
+            text = str(value)
+        out.append((str(bound.label), text))
+    return out
+
+
+def _versions(items: list[RectificationItem]) -> str:
+    return ",".join(f"{item.pk}:{item.version}" for item in items)
+
+
+def _parse_versions(value: str) -> dict[int, int] | None:
+    try:
+        pairs = [part.split(":") for part in value.split(",") if part]
+        return {int(pk): int(version) for pk, version in pairs}
+    except ValueError:
+        return None
+
+
+class BulkAssignView(LoginRequiredMixin, View):
+    template_name = "rectification/bulk_assign.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # A signed-in user who is not evaluation staff gets 403: the page reveals no item.
+        if request.user.is_authenticated and not is_evaluation_staff(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        selection, filterset = _select(request)
+        form = None
+        if selection is not None and selection.items:
+            form = BulkAssignForm(units=bulk.owner_choices(selection.items))
+        return self._render(request, "choose", selection, filterset, form)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        selection, filterset = _select(request)
+        if selection is None or not selection.items:
+            messages.error(request, _("Select the items to assign first."))
+            return self._render(request, "choose", selection, filterset, None, status=400)
+        form = BulkAssignForm(request.POST, units=bulk.owner_choices(selection.items))
+        step = request.POST.get("step", "preview")
+        if not form.is_valid():
+            return self._render(request, "choose", selection, filterset, form, status=400)
+        if step == "edit":
+            return self._render(request, "choose", selection, filterset, form)
+        plan = bulk.plan_assignments(
+            items=selection.items,
+            owners=form.cleaned_data["owners"],
+            deadline=form.cleaned_data["new_deadline"],
+        )
+        if step != "confirm":
+            return self._render(request, "preview", selection, filterset, form, plan=plan)
+        previewed = _parse_versions(request.POST.get("versions", ""))
+        if previewed is None or set(previewed) != {item.pk for item in selection.items}:
+            messages.error(
+                request,
+                _("The selection has changed since the preview. Please check it again."),
+            )
+            return self._render(
+                request, "preview", selection, filterset, form, plan=plan, status=400
+            )
+        try:
+            applied = bulk.bulk_assign(
+                items=selection.items,
+                actor=services.Actor(user=request.user, ip=request.META.get("REMOTE_ADDR")),
+                owners=form.cleaned_data["owners"],
+                deadline=form.cleaned_data["new_deadline"],
+                expected_versions=previewed,
+            )
+        except ValidationError as exc:  # StaleItemError included: nothing was changed
+            messages.error(request, " ".join(exc.messages))
+            selection, filterset = _select(request)
+            assert selection is not None
+            plan = bulk.plan_assignments(
+                items=selection.items,
+                owners=form.cleaned_data["owners"],
+                deadline=form.cleaned_data["new_deadline"],
+            )
+            return self._render(
+                request, "preview", selection, filterset, form, plan=plan, status=400
+            )
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d item assigned; its history records the change.",
+                "%(n)d items assigned; each item's history records its change.",
+                len(applied),
+            )
+            % {"n": len(applied)},
+        )
+        ledger = reverse("rectification:ledger")
+        return redirect(f"{ledger}?{selection.ledger_query}" if selection.ledger_query else ledger)
+
+    def _render(
+        self,
+        request: HttpRequest,
+        step: str,
+        selection: Selection | None,
+        filterset: LedgerFilter,
+        form: BulkAssignForm | None,
+        *,
+        plan: list[bulk.PlannedChange] | None = None,
+        status: int = 200,
+    ) -> TemplateResponse:
+        context = {
+            "step": step,
+            "selection": selection,
+            "filter": filterset,
+            "form": form,
+            "plan": plan,
+            "max_items": bulk.MAX_ITEMS,
+            "today": clock.today(),
+        }
+        if plan is not None:
+            assert selection is not None
+            context["versions"] = _versions(selection.items)
+            context["changing"] = [change for change in plan if change.skip is None]
+            context["skipped"] = [change for change in plan if change.skip is not None]
+        return TemplateResponse(request, self.template_name, context, status=status)
