@@ -3,42 +3,20 @@ Content-Security-Policy, and drill-down from a table number and from a chart bar
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 
 import pytest
 
 from tests import dashboard_data, factories
-from tests.services import CHROMIUM
+from tests.browser import browser_context, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "correct horse battery"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture
 def browser_page(live_server) -> Iterator:  # type: ignore[no-untyped-def]
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are
-    # plain synchronous code, so Django's async-safety guard is lifted for this test only.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-        context.set_default_timeout(15_000)
+    with browser_context(height=900) as context:
         page = context.new_page()
         page.problems = []  # console errors and CSP violations, checked by the test
         page.on(
@@ -61,17 +39,6 @@ def browser_page(live_server) -> Iterator:  # type: ignore[no-untyped-def]
             ),
         )
         yield page
-        context.close()
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-def _login(page, base: str, username: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_selector("#status-counts")
 
 
 def _ledger_rows(page) -> int:  # type: ignore[no-untyped-def]
@@ -84,7 +51,7 @@ def test_the_dashboard_draws_its_charts_and_drills_down_to_the_ledger(browser_pa
     factories.StaffUserFactory(username="pingjia")
     base = live_server.url
 
-    _login(page, base, "pingjia")
+    login(page, base, "pingjia")
     page.click("nav >> text=整改看板")
     page.wait_for_selector("#chart-categories[data-rendered=true]")
 

@@ -8,7 +8,6 @@ close it; the list and the export show it closed.
 from __future__ import annotations
 
 import datetime
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -16,20 +15,10 @@ import pytest
 from rectification.choices import ItemStatus
 from rectification.models import RectificationItem
 from tests import factories
-from tests.services import CHROMIUM
+from tests.browser import browser_context, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct horse battery"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
     b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -38,29 +27,8 @@ PDF = (
 
 @pytest.fixture
 def page(live_server) -> Iterator:  # type: ignore[no-untyped-def]
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are
-    # plain synchronous code, so Django's async-safety guard is lifted for this test only.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
-        context.set_default_timeout(15_000)
+    with browser_context() as context:
         yield context.new_page()
-        context.close()
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-def _login(page, base: str, username: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_selector("#status-counts")
 
 
 def _logout(page) -> None:  # type: ignore[no-untyped-def]
@@ -89,7 +57,7 @@ def test_a_unit_and_staff_take_an_item_from_open_to_closed(page, live_server, tm
     evidence = tmp_path / "整改方案.pdf"
     evidence.write_bytes(PDF)
 
-    _login(page, base, worker.username)
+    login(page, base, worker.username)
     page.click(f'tr[data-item="{item.pk}"] a')
     _act(page, "measures", {"measures": "一是成立整改专班；二是制定整改方案。"})
     page.locator("#action-progress textarea[name=note]").fill("已印发整改方案。")
@@ -100,13 +68,13 @@ def test_a_unit_and_staff_take_an_item_from_open_to_closed(page, live_server, tm
     assert "待销号" in page.inner_text("#item-status")
     _logout(page)
 
-    _login(page, base, "pingjia")
+    login(page, base, "pingjia")
     page.goto(f"{base}/items/{item.pk}/")
     _act(page, "return", {"reason": "请补充整改前后对比材料。"})
     assert "整改中" in page.inner_text("#item-status")
     _logout(page)
 
-    _login(page, base, worker.username)
+    login(page, base, worker.username)
     page.goto(f"{base}/items/{item.pk}/")
     assert "请补充整改前后对比材料" in page.inner_text("#events")
     # A returned item needs new evidence before it can be submitted again.
@@ -117,7 +85,7 @@ def test_a_unit_and_staff_take_an_item_from_open_to_closed(page, live_server, tm
     _act(page, "submit", {})
     _logout(page)
 
-    _login(page, base, "pingjia")
+    login(page, base, "pingjia")
     page.goto(f"{base}/items/{item.pk}/")
     _act(
         page,
@@ -145,7 +113,7 @@ def test_a_unit_never_sees_another_units_item_in_the_browser(page, live_server):
     mine = factories.ItemFactory()
     theirs = factories.ItemFactory()
     worker = factories.UnitStaffFactory(unit=mine.unit, username="jbr2")
-    _login(page, live_server.url, worker.username)
+    login(page, live_server.url, worker.username)
     assert page.locator(f'tr[data-item="{theirs.pk}"]').count() == 0
     response = page.goto(f"{live_server.url}/items/{theirs.pk}/")
     assert response.status == 404
@@ -155,7 +123,7 @@ def test_the_ledger_is_usable_on_a_phone(page, live_server):
     item = factories.ItemFactory()
     worker = factories.UnitStaffFactory(unit=item.unit, username="jbr3")
     page.set_viewport_size({"width": 390, "height": 844})
-    _login(page, live_server.url, worker.username)
+    login(page, live_server.url, worker.username)
     # The navigation collapses into the menu button, and the table scrolls inside its box
     # instead of widening the page.
     assert page.locator(".navbar-toggler").is_visible()
