@@ -224,6 +224,7 @@ def item_page(
     context = {
         "item": item,
         "finding": item.recommendation.finding,
+        "categories": list(item.recommendation.finding.categories.all()),
         "result": item.recommendation.finding.result,
         "progress_list": progress,
         "events": events,

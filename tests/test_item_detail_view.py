@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from evaluations.models import FindingCategory
 from rectification import services
 from rectification.choices import ItemStatus
 from tests import factories
@@ -39,6 +40,21 @@ def test_it_shows_the_evaluation_context_and_ledger_fields(client):
         "成立专班",
     ):
         assert text in body
+
+
+def test_it_shows_the_problem_categories_of_the_finding(client):
+    item = factories.ItemFactory()
+    item.recommendation.finding.categories.add(
+        FindingCategory.objects.create(name="乙类问题", order=902),
+        FindingCategory.objects.create(name="甲类问题", order=901),
+    )
+    client.force_login(factories.UnitStaffFactory(unit=item.unit))
+    response = client.get(_url(item))
+    assert [c.name for c in response.context["categories"]] == [
+        "甲类问题",
+        "乙类问题",
+    ]
+    assert 'id="finding-categories"' in response.content.decode()
 
 
 def test_it_offers_a_unit_only_unit_actions_and_staff_only_staff_actions(client):
