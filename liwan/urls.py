@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from liwan.views import healthz
+
 admin.site.site_header = "荔湾区财政支出绩效评价整改台账 · 后台"
 admin.site.site_title = "整改台账后台"
 admin.site.index_title = "后台管理"
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -49,6 +49,7 @@ MATRIX: dict[str, dict[str, tuple[int | str, ...]]] = {
     "password_reset_confirm": {"GET": (200,) * 6, "POST": (200,) * 6},
     "password_reset_complete": {"GET": (200,) * 6, "POST": (405,) * 6},
     "set_language": {"GET": (302,) * 6, "POST": (302,) * 6},
+    "healthz": {"GET": (200,) * 6, "POST": (405,) * 6},
     "admin:index": {"GET": (LOGIN, LOGIN, LOGIN, LOGIN, 200, LOGIN), "POST": (LOGIN, LOGIN, LOGIN, LOGIN, 200, LOGIN)},
 }  # fmt: skip
 
