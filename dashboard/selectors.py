@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from accounts.models import User
     from rectification.models import RectificationItem
 
-YEAR = "recommendation__finding__result__round__year"
+YEAR = "round_year"
 # "Due soon": the deadline falls within this many days from today (today included).
 DUE_SOON_DAYS = 14
 # The due-soon list shows this many rows; the count links to the full list on the ledger.

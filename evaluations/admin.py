@@ -22,6 +22,20 @@ from evaluations.models import (
     Unit,
 )
 from liwan.staff_admin import EvaluationStaffAdmin
+from rectification.models import RectificationItem
+
+
+class LedgerOrderAdminMixin:
+    """Year, sequence and problem numbers edited here are copied onto the ledger's items, which
+    sort by them (``RectificationItemQuerySet.sync_ledger_order``)."""
+
+    ledger_items_lookup: str
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:  # type: ignore[no-untyped-def]
+        super().save_related(request, form, formsets, change)  # type: ignore[misc]
+        RectificationItem.objects.filter(
+            **{self.ledger_items_lookup: form.instance}
+        ).sync_ledger_order()
 
 
 @admin.register(Unit)
@@ -31,7 +45,8 @@ class UnitAdmin(admin.ModelAdmin):
 
 
 @admin.register(EvaluationRound)
-class EvaluationRoundAdmin(admin.ModelAdmin):
+class EvaluationRoundAdmin(LedgerOrderAdminMixin, admin.ModelAdmin):
+    ledger_items_lookup = "recommendation__finding__result__round"
     list_display = ("year", "title", "evaluator", "issued_on")
     search_fields = ("title", "evaluator")
     change_list_template = "admin/evaluations/evaluationround/change_list.html"
@@ -64,7 +79,8 @@ class FindingInline(admin.StackedInline):
 
 
 @admin.register(EvaluationResult)
-class EvaluationResultAdmin(admin.ModelAdmin):
+class EvaluationResultAdmin(LedgerOrderAdminMixin, admin.ModelAdmin):
+    ledger_items_lookup = "recommendation__finding__result"
     list_display = (
         "seq",
         "project",
@@ -126,7 +142,8 @@ def _tag_action(category: FindingCategory) -> Callable[..., None]:
 
 
 @admin.register(Finding)
-class FindingAdmin(admin.ModelAdmin):
+class FindingAdmin(LedgerOrderAdminMixin, admin.ModelAdmin):
+    ledger_items_lookup = "recommendation__finding"
     list_display = ("__str__", "project_name", "year", "category_names")
     list_filter = ("result__round", "categories", "result__project__unit")
     list_select_related = ("result__round", "result__project")

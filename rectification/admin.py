@@ -138,7 +138,7 @@ class RectificationItemAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:  # type: ignore[no-untyped-def]
         return False  # the ledger keeps every item; close it instead
 
-    @admin.display(description="年度", ordering="recommendation__finding__result__round__year")
+    @admin.display(description="年度", ordering="round_year")
     def year(self, obj: RectificationItem) -> int:
         return obj.recommendation.finding.result.round.year
 

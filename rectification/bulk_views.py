@@ -77,12 +77,7 @@ def _select(request: HttpRequest) -> tuple[Selection | None, LedgerFilter]:
         "owner",
         "recommendation__finding__result__round",
         "recommendation__finding__result__project",
-    ).order_by(
-        "-recommendation__finding__result__round__year",
-        "unit__name",
-        "recommendation__finding__result__seq",
-        "recommendation__finding__number",
-    )
+    ).order_by("-round_year", "unit__name", "result_seq", "finding_number")
     selection.total = items.count()
     if selection.total > bulk.MAX_ITEMS:
         selection.too_many = True

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -81,6 +81,13 @@ class RectificationItem(models.Model):
     version = models.PositiveIntegerField(_("version"), default=1)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Copies of the round's year, the result's sequence number and the problem's number: the
+    # ledger's order, indexed (see ``sync_ledger_order``). Never edited by hand.
+    round_year = models.PositiveSmallIntegerField(_("year"), default=0, editable=False)
+    result_seq = models.PositiveIntegerField(_("sequence number"), default=0, editable=False)
+    finding_number = models.PositiveSmallIntegerField(
+        _("problem number"), default=0, editable=False
+    )
 
     objects = RectificationItemQuerySet.as_manager()
 
@@ -107,10 +114,31 @@ class RectificationItem(models.Model):
             # The ledger list of one unit, and the overdue sweep (deadline < today, not closed).
             models.Index(fields=["unit", "status", "deadline"], name="item_unit_status_deadline"),
             models.Index(fields=["status", "deadline"], name="item_status_deadline"),
+            # Counts per status and overdue of one year, from the index alone.
+            models.Index(
+                fields=["round_year", "status", "deadline"], name="item_year_status_deadline"
+            ),
+            # The ledger's default order (newest year, then table order) for the first and the
+            # deep pages of the whole city without a sort.
+            models.Index(
+                F("round_year").desc(),
+                "result_seq",
+                "finding_number",
+                "id",
+                name="item_ledger_order",
+            ),
         ]
 
     def __str__(self) -> str:
         return gettext("Item #%(pk)s") % {"pk": self.pk}
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self._state.adding and not self.round_year and self.recommendation_id:
+            finding = self.recommendation.finding
+            self.round_year = finding.result.round.year
+            self.result_seq = finding.result.seq
+            self.finding_number = finding.number
+        super().save(*args, **kwargs)
 
 
 class ProgressUpdate(models.Model):

@@ -59,11 +59,7 @@ def ledger_rows(
             "recommendation__finding__result__project",
         )
         .annotate(latest_note=Subquery(latest_note), evidence_count=Subquery(evidence_count))
-        .order_by(
-            "-recommendation__finding__result__round__year",
-            "recommendation__finding__result__seq",
-            "recommendation__finding__number",
-        )
+        .in_ledger_order()
     )
 
 
@@ -72,7 +68,7 @@ def filter_ledger(
 ) -> RectificationItemQuerySet:
     """The export command's --year/--unit filters (the web download uses LedgerFilter)."""
     if year:
-        items = items.filter(recommendation__finding__result__round__year=year)
+        items = items.filter(round_year=year)
     if unit:
         items = items.filter(unit__name=unit)
     return items

@@ -190,6 +190,7 @@ NO_ITEM_EVENT: dict[str, str] = {
     "password_reset_confirm": "sets a password from a reset link: security log line",
     "password_reset_complete": "a page, changes nothing",
     "set_language": "the interface language, kept in a cookie",
+    "healthz": "liveness check, read only",
     "rectification:ledger": "read only",
     "rectification:export": "read only",
     "rectification:item-detail": "read only",

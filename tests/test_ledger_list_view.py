@@ -158,3 +158,61 @@ def test_it_offers_a_unit_only_its_own_projects(client):
 
     assert list(choices) == [mine.recommendation.finding.result.project]
     assert theirs.recommendation.finding.result.project not in choices
+
+
+def _options(response, name: str) -> list[str]:
+    widget = response.context["filter"].form.fields[name].widget
+    return [str(key) for key, _label in widget.choices if key != ""]
+
+
+def test_it_lists_staff_the_projects_and_owners_of_the_chosen_unit_only(client):
+    mine, theirs = factories.ItemFactory(), factories.ItemFactory()
+    owner = factories.UnitStaffFactory(unit=mine.unit)
+    factories.UnitStaffFactory(unit=theirs.unit)
+    client.force_login(factories.StaffUserFactory())
+    project = mine.recommendation.finding.result.project
+
+    unfiltered = client.get(URL)
+    assert _options(unfiltered, "project") == []
+    assert _options(unfiltered, "owner") == []
+    chosen = client.get(URL, {"unit": mine.unit.pk})
+    assert _options(chosen, "project") == [str(project.pk)]
+    assert _options(chosen, "owner") == [str(owner.pk)]
+
+
+def test_it_keeps_a_project_chosen_by_link_without_its_unit(client):
+    item = factories.ItemFactory()
+    factories.ItemFactory()
+    project = item.recommendation.finding.result.project
+    client.force_login(factories.StaffUserFactory())
+
+    response = client.get(URL, {"project": project.pk})
+
+    assert _rows(response) == [item.pk]
+    assert _options(response, "project") == [str(project.pk)]
+    assert f'<option value="{project.pk}" selected>' in response.content.decode()
+
+
+def test_its_unit_list_escapes_names(client):
+    unit = factories.UnitFactory(short_name="<b>单位</b>")
+    client.force_login(factories.StaffUserFactory())
+    body = client.get(URL).content.decode()
+    assert f'<option value="{unit.pk}">&lt;b&gt;单位&lt;/b&gt;</option>' in body
+    assert "<b>单位</b>" not in body
+
+
+def test_its_later_pages_follow_the_ledger_order(client):
+    items = [
+        factories.ItemFactory(
+            recommendation__finding__result__round__year=2020 + n % 3,
+            recommendation__finding__result__seq=100 - n,
+        )
+        for n in range(60)
+    ]
+    expected = [
+        i.pk
+        for i in sorted(items, key=lambda i: (-i.round_year, i.result_seq, i.finding_number, i.pk))
+    ]
+    client.force_login(factories.StaffUserFactory())
+    assert _rows(client.get(URL)) + _rows(client.get(URL, {"page": 2})) == expected
+    assert client.get(URL, {"page": 2}).context["paginator"].count == 60
