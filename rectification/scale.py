@@ -22,6 +22,7 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
@@ -42,6 +43,7 @@ from evaluations.models import (
     Unit,
     grade_for_score,
 )
+from liwan import clock
 from rectification.choices import (
     ClosureOutcome,
     EventAction,
@@ -495,6 +497,8 @@ class ScaleSeeder:
         rng = self.rng
         staff = self.staff_user
         items = []
+        today = clock.today()
+        escalate_after = settings.LIWAN_REMINDER_ESCALATE_AFTER_DAYS
         for recommendation, (result, number, year) in zip(recommendations, plan, strict=True):
             unit_id = result.project.unit_id
             status = self._status(year)
@@ -535,6 +539,11 @@ class ScaleSeeder:
                 item.closed_at = self._moment(closed)
                 item.closed_by = staff
                 item.updated_at = item.closed_at
+            # Steady state of the reminder pipeline: an item long overdue today was escalated
+            # (督办) on the day it crossed the line, as the daily sweep would have done.
+            escalate_on = deadline + datetime.timedelta(days=escalate_after)
+            if status != ItemStatus.CLOSED and escalate_on <= today:
+                item.escalated_at = self._moment(escalate_on, 9)
             item.history_day = created  # type: ignore[attr-defined]
             items.append(item)
         _insert(items)
@@ -580,6 +589,8 @@ class ScaleSeeder:
                     self._moment(day + datetime.timedelta(days=2)),
                     after,
                 )
+            if item.escalated_at:
+                event(item.pk, EventAction.ESCALATED, None, item.escalated_at)
             if item.status == ItemStatus.OPEN:
                 continue
             day += datetime.timedelta(days=rng.randint(5, 20))

@@ -79,49 +79,65 @@ def plan_reminders(*, today: datetime.date) -> int:
 
     if escalations:
         staff = selectors.evaluation_staff()
-        for item, occurrence in escalations:
-            planned += escalate_item(
-                item=item, occurrence=occurrence, staff=staff, now=now, today=today
+        for start in range(0, len(escalations), ESCALATION_BATCH):
+            planned += escalate_items(
+                escalations[start : start + ESCALATION_BATCH], staff=staff, now=now, today=today
             )
     return planned
 
 
-def escalate_item(
+# Items escalated per transaction: short transactions, a handful of queries per thousand items
+# (the first sweep after a year's import may escalate tens of thousands at once).
+ESCALATION_BATCH = 1000
+
+
+def escalate_items(
+    escalations: list[tuple[RectificationItem, Occurrence]],
     *,
-    item: RectificationItem,
-    occurrence: Occurrence,
     staff: list[Person],
     now: datetime.datetime,
     today: datetime.date,
 ) -> int:
-    """Escalate (督办) a long-overdue item once: flag it, write the audit event and plan the
-    evaluation staff's reminders, all or nothing. Returns the reminders planned (0 when another
-    sweep escalated it first — the conditional UPDATE decides who).
+    """Escalate (督办) long-overdue items once each: flag them, write the audit events and plan
+    the evaluation staff's reminders, all or nothing. Returns the reminders planned.
+
+    Two sweeps racing escalate each item once: the rows are locked before they are flagged,
+    another sweep skips the rows this one holds, and only rows not yet flagged are taken.
 
     ``version`` is not bumped: the flag is not part of any form, and bumping it would make a
     unit's concurrent, unrelated save fail as stale.
     """
+    wanted = {item.pk: (item, occurrence) for item, occurrence in escalations}
     with transaction.atomic():
-        won = RectificationItem.objects.filter(pk=item.pk, escalated_at__isnull=True).update(
-            escalated_at=now
+        won = list(
+            RectificationItem.objects.filter(pk__in=wanted, escalated_at__isnull=True)
+            .select_for_update(skip_locked=True)
+            .order_by()
+            .values_list("pk", flat=True)
         )
         if not won:
             return 0
-        days_late = (today - item.deadline).days if item.deadline else 0
-        Event.objects.create(
-            item_id=item.pk,
-            action=EventAction.ESCALATED,
-            actor=None,
-            before={"escalated_at": None},
-            after={"escalated_at": now.isoformat(), "deadline": item.deadline.isoformat()},
-            note=f"逾期 {days_late} 天未销号，已转评价管理员督办",
+        RectificationItem.objects.filter(pk__in=won).update(escalated_at=now)
+        events = []
+        rows = []
+        people = rules.recipients_for(
+            rule=Rule.ESCALATED, owner=None, unit=rules.UnitPeople(), evaluation_staff=staff
         )
-        rows = [
-            _row(item, occurrence, person, role, now)
-            for person, role in rules.recipients_for(
-                rule=Rule.ESCALATED, owner=None, unit=rules.UnitPeople(), evaluation_staff=staff
+        for pk in won:
+            item, occurrence = wanted[pk]
+            days_late = (today - item.deadline).days if item.deadline else 0
+            events.append(
+                Event(
+                    item_id=pk,
+                    action=EventAction.ESCALATED,
+                    actor=None,
+                    before={"escalated_at": None},
+                    after={"escalated_at": now.isoformat(), "deadline": item.deadline.isoformat()},
+                    note=f"逾期 {days_late} 天未销号，已转评价管理员督办",
+                )
             )
-        ]
+            rows += [_row(item, occurrence, person, role, now) for person, role in people]
+        Event.objects.bulk_create(events, batch_size=500)
         return _insert_new(rows)
 
 

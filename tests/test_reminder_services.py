@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from liwan import clock
 from rectification import services as ledger
 from rectification.choices import ClosureOutcome, EventAction, VerificationMethod
-from rectification.models import Event
+from rectification.models import Event, RectificationItem
 from reminders import services
 from reminders.choices import ReminderStatus, Rule, SkipReason
 from reminders.models import Reminder
@@ -272,22 +272,35 @@ def test_escalation_happens_once_even_when_two_sweeps_race(unit, owner, staff):
     item = make_item(unit, owner, deadline=day(0))
     occurrence = Occurrence(Rule.ESCALATED, day(15))
     with at(day(15)):
-        first = services.escalate_item(
-            item=item,
-            occurrence=occurrence,
+        first = services.escalate_items(
+            [(item, occurrence)],
             staff=[Person(staff.pk, staff.email)],
             now=clock.now(),
             today=clock.today(),
         )
-        second = services.escalate_item(
-            item=item,
-            occurrence=occurrence,
+        second = services.escalate_items(
+            [(item, occurrence)],
             staff=[Person(staff.pk, staff.email)],
             now=clock.now(),
             today=clock.today(),
         )
     assert (first, second) == (1, 0)
     assert Event.objects.filter(item=item, action=EventAction.ESCALATED).count() == 1
+
+
+def test_it_escalates_many_items_in_a_constant_number_of_queries(unit, owner, staff):
+    def queries_to_plan(n_items: int) -> int:
+        for _ in range(n_items):
+            make_item(unit, owner, deadline=day(0))
+        with at(day(15)), CaptureQueriesContext(connection) as ctx:
+            services.plan_reminders(today=clock.today())
+        return len(ctx)
+
+    assert queries_to_plan(2) == queries_to_plan(40)
+    assert RectificationItem.objects.filter(escalated_at__isnull=True).count() == 0
+    assert Event.objects.filter(action=EventAction.ESCALATED).count() == 42
+    escalations = Reminder.objects.filter(rule=Rule.ESCALATED, recipient=staff)
+    assert escalations.count() == 42
 
 
 def test_it_builds_digests_in_a_constant_number_of_queries(unit, owner, head):

@@ -131,3 +131,15 @@ def test_it_refuses_to_run_with_debug_off(settings):
 def test_it_refuses_fewer_items_than_units(debug):
     with pytest.raises(CommandError, match="条目数"):
         _seed(units=10, items=5)
+
+
+def test_long_overdue_items_are_already_escalated_as_the_daily_sweep_would_have(debug, settings):
+    _seed()
+    after = datetime.timedelta(days=settings.LIWAN_REMINDER_ESCALATE_AFTER_DAYS)
+    today = datetime.date(2026, 11, 27)
+    open_items = RectificationItem.objects.exclude(status=ItemStatus.CLOSED)
+    long_overdue = open_items.filter(deadline__lte=today - after)
+    assert long_overdue.exists()
+    assert not long_overdue.filter(escalated_at=None).exists()
+    assert not open_items.filter(deadline__gt=today - after).exclude(escalated_at=None).exists()
+    assert Event.objects.filter(action=EventAction.ESCALATED).count() == long_overdue.count()
