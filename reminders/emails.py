@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 
 from rectification.models import RectificationItem
@@ -59,6 +60,10 @@ def timing(item: RectificationItem, today: datetime.date) -> str:
     return f"还剩 {days_left} 天" if days_left > 0 else "已销号"
 
 
+# Items listed in one e-mail; the digest counts and links to the others.
+DIGEST_MAX_ITEMS = 200
+
+
 def digest_entries(
     rows: Sequence[Reminder],
     items: Mapping[int, RectificationItem],
@@ -95,7 +100,12 @@ def build_digest(
     context = {
         "name": recipient_name,
         "today": today,
-        "entries": entries,
+        # A digest lists the most urgent items only: the first sweep after a year's import can
+        # escalate tens of thousands at once, and a message of tens of MB is refused by mail
+        # servers (a permanent failure). The rest are on the ledger, one click away.
+        "entries": entries[:DIGEST_MAX_ITEMS],
+        "more": max(0, len(entries) - DIGEST_MAX_ITEMS),
+        "ledger_url": f"{settings.SITE_BASE_URL}{reverse('rectification:ledger')}",
         "total": len(entries),
         "overdue": sum(1 for e in entries if e.overdue),
         "escalations": sum(1 for e in entries if e.escalation),

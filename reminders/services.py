@@ -251,14 +251,18 @@ def due_batches(*, now: datetime.datetime, today: datetime.date) -> Iterator[tup
 
 def claim(*, reminder_ids: list[int], now: datetime.datetime) -> uuid.UUID | None:
     """Take the rows that are still pending and due, in one conditional UPDATE. Returns the
-    claim token, or ``None`` when another worker got there first (row count 0)."""
+    claim token, or ``None`` when another worker got there first (row count 0).
+
+    The lease starts at the claim itself, not at the start of the send pass (``now``): a pass
+    that mails a thousand people runs for minutes, and a lease dated from its start would
+    expire before its last claims were sent, letting another worker send them again."""
     token = uuid.uuid4()
     claimed = Reminder.objects.filter(
         pk__in=reminder_ids, status=ReminderStatus.PENDING, next_attempt_at__lte=now
     ).update(
         status=ReminderStatus.SENDING,
         claim_token=token,
-        claimed_at=now,
+        claimed_at=clock.now(),
         attempts=F("attempts") + 1,
     )
     return token if claimed else None

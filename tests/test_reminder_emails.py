@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
 
 from reminders import services
@@ -106,3 +107,24 @@ def test_the_html_escapes_what_units_typed(result, owner):
     html = sweep()[owner.email].alternatives[0][0]
     assert "&lt;b&gt;加强&lt;/b&gt;管理 &amp; 考核" in html
     assert "今天到期" in html
+
+
+def test_a_long_digest_lists_the_most_urgent_items_and_links_to_the_rest(
+    result, owner, monkeypatch
+):
+    from reminders import emails
+
+    monkeypatch.setattr(emails, "DIGEST_MAX_ITEMS", 3)
+    for n in range(5):
+        make_item(result, owner, TODAY - datetime.timedelta(days=n + 1), f"整改事项{n}")
+    message = sweep()[owner.email]
+    text = message.body
+    html = message.alternatives[0][0]
+    assert "以下 5 项整改事项" in text
+    assert text.count("查看与办理") == 3
+    assert "另有 5 项" not in text and "另有 2 项未在本邮件中列出" in text
+    assert f"请登录系统查看：{settings.SITE_BASE_URL}/\n" in text  # the ledger list
+    assert html.count("查看与办理") == 3
+    assert "另有 <strong>2</strong> 项" in html
+    # The most overdue come first.
+    assert "整改事项4" in text and "整改事项0" not in text

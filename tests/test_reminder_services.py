@@ -395,3 +395,21 @@ def test_two_workers_sweeping_at_the_same_moment_send_each_digest_once(role_grou
     assert sum(r.emails for r in results) == 10
     assert sorted(m.to[0] for m in mail.outbox) == sorted(o.email for o in owners)
     assert set(Reminder.objects.values_list("status", flat=True)) == {ReminderStatus.SENT}
+
+
+def test_a_claims_lease_starts_when_it_is_made_not_when_the_send_pass_began(
+    unit, owner, settings
+):
+    """A pass that mails many people runs for minutes; its late claims must not look expired
+    to another worker's recovery (which would send those digests a second time)."""
+    make_item(unit, owner, deadline=day(0))
+    with at(day(0)):
+        services.plan_reminders(today=clock.today())
+        pass_started = clock.now()
+    lease = datetime.timedelta(seconds=settings.LIWAN_REMINDER_CLAIM_LEASE_SECONDS)
+    # The pass reaches this person after longer than the lease.
+    with time_machine.travel(pass_started + lease + datetime.timedelta(minutes=1), tick=False):
+        ids = list(Reminder.objects.values_list("pk", flat=True))
+        assert services.claim(reminder_ids=ids, now=pass_started) is not None
+        assert services.recover_expired_claims(now=clock.now()) == 0
+    assert Reminder.objects.get().status == ReminderStatus.SENDING
