@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test lint format audit install install-dev migrate demo clean
+.PHONY: run test lint format audit bench install install-dev migrate demo clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,14 @@ lint: install-dev
 audit: install-dev
 	$(PY) scripts/audit_dependencies.py
 	$(VENV)/bin/bandit -q -c pyproject.toml -r .
+
+# The scale benchmarks (BENCHMARKS.md), outside the test suite: PostgreSQL on 127.0.0.1 (user
+# postgres) and wrk. Seeds liwan_bench_200000 once (about 4 minutes), then measures pages,
+# reminders, exports, import, a gunicorn load run and racing workers (about 20 minutes).
+# BENCH_ARGS="--quick" for a short run, "--items 1000000 --units 2000" for the national scale.
+bench: install-dev
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+	$(PY) -m benchmarks.run $(BENCH_ARGS)
 
 format: install-dev
 	$(VENV)/bin/ruff check --fix .

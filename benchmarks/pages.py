@@ -1,0 +1,93 @@
+"""Server-side latency and queries per request of the main pages, measured in-process.
+
+Each request goes through the whole Django stack (middleware, session, view, template) with the
+test client against the benchmark database; the time is the server's, without a network. Query
+counts come from the connection's own log for that request.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import asdict, dataclass
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import User
+from rectification.models import RectificationItem
+
+
+@dataclass
+class PageTiming:
+    page: str
+    role: str
+    url: str
+    requests: int
+    p50_ms: float
+    p95_ms: float
+    max_ms: float
+    queries: int
+    status: int
+
+
+def _percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    k = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[k]
+
+
+def measure(client: Client, page: str, role: str, url: str, repeat: int) -> PageTiming:
+    response = client.get(url)  # warm-up: session touch, template and query-plan caches
+    if response.status_code != 200:
+        raise RuntimeError(f"{url} as {role}: HTTP {response.status_code}")
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = client.get(url)
+        if getattr(response, "streaming", False):
+            b"".join(response.streaming_content)
+        samples.append((time.perf_counter() - started) * 1000)
+    return PageTiming(
+        page=page,
+        role=role,
+        url=url,
+        requests=repeat,
+        p50_ms=round(statistics.median(samples), 1),
+        p95_ms=round(_percentile(samples, 95), 1),
+        max_ms=round(max(samples), 1),
+        queries=len(queries),
+        status=response.status_code,
+    )
+
+
+def run(*, repeat: int = 40, staff_username: str, unit_username: str) -> list[dict]:
+    results = []
+    ledger = reverse("rectification:ledger")
+    for role, username in (("evaluation staff", staff_username), ("unit staff", unit_username)):
+        user = User.objects.get(username=username)
+        client = Client()
+        client.force_login(user)
+        visible = RectificationItem.objects.all() if user.unit_id is None else user.unit.items
+        newest = visible.order_by("-recommendation__finding__result__round__year").values_list(
+            "recommendation__finding__result__round__year", flat=True
+        )[0]
+        count = visible.count()
+        deep_page = max(1, (count // 50) * 3 // 4)
+        item = visible.filter(status="in_progress").order_by("id").last()
+        pages = [
+            ("ledger, first page", ledger),
+            ("ledger, filtered", f"{ledger}?year={newest}&status=in_progress&overdue=yes"),
+            ("ledger, keyword", f"{ledger}?q=预算执行"),
+            ("ledger, deep page", f"{ledger}?page={deep_page}"),
+            ("item page", reverse("rectification:item-detail", args=[item.pk])),
+            ("dashboard", reverse("dashboard:index")),
+            ("dashboard, one year", f"{reverse('dashboard:index')}?year={newest}"),
+        ]
+        for page, url in pages:
+            results.append(asdict(measure(client, page, role, url, repeat)))
+    return results

@@ -1,0 +1,135 @@
+"""The generated part of BENCHMARKS.md: tables of one run's figures, checked against targets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+PAGE_P95_MS = 150
+PLANNING_SECONDS = 10
+EXPORT_PEAK_MB = 250
+
+
+def _mark(ok: bool) -> str:
+    return "✅" if ok else "❌"
+
+
+def _pages(report: dict[str, Any]) -> list[str]:
+    lines = [
+        "| page | as | p50 ms | p95 ms | queries | ≤ 150 ms |",
+        "|---|---|---:|---:|---:|:-:|",
+    ]
+    for row in report["pages"]:
+        lines.append(
+            f"| {row['page']} | {row['role']} | {row['p50_ms']} | {row['p95_ms']} | "
+            f"{row['queries']} | {_mark(row['p95_ms'] <= PAGE_P95_MS)} |"
+        )
+    return lines
+
+
+def _reminders(r: dict[str, Any]) -> list[str]:
+    return [
+        f"- open items: {r['open_items']:,}; reminders planned today: {r['planned']:,}",
+        f"- planning: **{r['planning_seconds']} s** (target ≤ {PLANNING_SECONDS} s "
+        f"{_mark(r['planning_seconds'] <= PLANNING_SECONDS)}); planning again (idempotent, "
+        f"nothing new): {r['replanning_seconds']} s",
+        f"- sending: {r['emails_sent']:,} digests ({r['reminders_sent']:,} reminders) in "
+        f"{r['sending_seconds']} s = **{r['emails_per_second']} e-mails/s** to a local SMTP "
+        f"server; failed: {r['failed']}; left pending: {r['left_pending']}",
+    ]
+
+
+def _exports(rows: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "| format | size MB | time s | first byte s | peak memory MB | ≤ 250 MB |",
+        "|---|---:|---:|---:|---:|:-:|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['format']} | {row['bytes'] / 1_048_576:.1f} | {row['seconds']} | "
+            f"{row['first_byte_seconds']} | {row['peak_rss_mb']} | "
+            f"{_mark(row['peak_rss_mb'] <= EXPORT_PEAK_MB)} |"
+        )
+    return lines
+
+
+def _import(r: dict[str, Any]) -> list[str]:
+    return [
+        f"- {r['projects']:,} projects, {r['items_created']:,} problems/recommendations, "
+        f"{r['file_mb']} MB workbook: read {r['read_seconds']} s + import {r['import_seconds']} s "
+        f"= **{r['total_seconds']} s** (all-or-nothing, one transaction)",
+    ]
+
+
+def _table(data: dict[str, Any]) -> list[str]:
+    lines = ["| | |", "|---|---|"]
+    for key, value in data.items():
+        if isinstance(value, dict | list):
+            continue
+        lines.append(f"| {key} | {value} |")
+    return lines
+
+
+def _load(load: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    for name, section in load.items():
+        if isinstance(section, dict):
+            lines += [f"**{name}**", "", *_table(section), ""]
+    return lines
+
+
+def render(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    data = report["data"]
+    rows = data["rows"]
+    lines = [
+        f"Run of {report['date']} on {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB, "
+        f"PostgreSQL {report['postgresql']}, Python {m['python']}"
+        + (" — **quick run** (fewer repeats)" if report.get("quick") else "")
+        + f"; whole run {report['seconds']} s.",
+        "",
+        f"Data: {rows['evaluations_unit']:,} units, {rows['evaluations_project']:,} projects, "
+        f"{rows['rectification_rectificationitem']:,} items, "
+        f"{rows['rectification_progressupdate']:,} progress reports, "
+        f"{rows['rectification_evidence']:,} evidence records, "
+        f"{rows['rectification_event']:,} audit records; database {data['size_mb']:,} MB"
+        + (f"; seeded in {data['seed_seconds']} s" if "seed_seconds" in data else "")
+        + ".",
+        "",
+        "#### Pages (server time, in-process, DEBUG off)",
+        "",
+        *_pages(report),
+        "",
+        "#### Reminder sweep",
+        "",
+        *_reminders(report["reminders"]),
+        "",
+        "#### Full export (download view, separate process)",
+        "",
+        *_exports(report["exports"]),
+        "",
+        "#### Import",
+        "",
+        *_import(report["import"]),
+        "",
+    ]
+    if "load" in report:
+        lines += ["#### Load run (gunicorn, wrk on loopback)", "", *_load(report["load"]), ""]
+    if "race" in report:
+        lines += ["#### Two workers, two beats", "", *_table(report["race"]), ""]
+    return "\n".join(lines)
+
+
+def write_markdown(path: Path, report: dict[str, Any]) -> None:
+    """Replace this size's generated section of ``path``, or append one."""
+    begin = f"<!-- results:{report['items']}:begin -->"
+    end = f"<!-- results:{report['items']}:end -->"
+    section = f"{begin}\n{render(report)}\n{end}"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        _, tail = rest.split(end, 1)
+        text = head + section + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text, encoding="utf-8")
