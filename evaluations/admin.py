@@ -26,8 +26,8 @@ from rectification.models import RectificationItem
 
 
 class LedgerOrderAdminMixin:
-    """Year, sequence and problem numbers edited here are copied onto the ledger's items, which
-    sort by them (``RectificationItemQuerySet.sync_ledger_order``)."""
+    """Years, numbers and texts edited here are copied onto the ledger's items, which sort and
+    search by them (``RectificationItemQuerySet.sync_from_evaluation``)."""
 
     ledger_items_lookup: str
 
@@ -35,7 +35,7 @@ class LedgerOrderAdminMixin:
         super().save_related(request, form, formsets, change)  # type: ignore[misc]
         RectificationItem.objects.filter(
             **{self.ledger_items_lookup: form.instance}
-        ).sync_ledger_order()
+        ).sync_from_evaluation()
 
 
 @admin.register(Unit)
@@ -63,7 +63,8 @@ class EvaluationRoundAdmin(LedgerOrderAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(LedgerOrderAdminMixin, admin.ModelAdmin):
+    ledger_items_lookup = "recommendation__finding__result__project"
     list_display = ("name", "unit")
     list_filter = ("unit",)
     list_select_related = ("unit",)
@@ -180,7 +181,8 @@ class FindingAdmin(LedgerOrderAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Recommendation)
-class RecommendationAdmin(admin.ModelAdmin):
+class RecommendationAdmin(LedgerOrderAdminMixin, admin.ModelAdmin):
+    ledger_items_lookup = "recommendation"
     list_display = ("__str__", "project_name")
     list_filter = ("finding__result__round", "finding__result__project__unit")
     list_select_related = ("finding__result__project",)

@@ -159,7 +159,7 @@ class _Importer:
         # New items and renumbered rows: the ledger's order follows the table.
         RectificationItem.objects.filter(
             recommendation__finding__result__round=round_
-        ).sync_ledger_order()
+        ).sync_from_evaluation()
         # Each step adds the lines it knows about; the reader of the report follows the file.
         order = {record.where: index for index, record in enumerate(self.table.projects)}
         self.report.lines.sort(key=lambda line: order[line[0]])

@@ -82,12 +82,15 @@ class RectificationItem(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # Copies of the round's year, the result's sequence number and the problem's number: the
-    # ledger's order, indexed (see ``sync_ledger_order``). Never edited by hand.
+    # ledger's order, indexed (see ``sync_from_evaluation``). Never edited by hand.
     round_year = models.PositiveSmallIntegerField(_("year"), default=0, editable=False)
     result_seq = models.PositiveIntegerField(_("sequence number"), default=0, editable=False)
     finding_number = models.PositiveSmallIntegerField(
         _("problem number"), default=0, editable=False
     )
+    # The project name, problem and recommendation texts in one column, for the keyword
+    # search (trigram-indexed on PostgreSQL; see ``sync_from_evaluation``).
+    search_text = models.TextField(_("search text"), blank=True, default="", editable=False)
 
     objects = RectificationItemQuerySet.as_manager()
 
@@ -138,6 +141,15 @@ class RectificationItem(models.Model):
             self.round_year = finding.result.round.year
             self.result_seq = finding.result.seq
             self.finding_number = finding.number
+            self.search_text = "\n".join(
+                [
+                    finding.result.project.name,
+                    finding.title,
+                    finding.body,
+                    self.recommendation.title,
+                    self.recommendation.body,
+                ]
+            )
         super().save(*args, **kwargs)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Prefetch
 from django.http import (
     FileResponse,
     HttpRequest,
@@ -38,9 +38,8 @@ from rectification.models import (
     RectificationItem,
 )
 from rectification.pagination import KeysetFirstPaginator
-from rectification.querysets import overdue_q
 from rectification.rules import Action, permitted_actions
-from rectification.selectors import items_visible_to, ledger_rows
+from rectification.selectors import items_visible_to, ledger_counts, ledger_rows
 from reminders.selectors import reminders_for_item
 
 
@@ -68,13 +67,7 @@ class LedgerListView(LoginRequiredMixin, FilterView):
             # As FilterSet.qs does (strict = False): validate, then apply the valid filters.
             self.filterset.is_valid()
             bare = self.filterset.filter_queryset(bare)
-        # Counting a column of the (status, deadline) indexes rather than the id lets those
-        # indexes answer alone, without reading the wide rows (status is never NULL).
-        self.counts = bare.aggregate(
-            total=Count("status"),
-            overdue=Count("status", filter=overdue_q(clock.today())),
-            **{status: Count("status", filter=Q(status=status)) for status in ItemStatus.values},
-        )
+        self.counts = ledger_counts(bare)
         return self.paginator_class(
             queryset,
             per_page,

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from evaluations.models import FindingCategory
 from rectification.choices import ItemStatus
+from rectification.models import RectificationItem
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +48,8 @@ def test_it_filters_by_status_overdue_deadline_owner_and_keyword(client):
     soon.save()
     late.recommendation.title = "加强绩效指标管理。"
     late.recommendation.save()
+    # As the importer and the back-office do after changing evaluation texts.
+    RectificationItem.objects.filter(pk=late.pk).sync_from_evaluation()
     client.force_login(factories.StaffUserFactory())
     assert _rows(client.get(URL, {"overdue": "yes"})) == [late.pk]
     assert _rows(client.get(URL, {"overdue": "no"})) == [soon.pk]

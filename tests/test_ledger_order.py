@@ -106,3 +106,17 @@ def test_renumbering_a_finding_in_the_back_office_reorders_its_item(client):
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert _order(item)[2] == 6
+
+
+def test_editing_a_recommendation_in_the_back_office_updates_the_keyword_search(client):
+    item = factories.ItemFactory()
+    recommendation = item.recommendation
+    client.force_login(factories.StaffUserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:evaluations_recommendation_change", args=[recommendation.pk])
+    response = client.post(
+        url, {"finding": recommendation.finding_id, "title": "建立台账销号制度。", "body": ""}
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    client.force_login(factories.StaffUserFactory())
+    ledger = client.get(reverse("rectification:ledger"), {"q": "台账销号"})
+    assert [row.pk for row in ledger.context["object_list"]] == [item.pk]

@@ -6,7 +6,7 @@ from django.db.models import OuterRef, Subquery
 
 
 def fill_ledger_order(apps, schema_editor):
-    # The same UPDATE as RectificationItemQuerySet.sync_ledger_order, on the historical models.
+    # The same UPDATE as RectificationItemQuerySet.sync_from_evaluation, on the historical models.
     Item = apps.get_model("rectification", "RectificationItem")
     Finding = apps.get_model("evaluations", "Finding")
     finding = Finding.objects.filter(recommendation__item=OuterRef("pk"))
