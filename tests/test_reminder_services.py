@@ -397,9 +397,7 @@ def test_two_workers_sweeping_at_the_same_moment_send_each_digest_once(role_grou
     assert set(Reminder.objects.values_list("status", flat=True)) == {ReminderStatus.SENT}
 
 
-def test_a_claims_lease_starts_when_it_is_made_not_when_the_send_pass_began(
-    unit, owner, settings
-):
+def test_a_claims_lease_starts_when_it_is_made_not_when_the_send_pass_began(unit, owner, settings):
     """A pass that mails many people runs for minutes; its late claims must not look expired
     to another worker's recovery (which would send those digests a second time)."""
     make_item(unit, owner, deadline=day(0))
