@@ -38,6 +38,7 @@ PYTHON = sys.executable
 RESULTS = ROOT / "benchmarks" / "results"
 MARK_BEGIN = "<!-- results:{items}:begin -->"
 MARK_END = "<!-- results:{items}:end -->"
+PARTS = ("exports", "pages", "reminders", "import", "load", "race")
 STAFF = "scale.pingjia"
 UNIT = "scale0001.staff"
 
@@ -175,13 +176,26 @@ def in_process(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
     django.setup()
     from django.db import connections
 
-    from benchmarks import import_bench, pages, reminders_bench
+    from benchmarks import import_bench, pages
 
     results: dict[str, Any] = {}
-    log("pages: latency and queries")
-    results["pages"] = pages.run(
-        repeat=10 if args.quick else 40, staff_username=STAFF, unit_username=UNIT
-    )
+    if "pages" in args.parts:
+        log("pages: latency and queries")
+        results["pages"] = pages.run(
+            repeat=10 if args.quick else 40, staff_username=STAFF, unit_username=UNIT
+        )
+    if "reminders" in args.parts:
+        results["reminders"] = _reminders()
+    if "import" in args.parts:
+        log("import: a 5,000-project workbook")
+        results["import"] = import_bench.run(projects=500 if args.quick else 5000)
+    connections.close_all()  # the race copies the database: no session of ours may hold it
+    return results
+
+
+def _reminders() -> dict[str, Any]:
+    from benchmarks import reminders_bench
+
     log("reminders: planning and sending")
     port = free_port()
     sink = subprocess.Popen(
@@ -192,14 +206,10 @@ def in_process(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
     )
     try:
         time.sleep(1.0)
-        results["reminders"] = reminders_bench.run(smtp_host="127.0.0.1", smtp_port=port)
+        return reminders_bench.run(smtp_host="127.0.0.1", smtp_port=port)
     finally:
         sink.terminate()
         sink.wait(10)
-    log("import: a 5,000-project workbook")
-    results["import"] = import_bench.run(projects=500 if args.quick else 5000)
-    connections.close_all()  # the race copies the database: no session of ours may hold it
-    return results
 
 
 def machine() -> dict[str, Any]:
@@ -229,7 +239,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument("--quick", action="store_true", help="fewer repeats, 10 s load runs")
     parser.add_argument("--skip-load", action="store_true", help="no gunicorn/wrk/celery runs")
+    parser.add_argument(
+        "--parts",
+        default=",".join(PARTS),
+        help=f"comma-separated subset of {','.join(PARTS)} (default: all)",
+    )
     args = parser.parse_args(argv)
+    args.parts = set(args.parts.split(","))
+    if args.skip_load:
+        args.parts -= {"load", "race"}
     args.database_url = (
         args.database_url or f"postgres://postgres@127.0.0.1:5432/liwan_bench_{args.items}"
     )
@@ -249,15 +267,17 @@ def main(argv: list[str] | None = None) -> None:
     report["data"] = prepare_database(args, var_dir)
     env = production_env(args.database_url, var_dir)
 
-    log("exports: full CSV and XLSX, each in a process of its own")
-    report["exports"] = [run_module("export_probe", env, fmt, STAFF) for fmt in ("csv", "xlsx")]
+    if "exports" in args.parts:
+        log("exports: full CSV and XLSX, each in a process of its own")
+        report["exports"] = [run_module("export_probe", env, fmt, STAFF) for fmt in ("csv", "xlsx")]
     report.update(in_process(args, env))
-    if not args.skip_load:
+    if "load" in args.parts:
         duration = "10" if args.quick else "60"
         log("load: gunicorn + wrk, one instance, then two")
         report["load"] = run_module(
             "load", env, "--database-url", args.database_url, "--duration", duration
         )
+    if "race" in args.parts:
         log("race: two workers and two beats on a copy of the database")
         report["race"] = run_module("race", env, "--database-url", args.database_url)
     report["seconds"] = round(time.perf_counter() - started)
