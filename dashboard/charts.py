@@ -3,6 +3,10 @@
 It travels as a JSON block (``json_script``), never as code. Every bar carries the ledger link
 behind it, so a click on the chart opens the same list as the number in the table beneath.
 Labels are translated here, so the charts speak the page's language.
+
+Each chart draws the rows of the table beneath it, so it is as bounded as the table: one page of
+each unit ranking, the categories (each with its first units, then "and N more"), and one page
+of the projects.
 """
 
 from __future__ import annotations
@@ -10,17 +14,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from dashboard.links import ledger_url
-from dashboard.selectors import Dashboard
+from dashboard.selectors import CategoryRow, Dashboard
 from rectification.choices import ItemStatus
 
 
 def chart_data(dash: Dashboard) -> dict[str, Any]:
     year = dash.year
-    by_rate = dash.by_closure_rate
-    by_overdue = [row for row in dash.by_overdue if row.figures.overdue]
+    by_rate = list(dash.closure_ranking)
+    by_overdue = [row for row in dash.overdue_ranking if row.figures.overdue]
     categories = [row for row in dash.categories if row.findings]
+    projects = list(dash.projects)
     return {
         "status": {
             "label": _("Items"),
@@ -52,15 +58,29 @@ def chart_data(dash: Dashboard) -> dict[str, Any]:
             "label": _("Findings"),
             "labels": [row.name for row in categories],
             "values": [row.findings for row in categories],
-            "notes": [[f"{label}: {n}" for _unit, label, n in row.units] for row in categories],
+            "notes": [_category_notes(row) for row in categories],
             "links": [ledger_url(year=year, category=row.category_id) for row in categories],
         },
         "projects": {
-            "labels": [f"{row.seq}. {row.unit}" for row in dash.projects],
-            "titles": [row.project for row in dash.projects],
+            "labels": [f"{row.seq}. {row.unit}" for row in projects],
+            "titles": [row.project for row in projects],
             "series": [_("Score"), _("Closure rate (%)")],
-            "scores": [float(row.score) for row in dash.projects],
-            "rates": [float(row.figures.closure_rate) for row in dash.projects],
-            "links": [ledger_url(year=year, project=row.project_id) for row in dash.projects],
+            "scores": [None if row.score is None else float(row.score) for row in projects],
+            "rates": [float(row.figures.closure_rate) for row in projects],
+            "links": [
+                ledger_url(year=year, project=row.project_id) if row.project_id else ""
+                for row in projects
+            ],
         },
     }
+
+
+def _category_notes(row: CategoryRow) -> list[str]:
+    """The tooltip of a category bar: its first units, then how many more."""
+    notes = [f"{label}: {n}" for _unit, label, n in row.units]
+    if row.more_units:
+        notes.append(
+            ngettext("and %(n)s more unit", "and %(n)s more units", row.more_units)
+            % {"n": row.more_units}
+        )
+    return notes

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Page
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.http import content_disposition_header
@@ -21,20 +23,62 @@ from liwan import clock
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
+@dataclass(frozen=True)
+class Pager:
+    """Links to the previous and next page of one of the dashboard's paginated tables.
+
+    Each table pages through its own query parameter, so paging one keeps the year and the
+    pages of the others; the link jumps back to the table (``anchor``).
+    """
+
+    page: Page
+    previous_url: str
+    next_url: str
+
+
+def _pager(request: HttpRequest, page: Page, parameter: str, anchor: str) -> Pager:
+    def url(number: int) -> str:
+        query = request.GET.copy()
+        if number == 1:
+            query.pop(parameter, None)
+        else:
+            query[parameter] = str(number)
+        return f"?{query.urlencode()}#{anchor}"
+
+    return Pager(
+        page=page,
+        previous_url=url(page.previous_page_number()) if page.has_previous() else "",
+        next_url=url(page.next_page_number()) if page.has_next() else "",
+    )
+
+
 class DashboardView(LoginRequiredMixin, TemplateView):
     template_name = "dashboard/index.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        year = self.request.GET.get("year", "")
+        request = self.request
+        year = request.GET.get("year", "")
         dash = selectors.dashboard(
-            user=self.request.user,
+            user=request.user,
             year=int(year) if year.isdigit() else None,
             today=clock.today(),
+            projects_page=request.GET.get("projects_page"),
+            closure_page=request.GET.get("closure_page"),
+            overdue_page=request.GET.get("overdue_page"),
         )
         context["dash"] = dash
         context["charts"] = chart_data(dash) if dash.year else None
-        context["own_unit_id"] = self.request.user.unit_id
+        context["own_unit_id"] = request.user.unit_id
+        context["closure_pager"] = _pager(
+            request, dash.closure_ranking, "closure_page", "closure-heading"
+        )
+        context["overdue_pager"] = _pager(
+            request, dash.overdue_ranking, "overdue_page", "overdue-heading"
+        )
+        context["projects_pager"] = _pager(
+            request, dash.projects, "projects_page", "projects-heading"
+        )
         return context
 
 

@@ -121,6 +121,11 @@ class RectificationItem(models.Model):
             models.Index(
                 fields=["round_year", "status", "deadline"], name="item_year_status_deadline"
             ),
+            # The dashboard's per-unit and per-project figures of a year, from the index alone.
+            models.Index(
+                fields=["round_year", "unit", "result_seq", "status", "deadline"],
+                name="item_year_unit_result",
+            ),
             # The ledger's default order (newest year, then table order) for the first and the
             # deep pages of the whole city without a sort.
             models.Index(

@@ -91,3 +91,47 @@ def build() -> Ledger:
         deadline=datetime.date(2019, 12, 31),
     )
     return Ledger(unit_a, unit_b, items, categories, results)
+
+
+@dataclass
+class City:
+    units: list  # by name
+    category: FindingCategory
+    items: list[RectificationItem]
+
+
+def build_city(n_units: int = 30, *, year: int = 2020, first_seq: int = 100) -> City:
+    """``n_units`` units of one project each in ``year``, every finding in one category.
+
+    Unit k (from 0) has two items: the first closed when k is a multiple of 3, otherwise open
+    and overdue when k is even; the second open, due in a month. So the rankings spread out and
+    the projects table runs to a second page (25 a page) with 30 units.
+    """
+    round_ = factories.RoundFactory(year=year)
+    category = FindingCategory.objects.create(name=f"测试类别宽{year}", order=200)
+    units, items = [], []
+    for k in range(n_units):
+        unit = factories.UnitFactory(name=f"广州市荔湾区城{k:02d}单位", short_name=f"城{k:02d}")
+        result = factories.ResultFactory(
+            round=round_, seq=first_seq + k, project__unit=unit, project__name=f"城项目{k:02d}"
+        )
+        first = (
+            (ItemStatus.CLOSED, datetime.date(2021, 3, 1))
+            if k % 3 == 0
+            else (ItemStatus.OPEN, TODAY - datetime.timedelta(days=1 if k % 2 == 0 else -7))
+        )
+        for number, (status, deadline) in enumerate(
+            [first, (ItemStatus.OPEN, TODAY + datetime.timedelta(days=30))], start=1
+        ):
+            finding = factories.FindingFactory(result=result, number=number)
+            finding.categories.add(category)
+            items.append(
+                factories.ItemFactory(
+                    recommendation__finding=finding,
+                    status=status,
+                    deadline=deadline,
+                    closure_outcome="rectified" if status == ItemStatus.CLOSED else "",
+                )
+            )
+        units.append(unit)
+    return City(units=units, category=category, items=items)

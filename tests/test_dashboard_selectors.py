@@ -5,12 +5,31 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from dashboard.selectors import closure_rate, dashboard
+from dashboard import selectors
+from dashboard.selectors import (
+    CATEGORY_UNITS,
+    PROJECT_ROWS,
+    RANKING_ROWS,
+    attention_order,
+    closure_rate,
+    dashboard,
+)
 from tests import dashboard_data, factories
 from tests.dashboard_data import TODAY
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # The city-wide category breakdown is cached; ids repeat from one test to the next.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -71,10 +90,12 @@ def test_it_puts_each_projects_score_beside_its_progress(ledger):
          p.figures.closure_rate, p.figures.overdue)
         for p in dash.projects
     ]  # fmt: skip
+    # Those needing attention first: one overdue item each for 乙 and 甲一, of which 乙 has
+    # closed the smaller share; 甲二 has nothing overdue.
     assert rows == [
+        ("项目乙", Decimal("85.00"), "良", 3, 1, Decimal("33.3"), 1),
         ("项目甲一", Decimal("92.00"), "优", 2, 1, Decimal("50.0"), 1),
         ("项目甲二", Decimal("75.00"), "中", 2, 0, Decimal("0.0"), 0),
-        ("项目乙", Decimal("85.00"), "良", 3, 1, Decimal("33.3"), 1),
     ]
 
 
@@ -113,3 +134,169 @@ def test_it_is_empty_for_a_user_without_items(ledger):
 )
 def test_closure_rate_rounds_half_up_to_one_decimal(closed, total, rate):
     assert closure_rate(closed, total) == Decimal(rate)
+
+
+# --- Bounded at city scale ------------------------------------------------------------------
+
+
+def test_each_ranking_shows_one_page_of_units_and_pages_through_the_rest():
+    dashboard_data.build_city(30)
+    staff = factories.StaffUserFactory()
+
+    first = dashboard(user=staff, year=2020, today=TODAY)
+    second = dashboard(user=staff, year=2020, today=TODAY, closure_page=2, overdue_page="2")
+
+    assert len(first.units) == 30
+    for name in ("closure_ranking", "overdue_ranking"):
+        page_1, page_2 = getattr(first, name), getattr(second, name)
+        assert page_1.paginator.count == 30 and page_1.paginator.num_pages == 2
+        assert (len(page_1), len(page_2)) == (RANKING_ROWS, 30 - RANKING_ROWS)
+        assert (page_2.start_index(), page_2.end_index()) == (RANKING_ROWS + 1, 30)
+    assert list(first.closure_ranking) + list(second.closure_ranking) == first.by_closure_rate
+    assert list(first.overdue_ranking) + list(second.overdue_ranking) == first.by_overdue
+    # Units with a closed item (every third) lead the closure ranking, the overdue ones (even,
+    # not a multiple of 3) the overdue ranking.
+    assert {u.label for u in first.by_closure_rate[:10]} == {f"城{k:02d}" for k in range(0, 30, 3)}
+    assert {u.label for u in first.by_overdue[:10]} == {
+        f"城{k:02d}" for k in range(30) if k % 2 == 0 and k % 3
+    }
+    # Not a page number: the first page; past the end: the last.
+    assert (
+        dashboard(user=staff, year=2020, today=TODAY, closure_page="x").closure_ranking.number == 1
+    )
+    assert dashboard(user=staff, year=2020, today=TODAY, closure_page=9).closure_ranking.number == 2
+
+
+def test_a_category_names_its_first_units_and_counts_the_others():
+    city = dashboard_data.build_city(13)
+    extra = factories.FindingFactory(result=city.items[-1].recommendation.finding.result, number=3)
+    extra.categories.add(city.category)
+    factories.ItemFactory(recommendation__finding=extra)  # 城12 has three findings
+
+    dash = dashboard(user=factories.StaffUserFactory(), year=2020, today=TODAY)
+
+    row = next(row for row in dash.categories if row.category_id == city.category.pk)
+    assert (row.findings, row.unit_count) == (27, 13)
+    assert len(row.units) == CATEGORY_UNITS == 10
+    assert row.more_units == 3
+    # Most findings first, then by label.
+    assert [label for _id, label, _n in row.units] == ["城12"] + [f"城{k:02d}" for k in range(9)]
+    assert [n for _id, _label, n in row.units] == [3] + [2] * 9
+
+
+def test_the_projects_needing_attention_come_first_a_page_at_a_time():
+    city = dashboard_data.build_city(30)
+    staff = factories.StaffUserFactory()
+
+    first = dashboard(user=staff, year=2020, today=TODAY)
+    second = dashboard(user=staff, year=2020, today=TODAY, projects_page=2)
+
+    assert first.projects.paginator.count == 30
+    # Not a page number: the first page; past the end: the last.
+    last = dashboard(user=staff, year=2020, today=TODAY, projects_page=99).projects
+    assert (last.number, list(last)) == (2, list(second.projects))
+    assert list(dashboard(user=staff, year=2020, today=TODAY, projects_page="x").projects) == list(
+        first.projects
+    )
+    assert (len(first.projects), len(second.projects)) == (PROJECT_ROWS, 30 - PROJECT_ROWS)
+    rows = list(first.projects) + list(second.projects)
+    assert rows == sorted(
+        rows,
+        key=lambda row: attention_order(
+            row.seq, row.figures.total, row.figures.closed, row.figures.overdue
+        ),
+    )
+    assert {row.project for row in rows} == {f"城项目{k:02d}" for k in range(30)}
+    # Overdue first (k even, not a multiple of 3: 10 projects), all-open next, closed last.
+    assert [row.figures.overdue for row in rows[:11]] == [1] * 10 + [0]
+    assert [row.figures.closed for row in rows[-10:]] == [1] * 10
+    by_name = {unit.name: unit.pk for unit in city.units}
+    for row in rows:
+        assert row.unit_id == by_name[f"广州市荔湾区城{row.project[3:]}单位"]
+        assert row.score == Decimal("85.00")
+
+
+def test_the_query_count_does_not_grow_with_units_or_projects(ledger):
+    staff = factories.StaffUserFactory()
+    dashboard(user=staff, year=2020, today=TODAY)  # reads the user's roles once, for good
+
+    def count(**pages) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+        cache.clear()
+        counts = []
+        for _cold_then_warm in range(2):
+            with CaptureQueriesContext(connection) as ctx:
+                dashboard(user=staff, year=2020, today=TODAY, **pages)
+            counts.append(len(ctx.captured_queries))
+        return counts[0], counts[1]
+
+    small = count()
+    dashboard_data.build_city(40)
+    assert count() == small
+    assert count(projects_page=2, closure_page=3, overdue_page=2) == small
+    assert small[1] == small[0] - 1  # warm: the category breakdown comes from the cache
+
+
+# --- The cached category breakdown ----------------------------------------------------------
+
+
+_JOINS_LINKS = 'JOIN "evaluations_finding_categories"'  # the breakdown's query
+
+
+def _c1(user) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    dash = dashboard(user=user, year=2020, today=TODAY)
+    row = next(row for row in dash.categories if row.name == "测试类别C1")
+    return row.findings, row.unit_count
+
+
+def test_the_category_breakdown_follows_every_change_it_counts(ledger):
+    staff = factories.StaffUserFactory()
+    c1, c2 = ledger.categories["C1"], ledger.categories["C2"]
+    assert _c1(staff) == (4, 2)
+
+    # A status change leaves the breakdown as it was: it comes from the cache.
+    item = ledger.items["B1"]
+    item.status = "in_progress"
+    item.save()
+    with CaptureQueriesContext(connection) as ctx:
+        assert _c1(staff) == (4, 2)
+    assert not [q for q in ctx.captured_queries if _JOINS_LINKS in q["sql"]]
+
+    ledger.items["A3"].recommendation.finding.categories.add(c1)  # a new link
+    assert _c1(staff) == (5, 2)
+    ledger.items["A1"].recommendation.finding.categories.remove(c1)  # a removed link
+    assert _c1(staff) == (4, 2)
+    ledger.items["A3"].recommendation.finding.categories.set([c2])  # replaced
+    assert _c1(staff) == (3, 2)
+    new = factories.ItemFactory(  # a new item of a third unit
+        recommendation__finding__result__round=ledger.results["PB"].round,
+        recommendation__finding__result__seq=9,
+    )
+    new.recommendation.finding.categories.add(c1)
+    assert _c1(staff) == (4, 3)
+    c1.findings.clear()
+    assert _c1(staff) == (0, 0)
+
+
+def test_the_category_breakdown_is_exact_without_the_cache(ledger, monkeypatch):
+    monkeypatch.setattr(selectors, "CATEGORY_CACHE_SECONDS", 0)
+    staff = factories.StaffUserFactory()
+    assert _c1(staff) == (4, 2)
+    ledger.items["A3"].recommendation.finding.categories.add(ledger.categories["C1"])
+    assert _c1(staff) == (5, 2)
+
+
+def test_a_units_breakdown_is_never_cached(ledger):
+    member = factories.UnitStaffFactory(unit=ledger.unit_a)
+    assert _c1(member) == (2, 1)
+    with CaptureQueriesContext(connection) as ctx:
+        assert _c1(member) == (2, 1)
+    assert [q for q in ctx.captured_queries if _JOINS_LINKS in q["sql"]]
+
+
+def test_with_nothing_overdue_or_closed_the_projects_keep_the_summary_tables_order(liwan_2020):
+    dash = dashboard(user=factories.StaffUserFactory(), year=2020, today=TODAY)
+
+    assert [row.seq for row in dash.projects] == list(range(1, 11))
+    assert dash.projects.paginator.num_pages == 1
+    assert dash.closure_ranking.paginator.num_pages == dash.overdue_ranking.paginator.num_pages == 1
+    assert all(row.unit_count == len(row.units) for row in dash.categories)  # every unit named
