@@ -6,6 +6,8 @@ guarantees only (no business logic in ``save()`` or signals).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -21,6 +23,13 @@ from rectification.choices import (
     VerificationMethod,
 )
 from rectification.querysets import RectificationItemQuerySet
+
+
+def evaluation_search_text(project_name: str, finding: Any, recommendation: Any) -> str:
+    """The keyword search's text of an item, as ``sync_from_evaluation`` builds it in SQL."""
+    return "\n".join(
+        [project_name, finding.title, finding.body, recommendation.title, recommendation.body]
+    )
 
 
 class RectificationItem(models.Model):
@@ -146,14 +155,8 @@ class RectificationItem(models.Model):
             self.round_year = finding.result.round.year
             self.result_seq = finding.result.seq
             self.finding_number = finding.number
-            self.search_text = "\n".join(
-                [
-                    finding.result.project.name,
-                    finding.title,
-                    finding.body,
-                    self.recommendation.title,
-                    self.recommendation.body,
-                ]
+            self.search_text = evaluation_search_text(
+                finding.result.project.name, finding, self.recommendation
             )
         super().save(*args, **kwargs)
 

@@ -57,12 +57,15 @@ from rectification.models import (
     ExtensionRequest,
     ProgressUpdate,
     RectificationItem,
+    evaluation_search_text,
 )
 
 # Synthetic accounts share one password (hashed once: hashing 1,000 passwords would take minutes).
 SCALE_PASSWORD = "Liwan-scale-2020"  # noqa: S105 # nosec B105
 SCALE_STAFF_USERNAME = "scale.pingjia"
 BATCH = 5000
+_DAY = datetime.timedelta(days=1)
+_MONTH = datetime.timedelta(days=30)
 
 DISTRICTS = ["越秀", "海珠", "荔湾", "天河", "白云", "黄埔", "番禺", "花都", "南沙", "从化", "增城"]
 DEPARTMENTS = [
@@ -502,7 +505,9 @@ class ScaleSeeder:
         for recommendation, (result, number, year) in zip(recommendations, plan, strict=True):
             unit_id = result.project.unit_id
             status = self._status(year)
-            created = datetime.date(year + 1, 5, rng.randint(6, 28))
+            # Items are created when the round's report arrives (May of the next year), but
+            # never in the future when the newest round is this year's.
+            created = min(datetime.date(year + 1, 5, rng.randint(6, 28)), today - 2 * _MONTH)
             deadline = datetime.date(year + 1, 12, 31) + datetime.timedelta(
                 days=rng.randint(-150, 120)
             )
@@ -516,17 +521,17 @@ class ScaleSeeder:
                 round_year=year,
                 result_seq=result.seq,
                 finding_number=number,
+                search_text=evaluation_search_text(
+                    result.project.name, recommendation.finding, recommendation
+                ),
                 created_at=self._moment(created, 9),
                 updated_at=self._moment(created),
             )
             if status != ItemStatus.OPEN:
                 item.measures = self._text(MEASURE_PHRASES, 2, 4)
             if status == ItemStatus.CLOSED:
-                closed = min(
-                    deadline + datetime.timedelta(days=rng.randint(-90, 30)),
-                    datetime.date(2026, 11, 20),
-                )
-                closed = max(closed, created + datetime.timedelta(days=30))
+                closed = deadline + datetime.timedelta(days=rng.randint(-90, 30))
+                closed = min(max(closed, created + _MONTH), today - _DAY)
                 item.closure_outcome = rng.choices(
                     [ClosureOutcome.RECTIFIED, ClosureOutcome.PARTLY, ClosureOutcome.NOT_RECTIFIED],
                     [0.85, 0.12, 0.03],
@@ -542,7 +547,7 @@ class ScaleSeeder:
             # Steady state of the reminder pipeline: an item long overdue today was escalated
             # (督办) on the day it crossed the line, as the daily sweep would have done.
             escalate_on = deadline + datetime.timedelta(days=escalate_after)
-            if status != ItemStatus.CLOSED and escalate_on <= today:
+            if status != ItemStatus.CLOSED and escalate_on < today:
                 item.escalated_at = self._moment(escalate_on, 9)
             item.history_day = created  # type: ignore[attr-defined]
             items.append(item)
@@ -576,8 +581,11 @@ class ScaleSeeder:
         ) -> None:
             events.append((item_id, action, actor, at, {}, after or {}, "", None))
 
+        today = clock.today()
         for item in items:
             day: datetime.date = item.history_day  # type: ignore[attr-defined]
+            # Nothing after the closure (or after today): later steps share the last day.
+            last = item.closed_at.date() - _DAY if item.closed_at else today - _DAY
             author = item.owner_id or self.unit_staff[item.unit_id].pk
             event(item.pk, EventAction.CREATED, staff_id, item.created_at)
             if item.owner_id:
@@ -593,7 +601,7 @@ class ScaleSeeder:
                 event(item.pk, EventAction.ESCALATED, None, item.escalated_at)
             if item.status == ItemStatus.OPEN:
                 continue
-            day += datetime.timedelta(days=rng.randint(5, 20))
+            day = min(day + datetime.timedelta(days=rng.randint(5, 20)), last)
             event(item.pk, EventAction.MEASURES, author, self._moment(day))
             reports = {
                 ItemStatus.IN_PROGRESS: rng.randint(1, 3),
@@ -601,7 +609,7 @@ class ScaleSeeder:
                 ItemStatus.CLOSED: rng.randint(2, 4),
             }[item.status]
             for _ in range(reports):
-                day += datetime.timedelta(days=rng.randint(10, 40))
+                day = min(day + datetime.timedelta(days=rng.randint(10, 40)), last)
                 at = self._moment(day)
                 progress.append((item.pk, author, self._text(PROGRESS_PHRASES, 1, 3), at))
                 event(item.pk, EventAction.PROGRESS, author, at)
@@ -624,7 +632,7 @@ class ScaleSeeder:
                 )
                 event(item.pk, EventAction.EXTENSION_REQUESTED, author, at)
             if item.status in (ItemStatus.SUBMITTED, ItemStatus.CLOSED):
-                day += datetime.timedelta(days=rng.randint(1, 10))
+                day = min(day + datetime.timedelta(days=rng.randint(1, 10)), last)
                 event(item.pk, EventAction.SUBMITTED, author, self._moment(day))
             if item.status == ItemStatus.CLOSED:
                 event(item.pk, EventAction.CLOSED, staff_id, item.closed_at)

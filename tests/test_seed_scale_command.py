@@ -138,8 +138,30 @@ def test_long_overdue_items_are_already_escalated_as_the_daily_sweep_would_have(
     after = datetime.timedelta(days=settings.LIWAN_REMINDER_ESCALATE_AFTER_DAYS)
     today = datetime.date(2026, 11, 27)
     open_items = RectificationItem.objects.exclude(status=ItemStatus.CLOSED)
-    long_overdue = open_items.filter(deadline__lte=today - after)
+    long_overdue = open_items.filter(deadline__lt=today - after)
     assert long_overdue.exists()
     assert not long_overdue.filter(escalated_at=None).exists()
-    assert not open_items.filter(deadline__gt=today - after).exclude(escalated_at=None).exists()
+    assert not open_items.filter(deadline__gte=today - after).exclude(escalated_at=None).exists()
     assert Event.objects.filter(action=EventAction.ESCALATED).count() == long_overdue.count()
+
+
+def test_its_search_text_is_what_the_sync_writes_and_the_keyword_search_finds_it(debug):
+    _seed()
+    before = dict(RectificationItem.objects.values_list("pk", "search_text"))
+    RectificationItem.objects.all().sync_from_evaluation()
+    assert dict(RectificationItem.objects.values_list("pk", "search_text")) == before
+    finding = Finding.objects.first()
+    word = finding.body[2:8]
+    assert RectificationItem.objects.filter(search_text__icontains=word).exists()
+
+
+def test_its_history_never_runs_past_the_closure_or_today(debug):
+    with time_machine.travel(datetime.datetime(2026, 3, 1, 10, 0, tzinfo=datetime.UTC)):
+        _seed()
+    now = datetime.datetime(2026, 3, 1, 10, 0, tzinfo=datetime.UTC)
+    assert not Event.objects.filter(created_at__gt=now).exists()
+    assert not RectificationItem.objects.filter(created_at__gt=now).exists()
+    assert not ProgressUpdate.objects.filter(created_at__gt=now).exists()
+    for item in RectificationItem.objects.filter(status=ItemStatus.CLOSED)[:200]:
+        assert not item.events.filter(created_at__gt=item.closed_at).exists()
+        assert not item.progress.filter(created_at__gt=item.closed_at).exists()
