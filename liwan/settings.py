@@ -111,7 +111,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # PostgreSQL's JIT compiler pays off for long analytical queries, not for page queries:
     # on the 200,000-item ledger it spent 1.9 s compiling a query that runs in 30 ms
     # (BENCHMARKS.md). Off for this application's sessions only.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # Appended to any options given in DATABASE_URL (a search_path, say). Behind PgBouncer,
+    # which refuses startup options, set it on the role instead: ALTER ROLE … SET jit = off.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    if env_bool("LIWAN_DATABASE_JIT_OFF", True):
+        _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

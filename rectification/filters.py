@@ -16,6 +16,13 @@ from accounts.roles import sees_all_units
 from evaluations.models import EvaluationRound, FindingCategory, Project, Unit
 from liwan import clock
 from rectification.choices import ItemStatus
+from rectification.querysets import LEDGER_ORDER
+
+
+def _as_pk(value: object) -> int | None:
+    """A primary key from a query parameter, or None (ASCII digits only: "²".isdigit())."""
+    text = str(value or "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
 
 
 class LongSelect(forms.Select):
@@ -41,6 +48,14 @@ class LongSelect(forms.Select):
 class LedgerOrdering(django_filters.OrderingFilter):
     # django-filter ships zh_CN but not zh_Hans; this one phrase is ours to translate.
     descending_fmt = _("%s (descending)")
+
+    def filter(self, qs: QuerySet, value: list[str] | None) -> QuerySet:
+        qs = super().filter(qs, value)
+        if value:
+            # A chosen column (status, unit…) has ties; the ledger order breaks them, so the
+            # pages of a sorted list neither repeat nor skip an item.
+            qs = qs.order_by(*qs.query.order_by, *LEDGER_ORDER)
+        return qs
 
 
 class LedgerFilter(django_filters.FilterSet):
@@ -156,12 +171,11 @@ class LedgerFilter(django_filters.FilterSet):
         for a drop-down (and slow to render). Those lists offer the chosen unit's entries;
         without a unit, only the current choice. Any id is still accepted (the dashboard links
         to a project without its unit), since validation uses the full queryset."""
-        unit_id = self.data.get("unit", "")
-        unit_id = int(unit_id) if str(unit_id).isdigit() else None
+        unit_id = _as_pk(self.data.get("unit"))
         for name, unit_field in (("project", "unit_id"), ("owner", "unit_id")):
             field = form.fields[name]
-            chosen = self.data.get(name, "")
-            scope = Q(pk=int(chosen)) if str(chosen).isdigit() else Q(pk__in=[])
+            chosen = _as_pk(self.data.get(name))
+            scope = Q(pk=chosen) if chosen is not None else Q(pk__in=[])
             if unit_id is not None:
                 scope |= Q(**{unit_field: unit_id})
             else:
@@ -170,6 +184,15 @@ class LedgerFilter(django_filters.FilterSet):
             field.widget.choices = [("", field.empty_label)] + [
                 (obj.pk, field.label_from_instance(obj)) for obj in options
             ]
+
+    def filter_items(self, items: QuerySet) -> QuerySet:
+        """``items`` filtered as the list is, validating first as ``FilterSet.qs`` does (with
+        ``strict = False`` an invalid filter is left out). The list counts the bare item
+        table this way, without the rows' joins and subqueries."""
+        if not self.is_bound:
+            return items
+        self.is_valid()
+        return self.filter_queryset(items)
 
     def filter_closed(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value == "yes":

@@ -5,7 +5,17 @@ from __future__ import annotations
 import datetime
 
 from django.db import models
-from django.db.models import BooleanField, Case, OuterRef, Q, Subquery, TextField, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.functions import Concat
 
 from rectification.choices import ItemStatus
@@ -74,7 +84,27 @@ class RectificationItemQuerySet(models.QuerySet):
                 output_field=TextField(),
             )
         )
-        return self.update(
+        # Only rows whose copies differ are written: an import touches a whole round, and
+        # rewriting 40,000 unchanged rows would lock them for the import's duration.
+        path = "recommendation__finding__"
+        in_sync = Q(
+            round_year=F(f"{path}result__round__year"),
+            result_seq=F(f"{path}result__seq"),
+            finding_number=F(f"{path}number"),
+            search_text=Concat(
+                f"{path}result__project__name",
+                Value("\n"),
+                f"{path}title",
+                Value("\n"),
+                f"{path}body",
+                Value("\n"),
+                "recommendation__title",
+                Value("\n"),
+                "recommendation__body",
+                output_field=TextField(),
+            ),
+        )
+        return self.exclude(in_sync).update(
             round_year=Subquery(finding.values("result__round__year")[:1]),
             result_seq=Subquery(finding.values("result__seq")[:1]),
             finding_number=Subquery(finding.values("number")[:1]),

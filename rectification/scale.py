@@ -353,7 +353,9 @@ class ScaleSeeder:
         created = {u.username: u for u in User.objects.filter(username__startswith="scale")}
         self.staff_user = created[SCALE_STAFF_USERNAME]
         self.unit_staff = {u.unit_id: u for u in created.values() if u.username.endswith(".staff")}
-        groups = {g.name: g for g in Group.objects.filter(name__in=Role.values)}
+        # The role groups come with the migrations; get_or_create keeps the seeder working on a
+        # database whose groups were emptied (a flushed test database).
+        groups = {role: Group.objects.get_or_create(name=role)[0] for role in Role.values}
         memberships = [
             User.groups.through(
                 user_id=self.staff_user.pk, group_id=groups[Role.EVALUATION_STAFF].pk

@@ -62,11 +62,7 @@ class LedgerListView(LoginRequiredMixin, FilterView):
     def get_paginator(self, queryset, per_page, orphans=0, allow_empty_first_page=True, **kwargs):  # type: ignore[no-untyped-def]
         # Counts per status over the same filter and scope, on the bare item table: the rows'
         # joins and subqueries are not needed to count them. Their total is the page count.
-        bare = items_visible_to(self.request.user).order_by()
-        if self.filterset.is_bound:
-            # As FilterSet.qs does (strict = False): validate, then apply the valid filters.
-            self.filterset.is_valid()
-            bare = self.filterset.filter_queryset(bare)
+        bare = self.filterset.filter_items(items_visible_to(self.request.user))
         self.counts = ledger_counts(bare)
         return self.paginator_class(
             queryset,

@@ -27,6 +27,7 @@ from accounts.models import User
 from liwan import clock
 from rectification.choices import EventAction
 from rectification.models import Event, RectificationItem
+from rectification.querysets import overdue_q
 from reminders import rules, selectors
 from reminders.choices import RecipientRole, ReminderStatus, Rule, SkipReason
 from reminders.emails import build_digest, digest_entries
@@ -103,18 +104,22 @@ def escalate_items(
     the evaluation staff's reminders, all or nothing. Returns the reminders planned.
 
     Two sweeps racing escalate each item once: the rows are locked before they are flagged,
-    another sweep skips the rows this one holds, and only rows not yet flagged are taken.
+    another sweep skips the rows this one holds, and only rows not yet flagged are taken. The
+    locked rows are checked again (still overdue, long enough, by their current deadline): an
+    item closed or extended since the sweep read its candidates is left alone.
 
     ``version`` is not bumped: the flag is not part of any form, and bumping it would make a
     unit's concurrent, unrelated save fail as stale.
     """
     wanted = {item.pk: (item, occurrence) for item, occurrence in escalations}
+    late_since = today - datetime.timedelta(days=Schedule.from_settings().escalate_after)
     with transaction.atomic():
-        won = list(
+        won = dict(
             RectificationItem.objects.filter(pk__in=wanted, escalated_at__isnull=True)
+            .filter(overdue_q(today), deadline__lte=late_since)
             .select_for_update(skip_locked=True)
             .order_by()
-            .values_list("pk", flat=True)
+            .values_list("pk", "deadline")
         )
         if not won:
             return 0
@@ -124,20 +129,23 @@ def escalate_items(
         people = rules.recipients_for(
             rule=Rule.ESCALATED, owner=None, unit=rules.UnitPeople(), evaluation_staff=staff
         )
-        for pk in won:
+        for pk, deadline in won.items():
             item, occurrence = wanted[pk]
-            days_late = (today - item.deadline).days if item.deadline else 0
+            days_late = (today - deadline).days
             events.append(
                 Event(
                     item_id=pk,
                     action=EventAction.ESCALATED,
                     actor=None,
                     before={"escalated_at": None},
-                    after={"escalated_at": now.isoformat(), "deadline": item.deadline.isoformat()},
+                    after={"escalated_at": now.isoformat(), "deadline": deadline.isoformat()},
                     note=f"逾期 {days_late} 天未销号，已转评价管理员督办",
                 )
             )
-            rows += [_row(item, occurrence, person, role, now) for person, role in people]
+            rows += [
+                _row(item, occurrence, person, role, now)._replace(deadline=deadline)
+                for person, role in people
+            ]
         Event.objects.bulk_create(events, batch_size=500)
         return _insert_new(rows)
 
@@ -362,7 +370,7 @@ def deliver_digest(
     try:
         message.send()
     except Exception as exc:  # every failure, ours included, is recorded on the rows
-        _record_failure(mine, rows, exc, now=now, result=result)
+        _record_failure(mine, rows, exc, result=result)
         return result
     # The window: the SMTP server has the message; if we die before this UPDATE, the lease
     # expires and the digest is sent again (at least once, never silently lost).
@@ -450,7 +458,6 @@ def _record_failure(
     rows: list[Reminder],
     exc: Exception,
     *,
-    now: datetime.datetime,
     result: Delivery,
 ) -> None:
     error = f"{type(exc).__name__}: {exc}"[:_ERROR_MAX]
@@ -469,7 +476,8 @@ def _record_failure(
         status=ReminderStatus.PENDING,
         claim_token=None,
         claimed_at=None,
-        next_attempt_at=now + retry_delay(attempts),
+        # From the failure, not the start of the send pass (which may be minutes earlier).
+        next_attempt_at=clock.now() + retry_delay(attempts),
         last_error=error,
     )
 

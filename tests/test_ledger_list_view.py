@@ -219,3 +219,29 @@ def test_its_later_pages_follow_the_ledger_order(client):
     client.force_login(factories.StaffUserFactory())
     assert _rows(client.get(URL)) + _rows(client.get(URL, {"page": 2})) == expected
     assert client.get(URL, {"page": 2}).context["paginator"].count == 60
+
+
+@pytest.mark.parametrize("value", ["²", "１２", "9" * 30, "-1", "abc"])
+def test_it_ignores_an_odd_unit_or_project_number_instead_of_failing(client, value):
+    item = factories.ItemFactory()
+    client.force_login(factories.StaffUserFactory())
+    for name in ("unit", "project", "owner"):
+        response = client.get(URL, {name: value})
+        assert response.status_code == 200
+        assert _rows(response) == [item.pk]
+
+
+def test_its_pages_sorted_by_a_column_with_ties_neither_repeat_nor_skip_items(client):
+    items = factories.ItemFactory.create_batch(60, status=ItemStatus.IN_PROGRESS)
+    client.force_login(factories.StaffUserFactory())
+    first = _rows(client.get(URL, {"sort": "status"}))
+    second = _rows(client.get(URL, {"sort": "status", "page": 2}))
+    assert sorted(first + second) == sorted(item.pk for item in items)
+
+
+def test_its_page_parameter_takes_last_and_refuses_nonsense(client):
+    factories.ItemFactory.create_batch(51)
+    client.force_login(factories.StaffUserFactory())
+    assert len(_rows(client.get(URL, {"page": "last"}))) == 1
+    assert client.get(URL, {"page": "abc"}).status_code == 404
+    assert client.get(URL, {"page": 9}).status_code == 404

@@ -120,3 +120,14 @@ def test_editing_a_recommendation_in_the_back_office_updates_the_keyword_search(
     client.force_login(factories.StaffUserFactory())
     ledger = client.get(reverse("rectification:ledger"), {"q": "台账销号"})
     assert [row.pk for row in ledger.context["object_list"]] == [item.pk]
+
+
+def test_the_sync_writes_only_the_items_whose_copies_differ(liwan_2020):
+    items = RectificationItem.objects.all()
+    assert items.sync_from_evaluation() == 0
+    item = items.first()
+    RectificationItem.objects.filter(pk=item.pk).update(result_seq=99, search_text="")
+    assert items.sync_from_evaluation() == 1
+    item.refresh_from_db()
+    assert item.result_seq == item.recommendation.finding.result.seq
+    assert item.recommendation.finding.title in item.search_text

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from liwan import clock
 from rectification import services as ledger
-from rectification.choices import ClosureOutcome, EventAction, VerificationMethod
+from rectification.choices import ClosureOutcome, EventAction, ItemStatus, VerificationMethod
 from rectification.models import Event, RectificationItem
 from reminders import services
 from reminders.choices import ReminderStatus, Rule, SkipReason
@@ -411,3 +411,25 @@ def test_a_claims_lease_starts_when_it_is_made_not_when_the_send_pass_began(unit
         assert services.claim(reminder_ids=ids, now=pass_started) is not None
         assert services.recover_expired_claims(now=clock.now()) == 0
     assert Reminder.objects.get().status == ReminderStatus.SENDING
+
+
+def test_escalation_leaves_alone_an_item_closed_or_extended_since_the_sweep_read_it(
+    unit, owner, staff
+):
+    closed = make_item(unit, owner, deadline=day(0))
+    extended = make_item(unit, owner, deadline=day(0))
+    occurrence = Occurrence(Rule.ESCALATED, day(15))
+    RectificationItem.objects.filter(pk=closed.pk).update(
+        status=ItemStatus.CLOSED, closure_outcome=ClosureOutcome.RECTIFIED
+    )
+    RectificationItem.objects.filter(pk=extended.pk).update(deadline=day(30))
+    with at(day(15)):
+        planned = services.escalate_items(
+            [(closed, occurrence), (extended, occurrence)],
+            staff=[Person(staff.pk, staff.email)],
+            now=clock.now(),
+            today=clock.today(),
+        )
+    assert planned == 0
+    assert not Event.objects.filter(action=EventAction.ESCALATED).exists()
+    assert not RectificationItem.objects.exclude(escalated_at=None).exists()
