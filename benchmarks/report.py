@@ -114,7 +114,7 @@ def _race(race: dict[str, Any]) -> list[str]:
         f"{race['setup']['sweep_interval_s']} s, on a copy of the database; quiet after "
         f"{race['elapsed_s']} s",
         f"- reminders planned {reminders['planned']:,}, sent {reminders['sent']:,}, failed "
-        f"{reminders['failed']}, left sending {reminders['left_sending']}; items escalated "
+        f"{reminders['failed']}, left sending {reminders['left_sending']}; items escalated in all "
         f"{reminders['items_escalated']:,}",
         f"- e-mails received {delivery['emails_received']:,} ({workers}), digests recorded "
         f"{delivery['digests_recorded_in_db']:,}, largest {delivery['largest_email_kb']:,} KB",
@@ -132,7 +132,13 @@ def render(report: dict[str, Any]) -> str:
         f"Run of {report['date']} on {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB, "
         f"PostgreSQL {report['postgresql']}, Python {m['python']}"
         + (" — **quick run** (fewer repeats)" if report.get("quick") else "")
-        + f"; whole run {report['seconds']} s.",
+        + f"; whole run {report['seconds']} s"
+        + (
+            f" (figures of {', '.join(report['kept_from_previous_run'])} from the last run)"
+            if report.get("kept_from_previous_run")
+            else ""
+        )
+        + ".",
         "",
         f"Data: {rows['evaluations_unit']:,} units, {rows['evaluations_project']:,} projects, "
         f"{rows['rectification_rectificationitem']:,} items, "

@@ -284,6 +284,11 @@ def main(argv: list[str] | None = None) -> None:
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"{args.items}.json"
+    if set(PARTS) - args.parts and out.exists():
+        # A partial run keeps the other parts' figures of the last run at this size.
+        previous = json.loads(out.read_text(encoding="utf-8"))
+        kept = [part for part in PARTS if part in previous and part not in args.parts]
+        report = {**previous, **report, "kept_from_previous_run": kept}
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     from benchmarks.report import write_markdown
 
