@@ -26,12 +26,13 @@ import json
 import os
 import platform
 import secrets
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from benchmarks import load
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -55,21 +56,11 @@ def log(message: str) -> None:
 
 
 def production_env(database_url: str, var_dir: Path) -> dict[str, str]:
-    """The environment of a production process, on loopback without TLS."""
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": database_url,
-            "DJANGO_DEBUG": "false",
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-            "DJANGO_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
-            "LIWAN_SECURE_SSL_REDIRECT": "false",
-            "LIWAN_VAR_DIR": str(var_dir),
-            "DJANGO_SETTINGS_MODULE": "liwan.settings",
-            "PYTHONPATH": str(ROOT),
-        }
-    )
-    return env
+    """The load run's production environment, plus what this process's test client needs."""
+    return load.production_env(database_url, var_dir, secrets.token_urlsafe(50)) | {
+        "DJANGO_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+        "PYTHONPATH": str(ROOT),
+    }
 
 
 def manage(env: dict[str, str], *args: str) -> str:
@@ -146,12 +137,6 @@ def prepare_database(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
     return info
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def run_module(module: str, env: dict[str, str], *args: str, timeout: int = 1800) -> Any:
     """Run ``python -m benchmarks.<module>`` and return the JSON it prints last."""
     done = subprocess.run(
@@ -197,7 +182,7 @@ def _reminders() -> dict[str, Any]:
     from benchmarks import reminders_bench
 
     log("reminders: planning and sending")
-    port = free_port()
+    port = load.free_port()
     sink = subprocess.Popen(
         [PYTHON, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"],
         cwd=ROOT,
