@@ -11,8 +11,9 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from accounts.permissions import sync_role_permissions
 
-        # No sender filter: post_migrate fires per app in INSTALLED_APPS order, and the
-        # permissions of apps after this one exist only once their own signal has run.
+        # Reference data after migrate (docs/architecture.md lists every such handler): the
+        # role groups and their permissions. No sender filter, on purpose: see
+        # accounts.permissions for why this runs after every app's signal.
         post_migrate.connect(sync_role_permissions, dispatch_uid="liwan-role-perms")
 
         from axes.signals import user_locked_out

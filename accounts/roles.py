@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import Group
+
     from accounts.models import User
 
 
@@ -26,6 +28,22 @@ class Role(models.TextChoices):
 
 
 UNIT_ROLES = frozenset({Role.UNIT_STAFF, Role.UNIT_HEAD})
+
+
+def ensure_role_groups() -> dict[Role, Group]:
+    """The group of every role, created where missing (idempotent). The one place role groups
+    are made: after migrate (``accounts.permissions``), by the demo and benchmark seeders."""
+    from django.contrib.auth.models import Group
+
+    with transaction.atomic():
+        return {role: Group.objects.get_or_create(name=role.value)[0] for role in Role}
+
+
+def role_group(role: Role) -> Group:
+    """The group of ``role`` (created if missing), for putting a user into it."""
+    from django.contrib.auth.models import Group
+
+    return Group.objects.get_or_create(name=role.value)[0]
 
 
 def roles_of(user: User) -> frozenset[str]:

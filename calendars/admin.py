@@ -12,7 +12,6 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from calendars.models import CalendarYear, DayKind, Holiday
-from liwan.staff_admin import EvaluationStaffAdmin, EvaluationStaffPermissions
 
 
 class DaysFormSet(BaseInlineFormSet):
@@ -38,7 +37,7 @@ class DaysFormSet(BaseInlineFormSet):
             )
 
 
-class HolidayInline(EvaluationStaffPermissions, admin.TabularInline):
+class HolidayInline(admin.TabularInline):
     model = Holiday
     formset = DaysFormSet
     fields = ("date", "kind", "name")
@@ -46,7 +45,7 @@ class HolidayInline(EvaluationStaffPermissions, admin.TabularInline):
 
 
 @admin.register(CalendarYear)
-class CalendarYearAdmin(EvaluationStaffAdmin):
+class CalendarYearAdmin(admin.ModelAdmin):
     list_display = ("year", "holiday_count", "workday_count", "source")
     search_fields = ("year", "source")
     inlines = [HolidayInline]
@@ -71,7 +70,7 @@ class CalendarYearAdmin(EvaluationStaffAdmin):
 
 
 @admin.register(Holiday)
-class HolidayAdmin(EvaluationStaffAdmin):
+class HolidayAdmin(admin.ModelAdmin):
     list_display = ("date", "weekday", "kind", "name", "calendar")
     list_filter = ("kind", "calendar")
     list_select_related = ("calendar",)

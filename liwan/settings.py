@@ -51,8 +51,6 @@ INSTALLED_APPS = [
     "accounts",
     "evaluations",
     "rectification",
-    # Before reminders: accounts' post_migrate handler resets the staff group's permissions for
-    # every app that follows, and reminders grants its own after its own signal.
     "calendars",
     "dashboard",
     "reminders",
@@ -91,7 +89,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "liwan.context_processors.roles",
+                "accounts.context_processors.roles",
             ],
         },
     },
