@@ -7,12 +7,12 @@ app_name = "dashboard"
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="index"),
     path(
-        "units/<int:unit_id>/<int:year>/report/",
+        "units/<id:unit_id>/<id:year>/report/",
         views.UnitReportView.as_view(),
         name="unit-report",
     ),
     path(
-        "units/<int:unit_id>/<int:year>/report.docx",
+        "units/<id:unit_id>/<id:year>/report.docx",
         views.UnitReportDocxView.as_view(),
         name="unit-report-docx",
     ),

@@ -19,6 +19,7 @@ from dashboard.charts import chart_data
 from dashboard.report_docx import unit_report_docx
 from dashboard.reports import UnitReport, unit_report
 from liwan import clock
+from liwan.params import int_param
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -58,10 +59,10 @@ class DashboardView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         request = self.request
-        year = request.GET.get("year", "")
         dash = selectors.dashboard(
             user=request.user,
-            year=int(year) if year.isdigit() else None,
+            # Not a plausible year: the newest round's, as with no year at all.
+            year=int_param(request.GET.get("year"), minimum=2000, maximum=2100),
             today=clock.today(),
             projects_page=request.GET.get("projects_page"),
             closure_page=request.GET.get("closure_page"),

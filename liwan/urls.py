@@ -1,7 +1,10 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
+from liwan.converters import IdConverter
 from liwan.views import healthz
+
+register_converter(IdConverter, "id")
 
 admin.site.site_header = "荔湾区财政支出绩效评价整改台账 · 后台"
 admin.site.site_title = "整改台账后台"
