@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 
 from evaluations.importing import read_table
-from evaluations.services import import_evaluation_table
+from rectification.imports import import_evaluation_table
 from tests.spreadsheets import build_xlsx, project
 
 YEAR = 2099  # far from any real or synthetic round

@@ -16,9 +16,9 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from dashboard.links import ledger_url
 from dashboard.selectors import CategoryRow, Dashboard
 from rectification.choices import ItemStatus
+from rectification.links import ledger_url
 
 
 def chart_data(dash: Dashboard) -> dict[str, Any]:

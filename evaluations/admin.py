@@ -21,21 +21,19 @@ from evaluations.models import (
     Recommendation,
     Unit,
 )
-from liwan.staff_admin import EvaluationStaffAdmin
-from rectification.models import RectificationItem
+from rectification import services as ledger
 
 
 class LedgerOrderAdminMixin:
     """Years, numbers and texts edited here are copied onto the ledger's items, which sort and
-    search by them (``RectificationItemQuerySet.sync_from_evaluation``)."""
+    search by them (``rectification.services.sync_copies``). The one place the back-office of
+    evaluation data reaches into the ledger: the items answer this text."""
 
     ledger_items_lookup: str
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:  # type: ignore[no-untyped-def]
         super().save_related(request, form, formsets, change)  # type: ignore[misc]
-        RectificationItem.objects.filter(
-            **{self.ledger_items_lookup: form.instance}
-        ).sync_from_evaluation()
+        ledger.sync_copies(**{self.ledger_items_lookup: form.instance})
 
 
 @admin.register(Unit)
@@ -111,7 +109,7 @@ class RecommendationInline(admin.StackedInline):
 
 
 @admin.register(FindingCategory)
-class FindingCategoryAdmin(EvaluationStaffAdmin):
+class FindingCategoryAdmin(admin.ModelAdmin):
     list_display = ("name", "order", "finding_count", "description")
     list_editable = ("order",)
     search_fields = ("name", "description")

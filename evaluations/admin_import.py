@@ -26,8 +26,8 @@ from django.template.response import TemplateResponse
 
 from evaluations.forms import ImportConfirmForm, ImportUploadForm
 from evaluations.importing import ImportRejected, read_table
-from evaluations.services import import_evaluation_table
 from liwan import clock
+from rectification.imports import import_evaluation_table
 
 _SALT = "evaluations.admin_import"
 _MAX_AGE = 3600

@@ -1,18 +1,15 @@
-"""Writing an evaluation summary table into the database (one transaction, all or nothing).
+"""Writing the evaluation data of a summary table into the database.
 
 Matching is on natural keys, so importing the same file twice changes nothing and a corrected
-file updates rows in place. Rectification progress is never touched: an import only creates the
-ledger item of a *new* recommendation; for an existing one it records an event when the
-evaluation text the item answers has changed.
+file updates rows in place. This module writes what the evaluation found and nothing else: it
+returns which recommendations are new and which texts changed, and the ledger
+(``rectification.imports``) opens the items and records the events, in the same transaction.
 """
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-from django.db import IntegrityError, transaction
+from typing import Any
 
 from evaluations.importing.records import ImportIssue, ImportRejected, ParsedTable, ProjectRecord
 from evaluations.models import (
@@ -25,11 +22,6 @@ from evaluations.models import (
     Unit,
     chinese_numeral,
 )
-from rectification.choices import EventAction
-from rectification.models import Event, RectificationItem
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 RESULT_FIELDS = ("seq", "goal", "budget", "spent", "completion_rate", "score", "grade")
 TEXT_FIELDS = ("title", "body")
@@ -92,61 +84,54 @@ class ImportReport:
         )
 
 
-class _DryRunRollback(Exception):
-    pass
+@dataclass(frozen=True)
+class TextChange:
+    """A recommendation whose text, or its finding's, a corrected file changed."""
+
+    recommendation_id: int
+    before: dict[str, Any]
+    after: dict[str, Any]
 
 
-def import_evaluation_table(
-    *,
-    table: ParsedTable,
-    deadline: datetime.date | None = None,
-    actor: User | None = None,
-    dry_run: bool = False,
-) -> ImportReport:
-    """Write ``table``; raise :class:`ImportRejected` (nothing written) if it cannot be.
+@dataclass
+class WrittenTable:
+    """What ``write_evaluation_table`` did, for the ledger to act on."""
 
-    With ``dry_run`` the whole import runs and is rolled back, so the report is exactly what a
-    real import would do (this is the back-office preview).
+    round: EvaluationRound
+    report: ImportReport
+    # New recommendations, each with the unit whose ledger item it becomes.
+    new_recommendations: list[tuple[Recommendation, Unit]] = field(default_factory=list)
+    changed_texts: list[TextChange] = field(default_factory=list)
+
+
+def write_evaluation_table(*, table: ParsedTable, dry_run: bool = False) -> WrittenTable:
+    """Write the evaluation data of ``table``; raise :class:`ImportRejected` if it cannot be.
+
+    Call it inside a transaction: on a rejection part of the table may already be written, and
+    the caller's rollback undoes it (``rectification.imports.import_evaluation_table``).
     """
     if table.issues:
         raise ImportRejected(table.issues)
     assert table.year is not None
-    report = ImportReport(year=table.year, dry_run=dry_run)
-    try:
-        with transaction.atomic():
-            _Importer(table, report, deadline=deadline, actor=actor).run()
-            if dry_run:
-                raise _DryRunRollback
-    except _DryRunRollback:
-        pass
-    except IntegrityError as exc:
-        # Only a concurrent import of the same rows can get here; the caller may simply retry.
-        raise ImportRejected(
-            [
-                ImportIssue(
-                    f"文件「{table.source}」", "", f"数据库拒绝写入（可能有人同时在导入）：{exc}"
-                )
-            ]
-        ) from exc
-    return report
+    importer = _Importer(table, ImportReport(year=table.year, dry_run=dry_run))
+    round_ = importer.run()
+    return WrittenTable(
+        round=round_,
+        report=importer.report,
+        new_recommendations=importer.new_recommendations,
+        changed_texts=importer.changed_texts,
+    )
 
 
 class _Importer:
-    def __init__(
-        self,
-        table: ParsedTable,
-        report: ImportReport,
-        *,
-        deadline: datetime.date | None,
-        actor: User | None,
-    ):
+    def __init__(self, table: ParsedTable, report: ImportReport):
         self.table = table
         self.report = report
-        self.deadline = deadline
-        self.actor = actor
         self.issues: list[ImportIssue] = []
+        self.new_recommendations: list[tuple[Recommendation, Unit]] = []
+        self.changed_texts: list[TextChange] = []
 
-    def run(self) -> None:
+    def run(self) -> EvaluationRound:
         round_ = self._round()
         units = self._units()
         projects = self._projects(units)
@@ -156,13 +141,10 @@ class _Importer:
         self._categories(findings)
         if self.issues:
             raise ImportRejected(self.issues)
-        # New items and renumbered rows: the ledger's order follows the table.
-        RectificationItem.objects.filter(
-            recommendation__finding__result__round=round_
-        ).sync_from_evaluation()
         # Each step adds the lines it knows about; the reader of the report follows the file.
         order = {record.where: index for index, record in enumerate(self.table.projects)}
         self.report.lines.sort(key=lambda line: order[line[0]])
+        return round_
 
     # Each step loads what exists in one query, then bulk-creates and bulk-updates.
 
@@ -321,19 +303,16 @@ class _Importer:
     ) -> None:
         existing = {
             r.finding_id: r
-            for r in Recommendation.objects.filter(
-                finding_id__in=[f.pk for _, _, f, _ in findings]
-            ).select_related("item")
+            for r in Recommendation.objects.filter(finding_id__in=[f.pk for _, _, f, _ in findings])
         }
-        to_create, to_update = [], []
-        changed_items: dict[int, Event] = {}
+        to_create: list[tuple[Recommendation, Unit]] = []
+        to_update = []
         for record, result, finding, number in findings:
             item = record.recommendations[number - 1]
             recommendation = existing.get(finding.pk)
             if recommendation is None:
                 recommendation = Recommendation(finding=finding, title=item.title, body=item.body)
-                recommendation._unit = result.project.unit  # type: ignore[attr-defined]
-                to_create.append(recommendation)
+                to_create.append((recommendation, result.project.unit))
                 continue
             finding_before = getattr(finding, "_before", None)
             text_changed = (recommendation.title, recommendation.body) != (item.title, item.body)
@@ -342,56 +321,33 @@ class _Importer:
                 recommendation.title, recommendation.body = item.title, item.body
                 to_update.append(recommendation)
                 self._detail(record, f"建议（{chinese_numeral(number)}）")
-            if (text_changed or finding_before) and hasattr(recommendation, "item"):
-                changed_items[recommendation.item.pk] = Event(
-                    item=recommendation.item,
-                    action=EventAction.IMPORTED_UPDATE,
-                    actor=self.actor,
-                    before={
-                        **({"finding": finding_before} if finding_before else {}),
-                        **({"recommendation": before} if text_changed else {}),
-                    },
-                    after={
-                        **(
-                            {"finding": {"title": finding.title, "body": finding.body}}
-                            if finding_before
-                            else {}
-                        ),
-                        **(
-                            {"recommendation": {"title": item.title, "body": item.body}}
-                            if text_changed
-                            else {}
-                        ),
-                    },
-                    note=f"重新导入 {self.table.source} 更新了评价内容",
+            if text_changed or finding_before:
+                self.changed_texts.append(
+                    TextChange(
+                        recommendation_id=recommendation.pk,
+                        before={
+                            **({"finding": finding_before} if finding_before else {}),
+                            **({"recommendation": before} if text_changed else {}),
+                        },
+                        after={
+                            **(
+                                {"finding": {"title": finding.title, "body": finding.body}}
+                                if finding_before
+                                else {}
+                            ),
+                            **(
+                                {"recommendation": {"title": item.title, "body": item.body}}
+                                if text_changed
+                                else {}
+                            ),
+                        },
+                    )
                 )
         Recommendation.objects.bulk_update(to_update, list(TEXT_FIELDS), batch_size=500)
-        Recommendation.objects.bulk_create(to_create, batch_size=500)
+        Recommendation.objects.bulk_create([r for r, _ in to_create], batch_size=500)
+        self.new_recommendations = to_create
         self.report.recommendations_created = len(to_create)
         self.report.recommendations_updated = len(to_update)
-        items = RectificationItem.objects.bulk_create(
-            [
-                RectificationItem(recommendation=r, unit=r._unit, deadline=self.deadline)  # type: ignore[attr-defined]
-                for r in to_create
-            ],
-            batch_size=500,
-        )
-        self.report.items_created = len(items)
-        events = [
-            Event(
-                item=item,
-                action=EventAction.CREATED,
-                actor=self.actor,
-                after={
-                    "status": item.status,
-                    "deadline": item.deadline.isoformat() if item.deadline else None,
-                    "unit": item.unit.name,
-                },
-                note=f"由 {self.table.source} 导入生成",
-            )
-            for item in items
-        ]
-        Event.objects.bulk_create([*events, *changed_items.values()], batch_size=500)
 
     def _categories(
         self, findings: list[tuple[ProjectRecord, EvaluationResult, Finding, int]]

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "calendars",
     "dashboard",
     "reminders",
+    # Demo and benchmark data (seed_demo, seed_scale): commands only, refused with DEBUG off.
+    "devdata",
 ]
 
 MIDDLEWARE = [

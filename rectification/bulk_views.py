@@ -23,13 +23,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
 
-from accounts.roles import is_evaluation_staff
 from liwan import clock
-from rectification import bulk, services
+from liwan.params import id_params
+from rectification import bulk, selectors, services
 from rectification.filters import LedgerFilter
 from rectification.forms import BulkAssignForm
 from rectification.models import RectificationItem
-from rectification.selectors import items_visible_to
+from rectification.rules import may_bulk_assign
 
 # Ledger filters that select items; sorting and paging do not.
 _NOT_CRITERIA = {"sort", "page"}
@@ -48,22 +48,26 @@ class Selection:
 
 def _select(request: HttpRequest) -> tuple[Selection | None, LedgerFilter]:
     """The items the query string selects, or ``None`` when it selects nothing yet."""
-    visible = items_visible_to(request.user)
-    filterset = LedgerFilter(request.GET or None, queryset=visible, request=request)
-    ticked = [int(v) for v in request.GET.getlist("items") if v.isdigit()]
+    ticked = id_params(request.GET.getlist("items"))
+    # Ticked rows are chosen by id alone; the ledger's filters select otherwise. Either way
+    # the items come from the one ledger query, within what the user may see.
+    ledger = selectors.ledger(
+        viewer=request.user, params=None if ticked else request.GET, today=clock.today()
+    )
+    filterset = ledger.filterset
     if ticked:
-        items = visible.filter(pk__in=ticked)
+        items = ledger.items.filter(pk__in=ticked)
         query = QueryDict(mutable=True)
-        query.setlist("items", [str(pk) for pk in sorted(set(ticked))])
+        query.setlist("items", [str(pk) for pk in sorted(ticked)])
         selection = Selection(
-            criteria=[(_("Ticked on the ledger"), str(len(set(ticked))))],
+            criteria=[(_("Ticked on the ledger"), str(len(ticked)))],
             query=query.urlencode(),
         )
-    elif filterset.is_bound and filterset.is_valid():
+    elif filterset.is_bound and ledger.valid:
         criteria = _criteria(filterset)
         if not criteria:
             return None, filterset
-        items = filterset.qs
+        items = ledger.items
         query = request.GET.copy()
         for name in _NOT_CRITERIA:
             query.pop(name, None)
@@ -118,8 +122,8 @@ class BulkAssignView(LoginRequiredMixin, View):
     template_name = "rectification/bulk_assign.html"
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        # A signed-in user who is not evaluation staff gets 403: the page reveals no item.
-        if request.user.is_authenticated and not is_evaluation_staff(request.user):
+        # A signed-in user who may not bulk-assign gets 403: the page reveals no item.
+        if request.user.is_authenticated and not may_bulk_assign(request.user):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 

@@ -1,7 +1,12 @@
-"""The ledger list's filters and sorting (django-filter). The export uses the same FilterSet, so
-"export what I see" exports exactly the filtered rows."""
+"""The ledger's filters and sorting (django-filter): the parameters of the ledger list, and
+with them of "export what I see", bulk selection, the export command and the dashboard's
+drill-down links. Used only through ``rectification.selectors.ledger``, which scopes and filters
+once; widget styling is the templates' business (``{% form_widget %}``)."""
 
 from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Any
 
 import django_filters
 from django import forms
@@ -14,15 +19,13 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from accounts.roles import sees_all_units
 from evaluations.models import EvaluationRound, FindingCategory, Project, Unit
-from liwan import clock
+from liwan.params import id_param
 from rectification.choices import ItemStatus
+from rectification.models import RectificationItem
 from rectification.querysets import LEDGER_ORDER
 
-
-def _as_pk(value: object) -> int | None:
-    """A primary key from a query parameter, or None (ASCII digits only: "²".isdigit())."""
-    text = str(value or "")
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
+if TYPE_CHECKING:
+    from django.http import QueryDict
 
 
 class LongSelect(forms.Select):
@@ -58,11 +61,20 @@ class LedgerOrdering(django_filters.OrderingFilter):
         return qs
 
 
+class YearFilter(django_filters.Filter):
+    """A year: any plausible one is valid (a year without a round lists nothing); the drop-down
+    offers the years that have a round."""
+
+    field_class = forms.IntegerField
+
+
 class LedgerFilter(django_filters.FilterSet):
-    year = django_filters.ChoiceFilter(
+    year = YearFilter(
         label=_("Year"),
         field_name="round_year",
-        empty_label=_("All years"),
+        min_value=2000,
+        max_value=2100,
+        widget=LongSelect,
     )
     unit = django_filters.ModelChoiceFilter(
         label=_("Unit"), queryset=Unit.objects.all(), empty_label=_("All units"), widget=LongSelect
@@ -129,12 +141,30 @@ class LedgerFilter(django_filters.FilterSet):
         },
     )
 
-    def __init__(self, *args, request=None, **kwargs):  # type: ignore[no-untyped-def]
-        super().__init__(*args, request=request, **kwargs)
-        user = request.user
+    class Meta:
+        model = RectificationItem
+        fields: tuple[str, ...] = ()  # the filters above are the whole set
+
+    def __init__(
+        self,
+        data: QueryDict | dict[str, Any] | None = None,
+        *,
+        user: User | None,
+        today: datetime.date,
+        queryset: QuerySet | None = None,
+    ) -> None:
+        """``user`` decides which unit, project and owner lists are offered (``None``: the
+        whole ledger, for a command run on the server); ``today`` is the day "overdue" is
+        judged on, read once per request by the caller."""
+        super().__init__(data, queryset=queryset)
+        self.user = user
+        self.today = today
         years = EvaluationRound.objects.order_by("-year").values_list("year", flat=True)
-        self.filters["year"].extra["choices"] = [(y, str(y)) for y in years]
-        if sees_all_units(user):
+        self.filters["year"].extra["widget"] = LongSelect(
+            choices=[("", _("All years"))] + [(y, str(y)) for y in years]
+        )
+        self.sees_all_units = user is None or sees_all_units(user)
+        if self.sees_all_units:
             self.filters["owner"].queryset = User.objects.filter(unit__isnull=False).order_by(
                 "unit__name", "full_name"
             )
@@ -150,31 +180,20 @@ class LedgerFilter(django_filters.FilterSet):
     @property
     def form(self):  # type: ignore[no-untyped-def]
         form = super().form
-        if not getattr(self, "_lists_bounded", False):
+        if self.sees_all_units and not getattr(self, "_lists_bounded", False):
             self._lists_bounded = True
-            self._style(form)
-            if sees_all_units(self.request.user):
-                self._bound_long_lists(form)
+            self._bound_long_lists(form)
         return form
-
-    @staticmethod
-    def _style(form) -> None:  # type: ignore[no-untyped-def]
-        """Bootstrap classes on the widgets (the template renders the fields plainly)."""
-        for field in form.fields.values():
-            widgets = getattr(field.widget, "widgets", [field.widget])
-            for widget in widgets:
-                css = "form-select" if isinstance(widget, forms.Select) else "form-control"
-                widget.attrs["class"] = css
 
     def _bound_long_lists(self, form) -> None:  # type: ignore[no-untyped-def]
         """Staff see every unit: a city has thousands of projects and staff members, too many
         for a drop-down (and slow to render). Those lists offer the chosen unit's entries;
         without a unit, only the current choice. Any id is still accepted (the dashboard links
         to a project without its unit), since validation uses the full queryset."""
-        unit_id = _as_pk(self.data.get("unit"))
+        unit_id = id_param(self.data.get("unit"))
         for name, unit_field in (("project", "unit_id"), ("owner", "unit_id")):
             field = form.fields[name]
-            chosen = _as_pk(self.data.get(name))
+            chosen = id_param(self.data.get(name))
             scope = Q(pk=chosen) if chosen is not None else Q(pk__in=[])
             if unit_id is not None:
                 scope |= Q(**{unit_field: unit_id})
@@ -185,15 +204,6 @@ class LedgerFilter(django_filters.FilterSet):
                 (obj.pk, field.label_from_instance(obj)) for obj in options
             ]
 
-    def filter_items(self, items: QuerySet) -> QuerySet:
-        """``items`` filtered as the list is, validating first as ``FilterSet.qs`` does (with
-        ``strict = False`` an invalid filter is left out). The list counts the bare item
-        table this way, without the rows' joins and subqueries."""
-        if not self.is_bound:
-            return items
-        self.is_valid()
-        return self.filter_queryset(items)
-
     def filter_closed(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value == "yes":
             return queryset.filter(status=ItemStatus.CLOSED)
@@ -203,9 +213,9 @@ class LedgerFilter(django_filters.FilterSet):
 
     def filter_overdue(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value == "yes":
-            return queryset.overdue(clock.today())
+            return queryset.overdue(self.today)
         if value == "no":
-            return queryset.not_overdue(clock.today())
+            return queryset.not_overdue(self.today)
         return queryset
 
     def filter_keyword(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

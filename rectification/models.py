@@ -6,8 +6,6 @@ guarantees only (no business logic in ``save()`` or signals).
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -23,13 +21,6 @@ from rectification.choices import (
     VerificationMethod,
 )
 from rectification.querysets import RectificationItemQuerySet
-
-
-def evaluation_search_text(project_name: str, finding: Any, recommendation: Any) -> str:
-    """The keyword search's text of an item, as ``sync_from_evaluation`` builds it in SQL."""
-    return "\n".join(
-        [project_name, finding.title, finding.body, recommendation.title, recommendation.body]
-    )
 
 
 class RectificationItem(models.Model):
@@ -91,7 +82,8 @@ class RectificationItem(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # Copies of the round's year, the result's sequence number and the problem's number: the
-    # ledger's order, indexed (see ``sync_from_evaluation``). Never edited by hand.
+    # ledger's order, indexed. Written when the item is created and kept in sync by
+    # ``sync_from_evaluation``, both from ``querysets.evaluation_copies``; never edited by hand.
     round_year = models.PositiveSmallIntegerField(_("year"), default=0, editable=False)
     result_seq = models.PositiveIntegerField(_("sequence number"), default=0, editable=False)
     finding_number = models.PositiveSmallIntegerField(
@@ -148,17 +140,6 @@ class RectificationItem(models.Model):
 
     def __str__(self) -> str:
         return gettext("Item #%(pk)s") % {"pk": self.pk}
-
-    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if self._state.adding and not self.round_year and self.recommendation_id:
-            finding = self.recommendation.finding
-            self.round_year = finding.result.round.year
-            self.result_seq = finding.result.seq
-            self.finding_number = finding.number
-            self.search_text = evaluation_search_text(
-                finding.result.project.name, finding, self.recommendation
-            )
-        super().save(*args, **kwargs)
 
 
 class ProgressUpdate(models.Model):

@@ -16,6 +16,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Concat
 
 from rectification.choices import ItemStatus
@@ -64,49 +65,50 @@ class RectificationItemQuerySet(models.QuerySet):
         visible row before it can return the first page (0.8 s at 200,000 items); the copies on
         the item are covered by one index. The keyword search reads one text of the item's
         project, problem and recommendation, trigram-indexed on PostgreSQL, instead of five
-        columns of four joined tables (5.8 s). Whatever changes those (the importer, the
-        back-office) calls this; ``RectificationItem.save`` fills them for a new item.
+        columns of four joined tables (5.8 s). The back-office calls this after changing what
+        the items copy; new items get their copies from ``evaluation_copies`` when they are
+        created (``rectification.services.open_items``).
         """
-        from evaluations.models import Finding
+        from evaluations.models import Recommendation
 
-        finding = Finding.objects.filter(recommendation__item=OuterRef("pk"))
-        text = finding.annotate(
-            text=Concat(
-                "result__project__name",
-                Value("\n"),
-                "title",
-                Value("\n"),
-                "body",
-                Value("\n"),
-                "recommendation__title",
-                Value("\n"),
-                "recommendation__body",
-                output_field=TextField(),
-            )
+        source = Recommendation.objects.filter(pk=OuterRef("recommendation_id")).annotate(
+            **{f"copy_{name}": value for name, value in evaluation_copies("").items()}
         )
         # Only rows whose copies differ are written: an import touches a whole round, and
         # rewriting 40,000 unchanged rows would lock them for the import's duration.
-        path = "recommendation__finding__"
-        in_sync = Q(
-            round_year=F(f"{path}result__round__year"),
-            result_seq=F(f"{path}result__seq"),
-            finding_number=F(f"{path}number"),
-            search_text=Concat(
-                f"{path}result__project__name",
-                Value("\n"),
-                f"{path}title",
-                Value("\n"),
-                f"{path}body",
-                Value("\n"),
-                "recommendation__title",
-                Value("\n"),
-                "recommendation__body",
-                output_field=TextField(),
-            ),
-        )
+        in_sync = Q(**evaluation_copies("recommendation__"))
         return self.exclude(in_sync).update(
-            round_year=Subquery(finding.values("result__round__year")[:1]),
-            result_seq=Subquery(finding.values("result__seq")[:1]),
-            finding_number=Subquery(finding.values("number")[:1]),
-            search_text=Subquery(text.values("text")[:1]),
+            **{name: Subquery(source.values(f"copy_{name}")[:1]) for name in COPIED_FIELDS}
         )
+
+
+# The item's columns that copy its evaluation (never edited by hand).
+COPIED_FIELDS = ("round_year", "result_seq", "finding_number", "search_text")
+
+
+def evaluation_copies(path: str) -> dict[str, Combinable]:
+    """THE recipe of the item's copies of its evaluation, as SQL expressions.
+
+    ``path`` leads to the recommendation: ``""`` from a Recommendation (to fill new items),
+    ``"recommendation__"`` from an item (to check whether its copies are in sync). Migration
+    ``0004_search_text`` keeps a frozen copy of the search text's recipe, as migrations must.
+    """
+    finding = f"{path}finding__"
+    return {
+        "round_year": F(f"{finding}result__round__year"),
+        "result_seq": F(f"{finding}result__seq"),
+        "finding_number": F(f"{finding}number"),
+        # The keyword search's text: project, problem and recommendation, one per line.
+        "search_text": Concat(
+            f"{finding}result__project__name",
+            Value("\n"),
+            f"{finding}title",
+            Value("\n"),
+            f"{finding}body",
+            Value("\n"),
+            f"{path}title",
+            Value("\n"),
+            f"{path}body",
+            output_field=TextField(),
+        ),
+    }

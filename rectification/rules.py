@@ -87,3 +87,8 @@ def require(*, item: RectificationItem, user: User, action: Action) -> None:
             _("You may not “%(action)s” while the item is “%(status)s”.")
             % {"action": action.label, "status": item.get_status_display()}
         )
+
+
+def may_bulk_assign(user: User) -> bool:
+    """Bulk assignment (批量分派) touches many units' items at once: evaluation staff only."""
+    return is_evaluation_staff(user)

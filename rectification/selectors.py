@@ -1,16 +1,24 @@
-"""Reads of the ledger. ``items_visible_to`` is the one access-scoping rule: every page, export,
-download and count that shows items starts from it."""
+"""Reads of the ledger.
+
+``items_visible_to`` is the one access-scoping rule: every page, export, download and count that
+shows items starts from it. ``ledger`` is the one ledger query: the list, the web export, bulk
+selection and the export command all take their items and counts from it, and the dashboard's
+drill-down links (``rectification.links``) speak its parameters.
+"""
 
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, OuterRef, Q, Subquery
 
 from accounts.roles import is_unit_member, sees_all_units
-from liwan import clock
 from rectification.choices import ItemStatus
+from rectification.filters import LedgerFilter
 from rectification.models import Evidence, ProgressUpdate, RectificationItem
 from rectification.querysets import RectificationItemQuerySet, overdue_q
 
@@ -31,10 +39,64 @@ def items_visible_to(user: User) -> RectificationItemQuerySet:
     return items.none()
 
 
+@dataclass
+class Ledger:
+    """The ledger as one viewer asked for it: scoped once, filtered once, one "today".
+
+    ``items`` is the bare item table, scoped, filtered and in the order asked for (cheap to
+    count and to select ids from); ``rows`` adds what a ledger row shows. An invalid parameter
+    is left out of the filtering (the list shows its error beside the field); callers that must
+    refuse instead (the export, bulk selection) check ``valid``.
+    """
+
+    filterset: LedgerFilter
+    items: RectificationItemQuerySet
+    today: datetime.date
+
+    @property
+    def valid(self) -> bool:
+        """No parameter given, or every parameter valid."""
+        return not self.filterset.is_bound or self.filterset.is_valid()
+
+    @property
+    def chosen(self) -> dict[str, Any]:
+        """The valid parameters, parsed (empty when none were given)."""
+        if not self.filterset.is_bound:
+            return {}
+        self.filterset.is_valid()
+        return self.filterset.form.cleaned_data
+
+    @property
+    def rows(self) -> RectificationItemQuerySet:
+        return ledger_rows(self.items, today=self.today)
+
+    @cached_property
+    def counts(self) -> dict[str, int]:
+        return ledger_counts(self.items, today=self.today)
+
+
+def ledger(
+    *, viewer: User | None, params: Mapping[str, Any] | None, today: datetime.date
+) -> Ledger:
+    """The items ``viewer`` may see, filtered and sorted by ``params`` (the ledger list's query
+    parameters, ``LedgerFilter``). ``viewer=None`` is the whole ledger, for a command an
+    operator runs on the server; a request always passes its user."""
+    scope = RectificationItem.objects.all() if viewer is None else items_visible_to(viewer)
+    filterset = LedgerFilter(params or None, user=viewer, today=today)
+    items = scope.in_ledger_order()
+    if filterset.is_bound:
+        # Validates first (an invalid filter is then left out); a chosen sort replaces the
+        # ledger order and keeps it as the tie-break.
+        filterset.is_valid()
+        items = filterset.filter_queryset(items)
+    return Ledger(filterset=filterset, items=items, today=today)
+
+
 def ledger_rows(
-    items: RectificationItemQuerySet, *, today: datetime.date | None = None
+    items: RectificationItemQuerySet, *, today: datetime.date
 ) -> RectificationItemQuerySet:
-    """Items with everything a ledger row shows, in a constant number of queries.
+    """Items with everything a ledger row shows, in a constant number of queries, in the order
+    ``items`` has (the ledger order if none was chosen).
 
     Latest progress note and evidence count come from correlated subqueries rather than
     prefetching, so streaming exports can iterate without loading related rows.
@@ -51,8 +113,8 @@ def ledger_rows(
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return (
-        items.with_overdue(today or clock.today())
+    rows = (
+        items.with_overdue(today)
         .select_related(
             "unit",
             "owner",
@@ -60,28 +122,16 @@ def ledger_rows(
             "recommendation__finding__result__project",
         )
         .annotate(latest_note=Subquery(latest_note), evidence_count=Subquery(evidence_count))
-        .in_ledger_order()
     )
+    return rows if rows.query.order_by else rows.in_ledger_order()
 
 
-def filter_ledger(
-    items: RectificationItemQuerySet, *, year: int | None = None, unit: str | None = None
-) -> RectificationItemQuerySet:
-    """The export command's --year/--unit filters (the web download uses LedgerFilter)."""
-    if year:
-        items = items.filter(round_year=year)
-    if unit:
-        items = items.filter(unit__name=unit)
-    return items
-
-
-def ledger_counts(items: RectificationItemQuerySet) -> dict[str, int]:
+def ledger_counts(items: RectificationItemQuerySet, *, today: datetime.date) -> dict[str, int]:
     """Items per status, overdue and in all, for the ledger's filtered list (one query).
 
     Counting a column of the (status, deadline) indexes rather than the id lets those indexes
     answer alone, without reading the wide rows (status is never NULL).
     """
-    today = clock.today()
     return items.order_by().aggregate(
         total=Count("status"),
         overdue=Count("status", filter=overdue_q(today)),

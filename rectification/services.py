@@ -1,19 +1,23 @@
-"""Every change to a ledger item, one service per transition (DESIGN.md §4).
+"""Every change to a ledger item, and the one writer of items and of the audit trail.
 
-Each service: checks the actor may do it now (``rules.require``), checks the data, locks the row
-and detects a stale form (``expected_version``), makes the change, bumps ``version`` and writes
-exactly one :class:`~rectification.models.Event`. Views and commands call these for every
-workflow change; the only other writers are the importer (creating items) and the reminder
-sweep (flagging escalation), each writing its own event.
+One service per workflow transition (docs/design.md, "Workflow"): it checks the actor may do
+it now (``rules.require``), checks the data, locks the row and detects a stale form
+(``expected_version``), makes the change, bumps ``version`` and writes exactly one
+:class:`~rectification.models.Event`.
+
+Every ``Event`` and every new ``RectificationItem`` is made in this module: the transitions
+through :func:`record_event`; the importer through :func:`open_items` and
+:func:`record_evaluation_changes`; the reminder sweep through :func:`escalate_overdue`; the
+benchmark seeder through :func:`open_items` and :func:`record_events` (``fast=True``).
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,7 +25,7 @@ from django.db import transaction
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext as _
 
-from liwan import clock
+from liwan import bulk_insert, clock
 from rectification.choices import (
     ClosureOutcome,
     EventAction,
@@ -36,11 +40,14 @@ from rectification.models import (
     ProgressUpdate,
     RectificationItem,
 )
+from rectification.querysets import COPIED_FIELDS, evaluation_copies, overdue_q
 from rectification.rules import Action, require
 from rectification.uploads import CheckedFile
 
 if TYPE_CHECKING:
     from accounts.models import User
+    from evaluations.models import Unit
+    from evaluations.services import TextChange
 
 
 class StaleItemError(ValidationError):
@@ -84,7 +91,10 @@ def _locked(
         item.refresh_from_db()
 
 
-def _event(
+# --- the audit trail ------------------------------------------------------------------------------
+
+
+def record_event(
     item: RectificationItem,
     actor: Actor | None,
     action: EventAction,
@@ -93,6 +103,7 @@ def _event(
     after: dict[str, Any] | None = None,
     note: str = "",
 ) -> Event:
+    """Write one audit record (the transitions' writer; ``actor`` None: the system did it)."""
     return Event.objects.create(
         item=item,
         action=action,
@@ -102,6 +113,204 @@ def _event(
         after=after or {},
         note=note,
     )
+
+
+class EventRecord(NamedTuple):
+    """One audit record of a bulk write (see :func:`record_events`). A tuple: the benchmark
+    seeder writes millions of them."""
+
+    item_id: int
+    action: EventAction
+    actor_id: int | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    note: str = ""
+    ip: str | None = None
+    # Only the benchmark seeder writes history; everyone else records what happens now.
+    created_at: datetime.datetime | None = None
+
+
+_EVENT_COLUMNS = ("item_id", "action", "actor_id", "created_at", "before", "after", "note", "ip")
+
+
+def record_events(records: Sequence[EventRecord], *, fast: bool = False) -> int:
+    """Write many audit records at once (an import, an escalation sweep, the seeder).
+
+    ``fast`` writes with COPY on PostgreSQL (``liwan.bulk_insert``), for the hundreds of
+    thousands of rows of the benchmark seeder; otherwise ``bulk_create``.
+    """
+    if fast:
+        now = clock.now()
+        bulk_insert.copy_rows(
+            Event,
+            _EVENT_COLUMNS,
+            [
+                (r.item_id, r.action, r.actor_id, r.created_at or now, r.before or {},
+                 r.after or {}, r.note, r.ip)
+                for r in records
+            ],
+        )  # fmt: skip
+        return len(records)
+    Event.objects.bulk_create(
+        [
+            Event(
+                item_id=r.item_id,
+                action=r.action,
+                actor_id=r.actor_id,
+                before=r.before or {},
+                after=r.after or {},
+                note=r.note,
+                ip=r.ip,
+            )
+            for r in records
+        ],
+        batch_size=500,
+    )
+    return len(records)
+
+
+# --- creating items ----------------------------------------------------------------------------
+
+
+def open_items(
+    *,
+    items: Sequence[Mapping[str, Any]],
+    actor: User | None,
+    note: str,
+    units: Mapping[int, Unit] | None = None,
+    fast: bool = False,
+) -> list[RectificationItem]:
+    """Create ledger items, each answering one recommendation, with one ``created`` event each;
+    returns them, saved, in the order given.
+
+    ``items`` are the new items' field values: the recommendation and unit (objects or ids),
+    and whatever else they start with (the importer: a deadline; the seeder: a whole history's
+    end state). The copies of the evaluation (ledger order, search text) are filled here from
+    ``evaluation_copies``, so an item is complete from its first row. ``units`` (id → unit)
+    names the unit in each event where only ids are given. ``fast``: COPY on PostgreSQL, for
+    the seeder's hundreds of thousands of items.
+    """
+    from evaluations.models import Recommendation
+
+    if not items:
+        return []
+    new = [RectificationItem(**values) for values in items]
+    by_recommendation = {item.recommendation_id: item for item in new}
+    for start in range(0, len(new), bulk_insert.BATCH):
+        batch = [item.recommendation_id for item in new[start : start + bulk_insert.BATCH]]
+        copies = (
+            Recommendation.objects.filter(pk__in=batch)
+            .annotate(**{f"copy_{name}": value for name, value in evaluation_copies("").items()})
+            .values_list("pk", *(f"copy_{name}" for name in COPIED_FIELDS))
+        )
+        for pk, *values in copies:
+            for name, value in zip(COPIED_FIELDS, values, strict=True):
+                setattr(by_recommendation[pk], name, value)
+    if fast:
+        bulk_insert.insert_objects(new)
+        created = new
+    else:
+        created = RectificationItem.objects.bulk_create(new, batch_size=500)
+    names = {pk: unit.name for pk, unit in (units or {}).items()}
+    record_events(
+        [
+            EventRecord(
+                item_id=item.pk,
+                action=EventAction.CREATED,
+                actor_id=actor.pk if actor else None,
+                after={
+                    "status": item.status,
+                    "deadline": _iso(item.deadline),
+                    "unit": names.get(item.unit_id) or item.unit.name,
+                },
+                note=note,
+                created_at=item.created_at,
+            )
+            for item in created
+        ],
+        fast=fast,
+    )
+    return created
+
+
+def record_evaluation_changes(
+    *, changes: Iterable[TextChange], actor: User | None, note: str
+) -> int:
+    """One ``import_updated`` event on the item of each changed recommendation."""
+    changes = list(changes)
+    item_ids = dict(
+        RectificationItem.objects.filter(
+            recommendation_id__in=[c.recommendation_id for c in changes]
+        ).values_list("recommendation_id", "pk")
+    )
+    return record_events(
+        [
+            EventRecord(
+                item_id=item_ids[change.recommendation_id],
+                action=EventAction.IMPORTED_UPDATE,
+                actor_id=actor.pk if actor else None,
+                before=change.before,
+                after=change.after,
+                note=note,
+            )
+            for change in changes
+            if change.recommendation_id in item_ids
+        ]
+    )
+
+
+def sync_copies(**lookup: Any) -> int:
+    """After the back-office changed evaluation data: re-copy it onto the items it reaches
+    (``lookup`` filters items, e.g. ``recommendation__finding=finding``)."""
+    return RectificationItem.objects.filter(**lookup).sync_from_evaluation()
+
+
+# --- escalation (督办) ---------------------------------------------------------------------------
+
+
+def escalate_overdue(
+    *, item_ids: Iterable[int], today: datetime.date, escalate_after: int
+) -> dict[int, datetime.date]:
+    """Flag long-overdue items as escalated (督办), once each, with one ``escalated`` event
+    each; returns the items flagged, with the deadline they were late against.
+
+    Runs inside the caller's transaction (the reminder sweep plans the staff's reminders in the
+    same one). Two sweeps racing escalate each item once: the rows are locked before they are
+    flagged, another sweep skips the rows this one holds, and only rows not yet flagged are
+    taken. The locked rows are checked again (still overdue, for long enough, by their current
+    deadline): an item closed or extended since the sweep read its candidates is left alone.
+
+    ``version`` is not bumped: the flag is not part of any form, and bumping it would make a
+    unit's concurrent, unrelated save fail as stale.
+    """
+    late_since = today - datetime.timedelta(days=escalate_after)
+    won = dict(
+        RectificationItem.objects.filter(pk__in=list(item_ids), escalated_at__isnull=True)
+        .filter(overdue_q(today), deadline__lte=late_since)
+        .select_for_update(skip_locked=True)
+        .order_by()
+        .values_list("pk", "deadline")
+    )
+    if not won:
+        return {}
+    now = clock.now()
+    RectificationItem.objects.filter(pk__in=won).update(escalated_at=now)
+    record_events(
+        [
+            EventRecord(
+                item_id=pk,
+                action=EventAction.ESCALATED,
+                before={"escalated_at": None},
+                after={"escalated_at": now.isoformat(), "deadline": deadline.isoformat()},
+                note=f"逾期 {(today - deadline).days} 天未销号，已转评价管理员督办",
+            )
+            for pk, deadline in won.items()
+        ]
+    )
+    return won
+
+
+# --- the workflow ---------------------------------------------------------------------------------
 
 
 def _required_text(value: str, what: str) -> str:
@@ -129,7 +338,7 @@ def assign(
         before = {"owner": fresh.owner_id, "deadline": _iso(fresh.deadline)}
         fresh.owner = owner
         fresh.deadline = deadline
-        _event(
+        record_event(
             fresh,
             actor,
             EventAction.ASSIGNED,
@@ -149,7 +358,7 @@ def save_measures(
         fresh.measures = measures
         if fresh.status == ItemStatus.OPEN:
             fresh.status = ItemStatus.IN_PROGRESS
-        _event(
+        record_event(
             fresh,
             actor,
             EventAction.MEASURES,
@@ -186,7 +395,7 @@ def add_progress(
             # Storage API only, so evidence can live on object storage by configuration alone.
             evidence.file.save(checked.name, checked.upload, save=False)
             evidence.save()
-        _event(
+        record_event(
             fresh,
             actor,
             EventAction.PROGRESS,
@@ -241,7 +450,7 @@ def submit(
         fresh.status = ItemStatus.SUBMITTED
         if result.strip():
             fresh.result = result.strip()
-        _event(
+        record_event(
             fresh,
             actor,
             EventAction.SUBMITTED,
@@ -258,7 +467,7 @@ def return_item(
     reason = _required_text(reason, _("Reason for returning"))
     with _locked(item, actor, Action.RETURN, expected_version) as fresh:
         fresh.status = ItemStatus.IN_PROGRESS
-        _event(
+        record_event(
             fresh,
             actor,
             EventAction.RETURNED,
@@ -318,7 +527,7 @@ def close(
             decided_at=clock.now(),
             decision_note=gettext("Withdrawn: the item was closed."),
         )
-        _event(
+        record_event(
             fresh,
             actor,
             EventAction.CLOSED,
@@ -370,7 +579,7 @@ def reopen(
         fresh.escalated_at = None
         if new_deadline is not None:
             fresh.deadline = new_deadline
-        _event(
+        record_event(
             fresh,
             actor,
             EventAction.REOPENED,
@@ -421,7 +630,7 @@ def request_extension(
             reason=reason,
             requested_by=actor.user,
         )
-        _event(
+        record_event(
             fresh,
             actor,
             EventAction.EXTENSION_REQUESTED,
@@ -457,7 +666,7 @@ def decide_extension(
         before = {"deadline": _iso(fresh.deadline)}
         if approve:
             fresh.deadline = pending.requested_deadline
-        _event(
+        record_event(
             fresh,
             actor,
             EventAction.EXTENSION_APPROVED if approve else EventAction.EXTENSION_REJECTED,

@@ -24,12 +24,11 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views import View
-from django_filters.views import FilterView
+from django.views.generic import ListView
 
 from liwan import clock
-from rectification import exports, forms, services
+from rectification import exports, forms, selectors, services
 from rectification.choices import ExtensionStatus, ItemStatus
-from rectification.filters import LedgerFilter
 from rectification.models import (
     Event,
     Evidence,
@@ -39,35 +38,34 @@ from rectification.models import (
 )
 from rectification.pagination import KeysetFirstPaginator
 from rectification.rules import Action, permitted_actions
-from rectification.selectors import items_visible_to, ledger_counts, ledger_rows
-from reminders.selectors import reminders_for_item
+from rectification.selectors import items_visible_to
 
 
 def _actor(request: HttpRequest) -> services.Actor:
     return services.Actor(user=request.user, ip=request.META.get("REMOTE_ADDR"))
 
 
-class LedgerListView(LoginRequiredMixin, FilterView):
+class LedgerListView(LoginRequiredMixin, ListView):
     """The home page: the items the user may see, filtered, sorted, paginated, with counts."""
 
-    filterset_class = LedgerFilter
     template_name = "rectification/ledger.html"
     paginate_by = 50
     paginator_class = KeysetFirstPaginator
-    strict = False
+    ledger: selectors.Ledger
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.ledger = selectors.ledger(viewer=request.user, params=request.GET, today=clock.today())
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        return ledger_rows(items_visible_to(self.request.user))
+        return self.ledger.rows
 
     def get_paginator(self, queryset, per_page, orphans=0, allow_empty_first_page=True, **kwargs):  # type: ignore[no-untyped-def]
-        # Counts per status over the same filter and scope, on the bare item table: the rows'
-        # joins and subqueries are not needed to count them. Their total is the page count.
-        bare = self.filterset.filter_items(items_visible_to(self.request.user))
-        self.counts = ledger_counts(bare)
+        # The counts per status are taken anyway; their total is the page count.
         return self.paginator_class(
             queryset,
             per_page,
-            count=self.counts["total"],
+            count=self.ledger.counts["total"],
             orphans=orphans,
             allow_empty_first_page=allow_empty_first_page,
             **kwargs,
@@ -75,7 +73,8 @@ class LedgerListView(LoginRequiredMixin, FilterView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        counts = self.counts
+        counts = self.ledger.counts
+        context["filter"] = self.ledger.filterset
         context["status_counts"] = [
             (status, label, counts[status]) for status, label in ItemStatus.choices
         ]
@@ -94,16 +93,13 @@ class LedgerExportView(LoginRequiredMixin, View):
         fmt = request.GET.get("format", "xlsx")
         if fmt not in {"csv", "xlsx"}:
             return HttpResponseBadRequest(_("The format must be csv or xlsx."))
-        filterset = LedgerFilter(
-            request.GET, queryset=ledger_rows(items_visible_to(request.user)), request=request
-        )
-        if not filterset.is_valid():
+        ledger = selectors.ledger(viewer=request.user, params=request.GET, today=clock.today())
+        if not ledger.valid:
             return HttpResponseBadRequest(
-                _("Invalid filter: %(errors)s") % {"errors": filterset.errors}
+                _("Invalid filter: %(errors)s") % {"errors": ledger.filterset.errors}
             )
-        items = exports.iterate(filterset.qs)
-        year = filterset.form.cleaned_data.get("year")
-        filename = exports.export_filename(fmt, year=int(year) if year else None)
+        items = exports.iterate(ledger.rows)
+        filename = exports.export_filename(fmt, year=ledger.chosen.get("year"))
         if fmt == "csv":
             response = StreamingHttpResponse(
                 exports.iter_csv(items), content_type="text/csv; charset=utf-8"
@@ -242,13 +238,8 @@ def item_page(
         "pending_extension": pending,
         "decision_form": decision_form,
         "action_panels": panels,
-        "reminders": _reminders(item),
     }
     return TemplateResponse(request, "rectification/item_detail.html", context, status=status)
-
-
-def _reminders(item: RectificationItem) -> list[Any]:
-    return list(reminders_for_item(item))
 
 
 class ItemDetailView(ItemMixin, View):

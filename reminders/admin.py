@@ -4,12 +4,13 @@ and why, and a "resend" for failed ones. Rows are written by the sweep only."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from reminders import services
+from reminders import services, tasks
 from reminders.models import Reminder
 
 
@@ -80,6 +81,7 @@ class ReminderAdmin(admin.ModelAdmin):
     def resend(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
         count = services.requeue_failed(ids=list(queryset.values_list("pk", flat=True)))
         if count:
+            transaction.on_commit(tasks.request_sweep)
             self.message_user(
                 request,
                 f"已将 {count} 条发送失败的提醒重新排队，将在几分钟内发送"

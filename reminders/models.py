@@ -1,8 +1,8 @@
 """Reminders: one row per (item, recipient, rule, period) — the idempotency key of e-mail.
 
-The database is the source of truth (DESIGN.md §6): the sweep plans rows, claims them with a
-conditional UPDATE, sends one digest per person and records the outcome here. Celery only
-triggers sweeps; it never carries a reminder itself.
+The database is the source of truth (docs/design.md, "Reminders"): the sweep plans rows, claims
+them with a conditional UPDATE, sends one digest per person and records the outcome here.
+Celery only triggers sweeps; it never carries a reminder itself.
 """
 
 from __future__ import annotations

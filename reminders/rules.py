@@ -1,7 +1,9 @@
 """The reminder rules: which reminder applies to an item on a given day, and who gets it.
 
 This is the one place that states them (README "Reminders", docs/reminders.md). Everything
-else — the planner, the send-time re-check, the dry run — asks these functions.
+else — the planner, the send-time re-check, the dry run — asks these functions. They are pure:
+dates and plain values in, decisions out; the queries that feed them are in
+``reminders.selectors``.
 
 An *occurrence* is one firing of a rule, named by the day it began (its *period*). A rule's
 current occurrence stays current until the next one begins, so a sweep that did not run on the
@@ -20,16 +22,17 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import DateTimeField, F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from rectification.choices import EventAction, ItemStatus
-from rectification.models import Event, ProgressUpdate, RectificationItem
-from rectification.querysets import RectificationItemQuerySet, overdue_q
+from rectification.choices import ItemStatus
 from reminders.choices import DEADLINE_RULES, RecipientRole, Rule, SkipReason
+from reminders.people import Person, UnitPeople
+
+if TYPE_CHECKING:
+    from rectification.models import RectificationItem
 
 _DAY = datetime.timedelta(days=1)
 
@@ -134,7 +137,7 @@ def occurrences_for(
     item: RectificationItem, *, today: datetime.date, schedule: Schedule
 ) -> list[Occurrence]:
     """The deadline and progress occurrences current for an item annotated by
-    :func:`annotate_for_rules`. Escalation is separate: it also flags the item, once."""
+    ``selectors.annotate_for_rules``. Escalation is separate: it also flags the item, once."""
     found = [
         deadline_occurrence(
             status=item.status,
@@ -182,18 +185,6 @@ def skip_reason(
 # --- who gets it ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Person:
-    id: int
-    email: str
-
-
-@dataclass(frozen=True)
-class UnitPeople:
-    staff: tuple[Person, ...] = ()
-    heads: tuple[Person, ...] = ()
-
-
 def recipients_for(
     *,
     rule: Rule,
@@ -222,66 +213,19 @@ def recipients_for(
     return unique
 
 
-# --- the planner's querysets ---------------------------------------------------------------------
-
-
-def annotate_for_rules(
-    items: RectificationItemQuerySet, *, today: datetime.date
-) -> RectificationItemQuerySet:
-    """``is_overdue`` (the shared definition) and ``last_progress_at``: the latest of the item's
-    last progress report, its last measures revision or return (each restarts the unit's work),
-    and its creation."""
-    latest_report = (
-        ProgressUpdate.objects.filter(item=OuterRef("pk"))
-        .order_by("-created_at", "-id")
-        .values("created_at")[:1]
-    )
-    latest_restart = (
-        Event.objects.filter(
-            item=OuterRef("pk"), action__in=[EventAction.MEASURES, EventAction.RETURNED]
-        )
-        .order_by("-created_at", "-id")
-        .values("created_at")[:1]
-    )
-    # Coalesce each side first: Greatest() is NULL on SQLite as soon as one argument is.
-    return items.with_overdue(today).annotate(
-        last_progress_at=Greatest(
-            Coalesce(Subquery(latest_report), F("created_at")),
-            Coalesce(Subquery(latest_restart), F("created_at")),
-            output_field=DateTimeField(),
-        )
-    )
+# --- dates ---------------------------------------------------------------------------------------
 
 
 def last_progress_on(item: RectificationItem) -> datetime.date | None:
+    """The day of the item's ``last_progress_at`` (``selectors.annotate_for_rules``)."""
     value = getattr(item, "last_progress_at", None)
     return timezone.localdate(value) if value else None
 
 
-def candidates(*, today: datetime.date, schedule: Schedule) -> RectificationItemQuerySet:
-    """Items some rule may apply to today, in one query; the pure functions above decide.
-
-    The filters only narrow the scan (deadline within the horizon, overdue, or in progress and
-    quiet for long enough); they never grant a reminder the functions would refuse.
-    """
-    quiet_since = _local_midnight(today - _DAY * (schedule.stale_after - 1))
-    items = annotate_for_rules(RectificationItem.objects.all(), today=today)
-    return (
-        items.filter(
-            Q(deadline__gte=today, deadline__lte=today + _DAY * schedule.horizon)
-            | overdue_q(today)
-            | Q(status=ItemStatus.IN_PROGRESS, last_progress_at__lt=quiet_since)
-        )
-        .exclude(status=ItemStatus.CLOSED)
-        .only("pk", "unit_id", "owner_id", "deadline", "status", "escalated_at", "created_at")
-        .order_by("pk")
-    )
-
-
-def _local_midnight(day: datetime.date) -> datetime.datetime:
+def local_midnight(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 def day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
     """Start and end of a calendar day in TIME_ZONE (for "one e-mail per person per day")."""
-    return _local_midnight(day), _local_midnight(day + _DAY)
+    return local_midnight(day), local_midnight(day + _DAY)

@@ -1,20 +1,86 @@
-"""Reads for reminders: the item page's list, and the people the rules address."""
+"""Reads for reminders: the items the rules look at, the people they address, and the item
+page's list. The rules themselves (``reminders.rules``) never query."""
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import DateTimeField, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Greatest
 
 from accounts.models import User
 from accounts.roles import Role
+from rectification.choices import EventAction, ItemStatus
+from rectification.models import Event, ProgressUpdate, RectificationItem
+from rectification.querysets import RectificationItemQuerySet, overdue_q
 from reminders.models import Reminder
-from reminders.rules import Person, UnitPeople
+from reminders.people import Person, UnitPeople
+from reminders.rules import Schedule, local_midnight
 
-if TYPE_CHECKING:
-    from rectification.models import RectificationItem
+_DAY = datetime.timedelta(days=1)
+
+
+def annotate_for_rules(
+    items: RectificationItemQuerySet, *, today: datetime.date
+) -> RectificationItemQuerySet:
+    """``is_overdue`` (the shared definition) and ``last_progress_at``: the latest of the item's
+    last progress report, its last measures revision or return (each restarts the unit's work),
+    and its creation."""
+    latest_report = (
+        ProgressUpdate.objects.filter(item=OuterRef("pk"))
+        .order_by("-created_at", "-id")
+        .values("created_at")[:1]
+    )
+    latest_restart = (
+        Event.objects.filter(
+            item=OuterRef("pk"), action__in=[EventAction.MEASURES, EventAction.RETURNED]
+        )
+        .order_by("-created_at", "-id")
+        .values("created_at")[:1]
+    )
+    # Coalesce each side first: Greatest() is NULL on SQLite as soon as one argument is.
+    return items.with_overdue(today).annotate(
+        last_progress_at=Greatest(
+            Coalesce(Subquery(latest_report), F("created_at")),
+            Coalesce(Subquery(latest_restart), F("created_at")),
+            output_field=DateTimeField(),
+        )
+    )
+
+
+def candidates(*, today: datetime.date, schedule: Schedule) -> RectificationItemQuerySet:
+    """Items some rule may apply to today, in one query; the rules decide.
+
+    The filters only narrow the scan (deadline within the horizon, overdue, or in progress and
+    quiet for long enough); they never grant a reminder the rules would refuse.
+    """
+    quiet_since = local_midnight(today - _DAY * (schedule.stale_after - 1))
+    items = annotate_for_rules(RectificationItem.objects.all(), today=today)
+    return (
+        items.filter(
+            Q(deadline__gte=today, deadline__lte=today + _DAY * schedule.horizon)
+            | overdue_q(today)
+            | Q(status=ItemStatus.IN_PROGRESS, last_progress_at__lt=quiet_since)
+        )
+        .exclude(status=ItemStatus.CLOSED)
+        .only("pk", "unit_id", "owner_id", "deadline", "status", "escalated_at", "created_at")
+        .order_by("pk")
+    )
+
+
+def items_now(ids: Iterable[int], *, today: datetime.date) -> dict[int, RectificationItem]:
+    """Items as they are now, with what the rules and the mail need, in one query."""
+    items = annotate_for_rules(
+        RectificationItem.objects.filter(pk__in=set(ids)), today=today
+    ).select_related(
+        "unit",
+        "owner",
+        "recommendation__finding__result__project",
+        "recommendation__finding__result__round",
+    )
+    return {item.pk: item for item in items}
 
 
 def reminders_for_item(item: RectificationItem) -> QuerySet[Reminder]:

@@ -1,4 +1,4 @@
-"""The reminder pipeline (DESIGN.md §6; docs/reminders.md): plan → claim → send → record.
+"""The reminder pipeline (docs/reminders.md): plan → claim → send → record.
 
 ``sweep`` is the loop body. The beat task and ``manage.py send_reminders`` both call it; the
 tests call it too. Nothing here holds a transaction open while talking to the SMTP server:
@@ -25,14 +25,14 @@ from django.utils import timezone
 
 from accounts.models import User
 from liwan import clock
-from rectification.choices import EventAction
-from rectification.models import Event, RectificationItem
-from rectification.querysets import overdue_q
+from rectification import services as ledger
+from rectification.models import RectificationItem
 from reminders import rules, selectors
 from reminders.choices import RecipientRole, ReminderStatus, Rule, SkipReason
 from reminders.emails import build_digest, digest_entries
 from reminders.models import Reminder
-from reminders.rules import Occurrence, Person, Schedule
+from reminders.people import Person, UnitPeople
+from reminders.rules import Occurrence, Schedule
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ _ERROR_MAX = 1000
 # --- planning ------------------------------------------------------------------------------------
 
 
-def plan_reminders(*, today: datetime.date) -> int:
+def plan_reminders(*, today: datetime.date, schedule: Schedule | None = None) -> int:
     """Insert the ``Reminder`` rows due today; returns how many are new.
 
     Idempotent: the unique constraint (item, recipient, rule, period) is the key, so running it
@@ -50,11 +50,11 @@ def plan_reminders(*, today: datetime.date) -> int:
     the number of items: one for candidates, two for people, one for existing keys, bulk insert
     (plus a short transaction per item escalated today).
     """
-    schedule = Schedule.from_settings()
+    schedule = schedule or Schedule.from_settings()
     now = clock.now()
     wanted: list[tuple[RectificationItem, Occurrence]] = []
     escalations: list[tuple[RectificationItem, Occurrence]] = []
-    items = list(rules.candidates(today=today, schedule=schedule))
+    items = list(selectors.candidates(today=today, schedule=schedule))
     for item in items:
         for occurrence in rules.occurrences_for(item, today=today, schedule=schedule):
             wanted.append((item, occurrence))
@@ -72,7 +72,7 @@ def plan_reminders(*, today: datetime.date) -> int:
         pairs = rules.recipients_for(
             rule=occurrence.rule,
             owner=owners.get(item.owner_id) if item.owner_id else None,
-            unit=units.get(item.unit_id, rules.UnitPeople()),
+            unit=units.get(item.unit_id, UnitPeople()),
         )
         if not pairs and occurrence.period == today:  # once, on the day it begins
             logger.warning("item #%s has nobody to remind: no owner, no unit account", item.pk)
@@ -83,7 +83,11 @@ def plan_reminders(*, today: datetime.date) -> int:
         staff = selectors.evaluation_staff()
         for start in range(0, len(escalations), ESCALATION_BATCH):
             planned += escalate_items(
-                escalations[start : start + ESCALATION_BATCH], staff=staff, now=now, today=today
+                escalations[start : start + ESCALATION_BATCH],
+                staff=staff,
+                now=now,
+                today=today,
+                schedule=schedule,
             )
     return planned
 
@@ -99,54 +103,28 @@ def escalate_items(
     staff: list[Person],
     now: datetime.datetime,
     today: datetime.date,
+    schedule: Schedule | None = None,
 ) -> int:
-    """Escalate (督办) long-overdue items once each: flag them, write the audit events and plan
-    the evaluation staff's reminders, all or nothing. Returns the reminders planned.
-
-    Two sweeps racing escalate each item once: the rows are locked before they are flagged,
-    another sweep skips the rows this one holds, and only rows not yet flagged are taken. The
-    locked rows are checked again (still overdue, long enough, by their current deadline): an
-    item closed or extended since the sweep read its candidates is left alone.
-
-    ``version`` is not bumped: the flag is not part of any form, and bumping it would make a
-    unit's concurrent, unrelated save fail as stale.
-    """
+    """Escalate (督办) long-overdue items once each and plan the evaluation staff's reminders,
+    all or nothing. Returns the reminders planned. The flag and its audit event are the
+    ledger's (``rectification.services.escalate_overdue``, which also settles races)."""
     wanted = {item.pk: (item, occurrence) for item, occurrence in escalations}
-    late_since = today - datetime.timedelta(days=Schedule.from_settings().escalate_after)
+    people = rules.recipients_for(
+        rule=Rule.ESCALATED, owner=None, unit=UnitPeople(), evaluation_staff=staff
+    )
     with transaction.atomic():
-        won = dict(
-            RectificationItem.objects.filter(pk__in=wanted, escalated_at__isnull=True)
-            .filter(overdue_q(today), deadline__lte=late_since)
-            .select_for_update(skip_locked=True)
-            .order_by()
-            .values_list("pk", "deadline")
+        won = ledger.escalate_overdue(
+            item_ids=wanted,
+            today=today,
+            escalate_after=(schedule or Schedule.from_settings()).escalate_after,
         )
-        if not won:
-            return 0
-        RectificationItem.objects.filter(pk__in=won).update(escalated_at=now)
-        events = []
         rows = []
-        people = rules.recipients_for(
-            rule=Rule.ESCALATED, owner=None, unit=rules.UnitPeople(), evaluation_staff=staff
-        )
         for pk, deadline in won.items():
             item, occurrence = wanted[pk]
-            days_late = (today - deadline).days
-            events.append(
-                Event(
-                    item_id=pk,
-                    action=EventAction.ESCALATED,
-                    actor=None,
-                    before={"escalated_at": None},
-                    after={"escalated_at": now.isoformat(), "deadline": deadline.isoformat()},
-                    note=f"逾期 {days_late} 天未销号，已转评价管理员督办",
-                )
-            )
             rows += [
                 _row(item, occurrence, person, role, now)._replace(deadline=deadline)
                 for person, role in people
             ]
-        Event.objects.bulk_create(events, batch_size=500)
         return _insert_new(rows)
 
 
@@ -263,15 +241,25 @@ class Delivery:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-def send_due_digests(*, now: datetime.datetime, today: datetime.date | None = None) -> Delivery:
+def send_due_digests(
+    *,
+    now: datetime.datetime,
+    today: datetime.date | None = None,
+    schedule: Schedule | None = None,
+) -> Delivery:
     """Send every person whose reminders are due one digest, at most one per calendar day
     (``today``, by default the day of ``now`` in TIME_ZONE)."""
     today = today or timezone.localdate(now)
+    schedule = schedule or Schedule.from_settings()
     total = Delivery(recovered=recover_expired_claims(now=now))
     for recipient_id, reminder_ids in due_batches(now=now, today=today):
         total.add(
             deliver_digest(
-                recipient_id=recipient_id, reminder_ids=reminder_ids, now=now, today=today
+                recipient_id=recipient_id,
+                reminder_ids=reminder_ids,
+                now=now,
+                today=today,
+                schedule=schedule,
             )
         )
     return total
@@ -343,6 +331,7 @@ def deliver_digest(
     reminder_ids: list[int],
     now: datetime.datetime,
     today: datetime.date,
+    schedule: Schedule | None = None,
 ) -> Delivery:
     """Claim one person's due rows, drop those that no longer apply, send one e-mail, record."""
     token = claim(reminder_ids=reminder_ids, now=now)
@@ -352,8 +341,10 @@ def deliver_digest(
     rows = list(mine.order_by("id"))
     result = Delivery(claimed=len(rows))
     recipient = User.objects.get(pk=recipient_id)
-    items = _items_for(rows, today=today)
-    rows, skipped = _partition(rows, items, recipient=recipient, today=today)
+    items = selectors.items_now((row.item_id for row in rows), today=today)
+    rows, skipped = _partition(
+        rows, items, recipient=recipient, today=today, schedule=schedule or Schedule.from_settings()
+    )
     for reason, ids in skipped.items():
         result.skipped += mine.filter(pk__in=ids).update(
             status=ReminderStatus.SKIPPED, skip_reason=reason, claim_token=None
@@ -391,6 +382,7 @@ def _partition(
     *,
     recipient: User,
     today: datetime.date,
+    schedule: Schedule,
 ) -> tuple[list[Reminder], dict[SkipReason, list[int]]]:
     """Rows still to send, and the others grouped by why they are dropped."""
     skipped: dict[SkipReason, list[int]] = defaultdict(list)
@@ -398,7 +390,6 @@ def _partition(
         reason = SkipReason.INACTIVE if not recipient.is_active else SkipReason.NO_EMAIL
         skipped[reason] = [row.pk for row in rows]
         return [], skipped
-    schedule = Schedule.from_settings()
     keep = []
     for row in rows:
         reason = rules.skip_reason(
@@ -414,19 +405,6 @@ def _partition(
         else:
             skipped[reason].append(row.pk)
     return keep, skipped
-
-
-def _items_for(rows: list[Reminder], *, today: datetime.date) -> dict[int, RectificationItem]:
-    """The rows' items as they are now, with what the rules and the mail need, in one query."""
-    items = rules.annotate_for_rules(
-        RectificationItem.objects.filter(pk__in={row.item_id for row in rows}), today=today
-    ).select_related(
-        "unit",
-        "owner",
-        "recommendation__finding__result__project",
-        "recommendation__finding__result__round",
-    )
-    return {item.pk: item for item in items}
 
 
 def is_permanent(exc: BaseException) -> bool:
@@ -483,31 +461,15 @@ def _record_failure(
 
 
 def requeue_failed(*, ids: list[int]) -> int:
-    """Put failed reminders back in the queue (the back-office's "重新发送"), with fresh
-    attempts, and ask a worker for a sweep once the change is committed."""
-    count = Reminder.objects.filter(pk__in=ids, status=ReminderStatus.FAILED).update(
+    """Put failed reminders back in the queue (the back-office's "重新发送") with fresh
+    attempts; the next sweep sends them (the caller may ask for one: ``tasks.request_sweep``)."""
+    return Reminder.objects.filter(pk__in=ids, status=ReminderStatus.FAILED).update(
         status=ReminderStatus.PENDING,
         attempts=0,
         next_attempt_at=clock.now(),
         claim_token=None,
         claimed_at=None,
     )
-    if count:
-        transaction.on_commit(_request_sweep)
-    return count
-
-
-def _request_sweep() -> None:
-    """Ask a worker for a sweep now. Only a shortcut: when the broker is down the page must
-    still work, and the next beat sweep sends the rows anyway (they are in the database)."""
-    from reminders.tasks import sweep_reminders
-
-    try:
-        sweep_reminders.delay()
-    except Exception:
-        logger.warning(
-            "could not queue a reminder sweep; the next scheduled one sends them", exc_info=True
-        )
 
 
 # --- the loop body -------------------------------------------------------------------------------
@@ -527,9 +489,10 @@ class SweepResult:
 def sweep(*, today: datetime.date | None = None) -> SweepResult:
     """Plan what is due, then send it. ``today`` defaults to the calendar day in TIME_ZONE."""
     today = today or clock.today()
-    planned = plan_reminders(today=today)
+    schedule = Schedule.from_settings()  # once per sweep: planning and sending agree
+    planned = plan_reminders(today=today, schedule=schedule)
     # "now" after planning: rows just planned are due at their planning time.
-    delivery = send_due_digests(now=clock.now(), today=today)
+    delivery = send_due_digests(now=clock.now(), today=today, schedule=schedule)
     return SweepResult(planned=planned, delivery=delivery)
 
 
@@ -548,14 +511,17 @@ def preview(*, today: datetime.date | None = None) -> list[DigestPreview]:
     """Who would get what if a sweep ran now, changing nothing: the same planner and digest
     builder run inside a transaction that is rolled back (an escalation included)."""
     today = today or clock.today()
+    schedule = Schedule.from_settings()
     previews = []
     with transaction.atomic():
-        plan_reminders(today=today)
+        plan_reminders(today=today, schedule=schedule)
         for recipient_id, ids in due_batches(now=clock.now(), today=today):
             recipient = User.objects.get(pk=recipient_id)
             rows = list(Reminder.objects.filter(pk__in=ids).order_by("id"))
-            items = _items_for(rows, today=today)
-            keep, skipped = _partition(rows, items, recipient=recipient, today=today)
+            items = selectors.items_now((row.item_id for row in rows), today=today)
+            keep, skipped = _partition(
+                rows, items, recipient=recipient, today=today, schedule=schedule
+            )
             entries = digest_entries(keep, items, today=today)
             previews.append(
                 DigestPreview(

@@ -28,7 +28,7 @@ def _require_services(request: pytest.FixtureRequest) -> None:
 def liwan_2020(db):
     """The shipped 2020 table, imported as `make run` does."""
     from evaluations.importing import read_table
-    from evaluations.services import import_evaluation_table
+    from rectification.imports import import_evaluation_table
 
     path = FIXTURES / "liwan_2020.yaml"
     return import_evaluation_table(table=read_table(path.name, path.read_bytes()))

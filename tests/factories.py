@@ -5,10 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import factory
-from django.contrib.auth.models import Group
 
 from accounts.models import User
-from accounts.roles import Role
+from accounts.roles import Role, role_group
 from evaluations.models import (
     EvaluationResult,
     EvaluationRound,
@@ -19,6 +18,7 @@ from evaluations.models import (
     Unit,
 )
 from rectification.models import Evidence, ProgressUpdate, RectificationItem
+from rectification.querysets import COPIED_FIELDS
 
 
 class UnitFactory(factory.django.DjangoModelFactory):
@@ -88,6 +88,15 @@ class ItemFactory(factory.django.DjangoModelFactory):
     recommendation = factory.SubFactory(RecommendationFactory)
     unit = factory.LazyAttribute(lambda o: o.recommendation.finding.result.project.unit)
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):  # type: ignore[no-untyped-def]
+        # The copies of the evaluation (ledger order, search text), as the ledger's writer
+        # fills them; without an audit event, so tests count only the events they cause.
+        item = super()._create(model_class, *args, **kwargs)
+        model_class.objects.filter(pk=item.pk).sync_from_evaluation()
+        item.refresh_from_db(fields=COPIED_FIELDS)
+        return item
+
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -106,8 +115,8 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 def _join(user: User, role: str | None) -> None:
     if role:
-        # get_or_create: transactional tests flush the groups the migration created.
-        user.groups.add(Group.objects.get_or_create(name=role)[0])
+        # role_group creates a missing group: transactional tests flush the groups.
+        user.groups.add(role_group(Role(role)))
 
 
 def _role(default: Role) -> factory.PostGeneration:

@@ -1,8 +1,8 @@
 """End to end in a real browser: headless Chromium (Debian's package) driven by Playwright.
 
-The whole loop of DESIGN.md §4 through the pages a person uses: a unit writes measures,
-reports progress with a PDF and submits; evaluation staff return it; the unit resubmits; staff
-close it; the list and the export show it closed.
+The whole loop of the workflow (docs/design.md) through the pages a person uses: a unit writes
+measures, reports progress with a PDF and submits; evaluation staff return it; the unit
+resubmits; staff close it; the list and the export show it closed.
 """
 
 from __future__ import annotations

@@ -289,3 +289,11 @@ def test_it_links_to_the_back_office_when_the_count_reaches_a_year_without_a_cal
     page = response.content.decode()
     assert f'href="{reverse("admin:calendars_calendaryear_add")}?year=2099"' in page
     assert "在后台录入 2099 年的放假日和调休上班日" in page
+
+
+@pytest.mark.parametrize("value", ["²", "１２", "9" * 30, "-1", "abc"])
+def test_it_ignores_ticked_ids_that_are_not_plain_numbers(client, staff, year_2020, value):
+    items = year_2020["items"]
+    response = client.get(URL, {"items": [value, str(items[0].pk)]})
+    assert response.status_code == 200
+    assert [item.pk for item in response.context["selection"].items] == [items[0].pk]

@@ -281,3 +281,12 @@ def test_the_2020_page_needs_no_pager(client, ledger):
     page = client.get(URL).content.decode()
     assert "data-pager=" not in page
     assert 'data-figure="category-more"' not in page
+
+
+@pytest.mark.parametrize("value", ["²", "１２", "9" * 30, "-1", "abc", "1999"])
+def test_it_shows_the_newest_year_for_a_year_that_is_not_a_plausible_number(client, value):
+    dashboard_data.build()
+    client.force_login(factories.StaffUserFactory())
+    response = client.get(URL, {"year": value})
+    assert response.status_code == 200
+    assert response.context["dash"].year == client.get(URL).context["dash"].year

@@ -33,8 +33,8 @@ from evaluations.models import (
     Recommendation,
     Unit,
 )
-from evaluations.services import import_evaluation_table
 from rectification.choices import EventAction
+from rectification.imports import import_evaluation_table
 from rectification.models import Event, RectificationItem
 from tests import spreadsheets
 from tests.services import IN_CI

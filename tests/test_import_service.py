@@ -22,8 +22,8 @@ from evaluations.models import (
     Recommendation,
     Unit,
 )
-from evaluations.services import import_evaluation_table
 from rectification.choices import EventAction, ItemStatus
+from rectification.imports import import_evaluation_table
 from rectification.models import Event, ProgressUpdate, RectificationItem
 from tests import factories
 from tests.spreadsheets import (

@@ -23,7 +23,7 @@ from openpyxl import Workbook
 from evaluations.importing import ImportRejected, read_table
 from evaluations.importing.cells import CellError, parse_rate, split_numbered
 from evaluations.models import FindingCategory, chinese_numeral
-from evaluations.services import import_evaluation_table
+from rectification.imports import import_evaluation_table
 from tests import spreadsheets as sheets
 from tests.spreadsheets import build, build_csv, build_xlsx, project, projects_2020
 

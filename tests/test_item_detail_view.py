@@ -106,3 +106,9 @@ def test_its_query_count_does_not_grow_with_history(client):
         factories.EvidenceFactory.create_batch(3, progress__item=item, progress__note=f"进展{n}")
         services.save_measures(item=item, actor=services.Actor(user=member), measures=f"措施{n}")
     assert count() == one
+
+
+def test_an_id_too_long_for_the_database_is_not_found(client):
+    client.force_login(factories.StaffUserFactory())
+    assert client.get("/items/" + "9" * 30 + "/").status_code == 404
+    assert client.get("/evidence/" + "9" * 30 + "/").status_code == 404

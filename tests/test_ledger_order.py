@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from evaluations.models import EvaluationResult, Finding
+from liwan import clock
 from rectification.models import RectificationItem
 from rectification.selectors import items_visible_to, ledger_rows
 from tests import factories
@@ -54,7 +55,12 @@ def test_the_ledger_lists_newest_year_first_then_in_table_order():
     )
     older = factories.ItemFactory(recommendation__finding__result__round__year=2020)
     staff = factories.StaffUserFactory()
-    assert list(ledger_rows(items_visible_to(staff))) == [first, early, late, older]
+    assert list(ledger_rows(items_visible_to(staff), today=clock.today())) == [
+        first,
+        early,
+        late,
+        older,
+    ]
 
 
 def test_renumbering_a_result_in_the_back_office_reorders_its_items(client):

@@ -89,6 +89,22 @@ def test_staff_resend_a_failed_reminder(client, staff, django_capture_on_commit_
     assert [m.to for m in mail.outbox] == [[failed.email]]
 
 
+def test_resend_asks_for_a_sweep_only_after_commit(
+    client, staff, django_capture_on_commit_callbacks
+):
+    failed = make_reminder(status=ReminderStatus.FAILED, attempts=6, last_error="550")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        client.post(reverse(CHANGELIST), {"action": "resend", "_selected_action": [failed.pk]})
+    failed.refresh_from_db()
+    assert failed.status == ReminderStatus.PENDING
+    assert mail.outbox == [], "nothing is sent before the commit"
+    for callback in callbacks:
+        callback()  # the commit: the (eager) sweep task runs
+    failed.refresh_from_db()
+    assert failed.status == ReminderStatus.SENT
+    assert len(mail.outbox) == 1
+
+
 def test_the_change_page_is_read_only_and_nothing_can_be_added_or_deleted(client, staff):
     reminder = make_reminder()
     url = reverse("admin:reminders_reminder_change", args=[reminder.pk])

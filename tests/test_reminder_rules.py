@@ -15,7 +15,8 @@ from rectification.models import Event, RectificationItem
 from reminders import rules
 from reminders.choices import RecipientRole, Rule
 from reminders.models import Reminder
-from reminders.rules import Occurrence, Person, Schedule, UnitPeople
+from reminders.people import Person, UnitPeople
+from reminders.rules import Occurrence, Schedule
 from reminders.services import plan_reminders
 from tests import factories
 

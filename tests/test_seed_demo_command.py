@@ -12,9 +12,9 @@ from django.db.models import Count, Q
 
 from accounts.models import User
 from accounts.roles import Role
+from devdata.management.commands.seed_demo import DEMO_PASSWORD
 from evaluations.models import Unit
 from rectification.choices import EventAction, ExtensionStatus, ItemStatus
-from rectification.management.commands.seed_demo import DEMO_PASSWORD
 from rectification.models import Event, Evidence, ExtensionRequest, ProgressUpdate
 from rectification.models import RectificationItem as Item
 from tests import factories

@@ -14,10 +14,10 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.roles import Role, roles_of
+from devdata.scale import SCALE_PASSWORD, SCALE_STAFF_USERNAME
 from evaluations.models import EvaluationRound, Finding, Unit
 from rectification.choices import EventAction, ItemStatus
 from rectification.models import Event, Evidence, ProgressUpdate, RectificationItem
-from rectification.scale import SCALE_PASSWORD, SCALE_STAFF_USERNAME
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from dashboard.links import ledger_url as _ledger_url
+from rectification.links import ledger_url as _ledger_url
 
 register = template.Library()
 

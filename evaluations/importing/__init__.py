@@ -2,7 +2,8 @@
 
 ``read_table(name, data)`` turns the bytes of a file (our YAML fixture, or the official layout
 as .xlsx or .csv) into a :class:`~evaluations.importing.records.ParsedTable`; it never touches
-the database. ``evaluations.services.import_evaluation_table`` then writes it.
+the database. ``rectification.imports.import_evaluation_table`` then writes it
+(the evaluation data, and the ledger items it brings).
 """
 
 from evaluations.importing.records import ImportIssue, ImportRejected, ParsedTable, ProjectRecord

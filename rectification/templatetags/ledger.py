@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django import template
+from django import forms, template
 from django.http import QueryDict
 from django.utils.html import format_html
 
@@ -41,3 +41,15 @@ def sort_link(context, field: str, label: str) -> str:  # type: ignore[no-untype
         label,
         arrow,
     )
+
+
+@register.simple_tag
+def form_widget(field: forms.BoundField) -> str:
+    """A form field's widget with Bootstrap's class (``form-select`` for drop-downs, else
+    ``form-control``): the forms and filters stay free of presentation."""
+    widget = field.field.widget
+    parts = getattr(widget, "widgets", [widget])
+    css = "form-select" if isinstance(parts[0], forms.Select) else "form-control"
+    if field.errors:
+        css += " is-invalid"
+    return field.as_widget(attrs={"class": css})

@@ -7,9 +7,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from evaluations.models import Unit
-from rectification import exports
-from rectification.models import RectificationItem
-from rectification.selectors import filter_ledger, ledger_rows
+from liwan import clock
+from rectification import exports, selectors
 
 
 class Command(BaseCommand):
@@ -22,16 +21,25 @@ class Command(BaseCommand):
         parser.add_argument("--unit", help="只导出该责任单位（单位全称）")
 
     def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
-        unit = options["unit"]
-        if unit and not Unit.objects.filter(name=unit).exists():
-            raise CommandError(f"没有名为「{unit}」的单位")
-        items = ledger_rows(
-            filter_ledger(RectificationItem.objects.all(), year=options["year"], unit=unit)
-        )
+        params: dict[str, object] = {}
+        if options["year"] is not None:
+            params["year"] = options["year"]
+        if options["unit"]:
+            unit = Unit.objects.filter(name=options["unit"]).first()
+            if unit is None:
+                raise CommandError(f"没有名为「{options['unit']}」的单位")
+            params["unit"] = unit.pk
+        # The ledger list's own filters, over the whole ledger (an operator on the server).
+        ledger = selectors.ledger(viewer=None, params=params, today=clock.today())
+        if not ledger.valid:
+            errors = "；".join(
+                f"{name}：{' '.join(e)}" for name, e in ledger.filterset.errors.items()
+            )
+            raise CommandError(f"筛选条件无效：{errors}")
         output = Path(options["output"])
         if not output.parent.is_dir():
             raise CommandError(f"输出目录不存在：{output.parent}")
-        rows = exports.iterate(items)
+        rows = exports.iterate(ledger.rows)
         if options["format"] == "csv":
             with output.open("w", encoding="utf-8", newline="") as out:
                 count = exports.write_csv(rows, out)

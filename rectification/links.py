@@ -1,7 +1,8 @@
-"""Links from a dashboard figure to the ledger list behind it.
+"""Links to the ledger list filtered by its own parameters (``LedgerFilter``).
 
-The ledger's filters (``rectification.filters.LedgerFilter``) are the contract: every number on
-the dashboard is the count of the list its link opens.
+Every number on the dashboard links to the list it counts, so the ledger's parameters are the
+contract; a name the ledger does not filter by is refused here rather than silently ignored by
+the list it would open.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 
 def ledger_url(**filters: Any) -> str:
     """The ledger filtered by ``filters`` (year, unit, status, overdue, closed, category,
-    project, deadline_after, deadline_before); empty values are left out."""
+    project, deadline_after, deadline_before…); empty values are left out."""
+    unknown = set(filters) - _parameters()
+    if unknown:
+        raise ValueError(f"the ledger has no filter {', '.join(sorted(unknown))}")
     # What urlencode() does with a dict, without its generality: a dashboard page holds some
     # 300 of these links, and the names are plain words.
     query = "&".join(
@@ -31,6 +35,19 @@ def ledger_url(**filters: Any) -> str:
 
 def _text(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime.date) else str(value)
+
+
+@functools.cache
+def _parameters() -> frozenset[str]:
+    """The query parameters of the ledger's filters (a date range is two: _after, _before)."""
+    from rectification.filters import LedgerFilter
+
+    names: set[str] = set()
+    for name, declared in LedgerFilter.base_filters.items():
+        widget = declared.extra.get("widget") or declared.field_class.widget
+        suffixes = getattr(widget, "suffixes", None)
+        names |= {f"{name}_{suffix}" for suffix in suffixes} if suffixes else {name}
+    return frozenset(names)
 
 
 @functools.lru_cache(maxsize=8)

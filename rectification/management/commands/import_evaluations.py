@@ -8,8 +8,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from evaluations.importing import ImportRejected, read_table
-from evaluations.services import import_evaluation_table
 from liwan.commands import iso_date
+from rectification.imports import import_evaluation_table
 
 
 class Command(BaseCommand):

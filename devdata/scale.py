@@ -3,9 +3,10 @@
 The data look like the real thing to the database and to the pages: Chinese texts of the
 lengths the 2020 table has, several years of rounds, most old items closed and the newest
 year's spread over every state, deadlines around the year after each round, progress reports
-with evidence, extension requests and an audit trail per item. It is written with bulk inserts
-(a few thousand rows per statement) because going through the services item by item would take
-hours at 200,000 items; the rows are the ones the services would have written.
+with evidence, extension requests and an audit trail per item. It is written in bulk
+(COPY on PostgreSQL, ``liwan.bulk_insert``) because going through the workflow item by item
+would take hours at 200,000 items. Items and their audit trail are still written by the ledger's
+services (``open_items`` and ``record_events`` with ``fast=True``): the one writer of both.
 
 Deterministic for a given ``seed``, so two machines benchmark the same data.
 """
@@ -15,24 +16,19 @@ from __future__ import annotations
 import datetime
 import hashlib
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from operator import attrgetter
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
-from psycopg.types.json import Jsonb
 
 from accounts.models import User
-from accounts.roles import Role
+from accounts.roles import Role, ensure_role_groups
 from evaluations.models import (
     EvaluationResult,
     EvaluationRound,
@@ -44,6 +40,8 @@ from evaluations.models import (
     grade_for_score,
 )
 from liwan import clock
+from liwan.bulk_insert import copy_rows, insert_objects, reserve_ids
+from rectification import services
 from rectification.choices import (
     ClosureOutcome,
     EventAction,
@@ -52,18 +50,15 @@ from rectification.choices import (
     VerificationMethod,
 )
 from rectification.models import (
-    Event,
     Evidence,
     ExtensionRequest,
     ProgressUpdate,
     RectificationItem,
-    evaluation_search_text,
 )
 
 # Synthetic accounts share one password (hashed once: hashing 1,000 passwords would take minutes).
 SCALE_PASSWORD = "Liwan-scale-2020"  # noqa: S105 # nosec B105
 SCALE_STAFF_USERNAME = "scale.pingjia"
-BATCH = 5000
 _DAY = datetime.timedelta(days=1)
 _MONTH = datetime.timedelta(days=30)
 
@@ -184,85 +179,6 @@ class ScaleReport:
     by_status: dict[str, int] = field(default_factory=dict)
 
 
-def _reserve_ids(model: type[models.Model], count: int) -> int:
-    """The first of ``count`` consecutive free primary keys of ``model``'s table."""
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Advance the sequence past the whole block in one call.
-            cursor.execute(
-                "SELECT setval(pg_get_serial_sequence(%s, 'id'),"
-                " nextval(pg_get_serial_sequence(%s, 'id')) + %s - 1)",
-                [table, table, count],
-            )
-            return cursor.fetchone()[0] - count + 1
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {connection.ops.quote_name(table)}")  # noqa: S608 # nosec B608 — a model's own table name
-        return cursor.fetchone()[0]
-
-
-def _write(model: type[models.Model], columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Insert plain tuples (values by attribute name) fast.
-
-    On PostgreSQL the rows go through COPY: bulk INSERTs of a few thousand rows spend most of
-    their time building the statement, and model instances cost more than the database does.
-    Elsewhere (SQLite in the tests) ``bulk_create`` does it.
-    """
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create(
-            [model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=BATCH
-        )
-        return
-    fields = {f.attname: f for f in model._meta.concrete_fields}
-    names = ", ".join(connection.ops.quote_name(fields[c].column) for c in columns)
-    json_at = [i for i, c in enumerate(columns) if isinstance(fields[c], models.JSONField)]
-    with connection.cursor() as cursor:
-        table = connection.ops.quote_name(model._meta.db_table)
-        with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                if json_at:
-                    row = tuple(Jsonb(v) if i in json_at else v for i, v in enumerate(row))
-                copy.write_row(row)
-
-
-def _insert(objs: list[Any]) -> None:
-    """Insert model instances through ``_write``, giving each its primary key."""
-    if not objs:
-        return
-    model = type(objs[0])
-    first = _reserve_ids(model, len(objs))
-    for offset, obj in enumerate(objs):
-        obj.pk = first + offset
-        obj._state.adding = False
-    columns = tuple(f.attname for f in model._meta.concrete_fields)
-    read = attrgetter(*columns)
-    # attrgetter of one name returns the value itself, of several a tuple.
-    rows = [(read(obj),) for obj in objs] if len(columns) == 1 else [read(obj) for obj in objs]
-    file_at = [
-        i for i, f in enumerate(model._meta.concrete_fields) if isinstance(f, models.FileField)
-    ]
-    if file_at:
-        rows = [tuple(str(v) if i in file_at else v for i, v in enumerate(row)) for row in rows]
-    _write(model, columns, rows)
-
-
-@contextmanager
-def _own_timestamps(*model_classes: type[models.Model]) -> Iterator[None]:
-    """Let bulk inserts keep the historical created_at/updated_at we give them."""
-    switched = []
-    for model in model_classes:
-        for f in model._meta.concrete_fields:
-            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                switched.append((f, f.auto_now, f.auto_now_add))
-                f.auto_now = f.auto_now_add = False
-    try:
-        yield
-    finally:
-        for f, auto_now, auto_now_add in switched:
-            f.auto_now, f.auto_now_add = auto_now, auto_now_add
-
-
 class ScaleSeeder:
     def __init__(
         self, *, units: int, items: int, years: int, last_year: int, seed: int = 2020
@@ -299,10 +215,7 @@ class ScaleSeeder:
     # --- steps -------------------------------------------------------------------------------
 
     def run(self) -> ScaleReport:
-        with (
-            transaction.atomic(),
-            _own_timestamps(RectificationItem, ProgressUpdate, Evidence, ExtensionRequest, Event),
-        ):
+        with transaction.atomic():
             self._units_and_people()
             self._rounds()
             self._ledger()
@@ -322,7 +235,7 @@ class ScaleSeeder:
             suffix = f"（第{cycle + 1}片区）" if cycle else ""
             names.append(f"广州市{district}区{department}{suffix}")
         self.units = [Unit(name=name, short_name=name[3:][:30]) for name in names]
-        _insert(self.units)
+        insert_objects(self.units)
         self.report.units = len(self.units)
 
         password = make_password(SCALE_PASSWORD)
@@ -349,13 +262,13 @@ class ScaleSeeder:
                         password_changed_at=now,
                     )
                 )
-        _insert(users)
+        insert_objects(users)
         created = {u.username: u for u in User.objects.filter(username__startswith="scale")}
         self.staff_user = created[SCALE_STAFF_USERNAME]
         self.unit_staff = {u.unit_id: u for u in created.values() if u.username.endswith(".staff")}
-        # The role groups come with the migrations; get_or_create keeps the seeder working on a
+        # The role groups exist after migrate; ensuring them keeps the seeder working on a
         # database whose groups were emptied (a flushed test database).
-        groups = {role: Group.objects.get_or_create(name=role)[0] for role in Role.values}
+        groups = ensure_role_groups()
         memberships = [
             User.groups.through(
                 user_id=self.staff_user.pk, group_id=groups[Role.EVALUATION_STAFF].pk
@@ -370,11 +283,11 @@ class ScaleSeeder:
                 memberships.append(
                     User.groups.through(user_id=user.pk, group_id=groups[Role.UNIT_HEAD].pk)
                 )
-        _insert(memberships)
+        insert_objects(memberships)
         self.report.users = len(created)
 
     def _rounds(self) -> None:
-        _insert(
+        insert_objects(
             [
                 EvaluationRound(
                     year=year,
@@ -414,7 +327,7 @@ class ScaleSeeder:
             seen: set[str] = set()
             pools[unit.pk] = [p for p in pool if not (p.name in seen or seen.add(p.name))]
             projects += pools[unit.pk]
-        _insert(projects)
+        insert_objects(projects)
         self.report.projects = len(projects)
 
         evidence_files = self._evidence_files()
@@ -450,7 +363,7 @@ class ScaleSeeder:
                 last = results[-1]
                 start = sum(1 for r, _, _ in finding_plan if r is last)
                 finding_plan += [(last, start + n, year) for n in range(1, remaining + 1)]
-        _insert(results)
+        insert_objects(results)
 
         findings = []
         for result, number, _ in finding_plan:
@@ -465,9 +378,9 @@ class ScaleSeeder:
             if rng.random() < 0.3:
                 finding.category_names.add(rng.choice(FINDING_TITLES)[0])  # type: ignore[attr-defined]
             findings.append(finding)
-        _insert(findings)
+        insert_objects(findings)
         through = Finding.categories.through
-        _insert(
+        insert_objects(
             [
                 through(finding_id=f.pk, findingcategory_id=categories[name].pk)
                 for f in findings
@@ -479,7 +392,7 @@ class ScaleSeeder:
             Recommendation(finding=f, title=rng.choice(RECOMMENDATION_PHRASES), body="")
             for f in findings
         ]
-        _insert(recommendations)
+        insert_objects(recommendations)
         self.report.findings = len(findings)
         self._items(recommendations, finding_plan, evidence_files)
 
@@ -501,10 +414,11 @@ class ScaleSeeder:
     ) -> None:
         rng = self.rng
         staff = self.staff_user
-        items = []
+        items: list[dict[str, Any]] = []
+        history_days: list[datetime.date] = []
         today = clock.today()
         escalate_after = settings.LIWAN_REMINDER_ESCALATE_AFTER_DAYS
-        for recommendation, (result, number, year) in zip(recommendations, plan, strict=True):
+        for recommendation, (result, _number, year) in zip(recommendations, plan, strict=True):
             unit_id = result.project.unit_id
             status = self._status(year)
             # Items are created when the round's report arrives (May of the next year), but
@@ -514,50 +428,55 @@ class ScaleSeeder:
                 days=rng.randint(-150, 120)
             )
             owner = self.unit_staff.get(unit_id) if rng.random() < 0.92 else None
-            item = RectificationItem(
-                recommendation=recommendation,
-                unit_id=unit_id,
-                owner=owner,
-                deadline=deadline,
-                status=status,
-                round_year=year,
-                result_seq=result.seq,
-                finding_number=number,
-                search_text=evaluation_search_text(
-                    result.project.name, recommendation.finding, recommendation
-                ),
-                created_at=self._moment(created, 9),
-                updated_at=self._moment(created),
-            )
+            item: dict[str, Any] = {
+                "recommendation": recommendation,
+                "unit_id": unit_id,
+                "owner": owner,
+                "deadline": deadline,
+                "status": status,
+                "created_at": self._moment(created, 9),
+                "updated_at": self._moment(created),
+            }
             if status != ItemStatus.OPEN:
-                item.measures = self._text(MEASURE_PHRASES, 2, 4)
+                item["measures"] = self._text(MEASURE_PHRASES, 2, 4)
             if status == ItemStatus.CLOSED:
                 closed = deadline + datetime.timedelta(days=rng.randint(-90, 30))
                 closed = min(max(closed, created + _MONTH), today - _DAY)
-                item.closure_outcome = rng.choices(
+                item["closure_outcome"] = rng.choices(
                     [ClosureOutcome.RECTIFIED, ClosureOutcome.PARTLY, ClosureOutcome.NOT_RECTIFIED],
                     [0.85, 0.12, 0.03],
                 )[0]
-                item.result = "经整改，" + self._text(PROGRESS_PHRASES, 1, 2)
-                item.verification_method = rng.choice(VerificationMethod.values)
-                item.verification_note = "经核查，整改佐证材料齐全，整改措施已落实。"
-                item.verified_by = staff.full_name
-                item.verified_on = closed
-                item.closed_at = self._moment(closed)
-                item.closed_by = staff
-                item.updated_at = item.closed_at
+                item["result"] = "经整改，" + self._text(PROGRESS_PHRASES, 1, 2)
+                item["verification_method"] = rng.choice(VerificationMethod.values)
+                item["verification_note"] = "经核查，整改佐证材料齐全，整改措施已落实。"
+                item["verified_by"] = staff.full_name
+                item["verified_on"] = closed
+                item["closed_at"] = self._moment(closed)
+                item["closed_by"] = staff
+                item["updated_at"] = item["closed_at"]
             # Steady state of the reminder pipeline: an item long overdue today was escalated
             # (督办) on the day it crossed the line, as the daily sweep would have done.
             escalate_on = deadline + datetime.timedelta(days=escalate_after)
             if status != ItemStatus.CLOSED and escalate_on < today:
-                item.escalated_at = self._moment(escalate_on, 9)
-            item.history_day = created  # type: ignore[attr-defined]
+                item["escalated_at"] = self._moment(escalate_on, 9)
             items.append(item)
-        _insert(items)
+            history_days.append(created)
+        # The ledger's writer fills the copies of the evaluation and records each item's
+        # creation, dated when the item was created.
+        created_items = services.open_items(
+            items=items,
+            actor=self.staff_user,
+            note="由模拟数据生成",
+            units={unit.pk: unit for unit in self.units},
+            fast=True,
+        )
+        for created_item, day in zip(created_items, history_days, strict=True):
+            created_item.history_day = day  # type: ignore[attr-defined]
         self.report.items = len(items)
+        self.report.events = len(items)
         for status in ItemStatus.values:
-            self.report.by_status[status] = sum(1 for i in items if i.status == status)
-        self._history(items, evidence_files)
+            self.report.by_status[status] = sum(1 for i in items if i["status"] == status)
+        self._history(created_items, evidence_files)
 
     def _history(
         self, items: list[RectificationItem], evidence_files: list[tuple[str, str, int, str]]
@@ -571,17 +490,17 @@ class ScaleSeeder:
         staff_id = self.staff_user.pk
         names = {u.pk: u.display_name for u in self.unit_staff.values()}
         progress: list[tuple] = []  # (item, author, note, created_at)
-        events: list[tuple] = []  # (item, action, actor, created_at, before, after, note, ip)
+        events: list[services.EventRecord] = []
         extensions: list[tuple] = []
 
         def event(
             item_id: int,
-            action: str,
+            action: EventAction,
             actor: int | None,
             at: datetime.datetime,
             after: dict | None = None,
         ) -> None:
-            events.append((item_id, action, actor, at, {}, after or {}, "", None))
+            events.append(services.EventRecord(item_id, action, actor, after=after, created_at=at))
 
         today = clock.today()
         for item in items:
@@ -589,7 +508,6 @@ class ScaleSeeder:
             # Nothing after the closure (or after today): later steps share the last day.
             last = item.closed_at.date() - _DAY if item.closed_at else today - _DAY
             author = item.owner_id or self.unit_staff[item.unit_id].pk
-            event(item.pk, EventAction.CREATED, staff_id, item.created_at)
             if item.owner_id:
                 after = {"owner": names[item.owner_id], "deadline": item.deadline.isoformat()}
                 event(
@@ -639,8 +557,8 @@ class ScaleSeeder:
             if item.status == ItemStatus.CLOSED:
                 event(item.pk, EventAction.CLOSED, staff_id, item.closed_at)
 
-        first = _reserve_ids(ProgressUpdate, len(progress))
-        _write(
+        first = reserve_ids(ProgressUpdate, len(progress))
+        copy_rows(
             ProgressUpdate,
             ("id", "item_id", "author_id", "note", "created_at"),
             [(first + n, *row) for n, row in enumerate(progress)],
@@ -650,7 +568,7 @@ class ScaleSeeder:
             if rng.random() < 0.6:
                 stored, name, size, sha = rng.choice(evidence_files)
                 evidence.append((first + n, stored, name, size, "application/pdf", sha, author, at))
-        _write(
+        copy_rows(
             Evidence,
             (
                 "progress_id",
@@ -664,7 +582,7 @@ class ScaleSeeder:
             ),
             evidence,
         )
-        _write(
+        copy_rows(
             ExtensionRequest,
             (
                 "item_id",
@@ -680,12 +598,8 @@ class ScaleSeeder:
             ),
             extensions,
         )
-        _write(
-            Event,
-            ("item_id", "action", "actor_id", "created_at", "before", "after", "note", "ip"),
-            events,
-        )
+        services.record_events(events, fast=True)
         self.report.progress = len(progress)
         self.report.evidence = len(evidence)
         self.report.extensions = len(extensions)
-        self.report.events = len(events)
+        self.report.events += len(events)

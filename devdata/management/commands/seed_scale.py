@@ -1,6 +1,6 @@
 """python manage.py seed_scale --units 500 --items 200000 [--years 5] — benchmark data.
 
-Synthetic units, accounts, rounds and a ledger with its history (rectification/scale.py), for
+Synthetic units, accounts, rounds and a ledger with its history (devdata/scale.py), for
 ``make bench`` and for trying the pages at city or province scale. Adds years before the
 current one that hold no round yet; refuses to touch a year that has one, and refuses to run
 with DEBUG off, so it can never mix invented rows into a production ledger.
@@ -14,9 +14,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
+from devdata.scale import SCALE_PASSWORD, SCALE_STAFF_USERNAME, ScaleSeeder
 from evaluations.models import EvaluationRound
 from liwan import clock
-from rectification.scale import SCALE_PASSWORD, SCALE_STAFF_USERNAME, ScaleSeeder
 
 
 class Command(BaseCommand):

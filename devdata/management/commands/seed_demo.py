@@ -12,14 +12,13 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Min
 
 from accounts.models import User
-from accounts.roles import Role
+from accounts.roles import Role, role_group
 from evaluations.models import Unit
 from liwan import clock
 from rectification import services
@@ -118,7 +117,7 @@ class Command(BaseCommand):
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
-        user.groups.add(Group.objects.get_or_create(name=role)[0])
+        user.groups.add(role_group(role))
         return user, created
 
     def _accounts(self, units: list[Unit]) -> dict[str, User]:
