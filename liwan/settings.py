@@ -116,6 +116,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     if env_bool("LIWAN_DATABASE_JIT_OFF", True):
         _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default serves several threads (runserver) and the Celery worker at once.
+    # SQLite's default journal lets a reader block every writer and starts transactions
+    # deferred, so two requests that read then write fail at once with "database is locked"
+    # (the busy timeout cannot help a transaction that already holds a read lock). WAL lets
+    # readers and one writer work side by side; IMMEDIATE takes the write lock at BEGIN, where
+    # the busy timeout applies, so concurrent writers queue instead of failing
+    # (tests/test_sqlite_concurrency.py).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env_int("LIWAN_SQLITE_TIMEOUT_SECONDS", 20),
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -316,6 +331,9 @@ CONTENT_SECURITY_POLICY = {
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("LIWAN_SECURE_SSL_REDIRECT", True)
+    # A load balancer probes each gunicorn directly over plain http; a redirect to https would
+    # read as "unhealthy" (or be followed to the balancer itself). /healthz carries no data.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = env_int("LIWAN_HSTS_SECONDS", 365 * 24 * 60 * 60)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("LIWAN_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("LIWAN_HSTS_PRELOAD", False)
