@@ -214,6 +214,16 @@ def eicar_compressed_in_docx() -> bytes:
     return data
 
 
+def yaml_alias_bomb(levels: int = 9) -> bytes:
+    """A summary table in our YAML format whose title is a "billion laughs" of aliases: each
+    level lists the previous one ten times, so ``levels`` levels expand to 10**levels strings
+    (nine levels: about 650 bytes on disk, gigabytes once expanded)."""
+    lines = ['a0: &a0 "哈哈"']
+    lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, levels + 1)]
+    lines += [f"round: {{year: 2021, title: *a{levels}}}", "projects: []"]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
 @dataclass(frozen=True)
 class Hostile:
     key: str
