@@ -110,3 +110,19 @@ class SignInLockAdmin(SignInRecordAdmin):
         for username, ip_address in pairs:
             security_event("login_unlocked", username=username or "", address=ip_address or "")
         self.message_user(request, f"已解除 {len(pairs)} 个账号的登录锁定。", messages.SUCCESS)
+
+
+# django-otp registers its device models in the back-office. Their pages show and edit a
+# colleague's authenticator key and recovery codes; the staff group's permissions do not cover
+# them, and resetting a lost second factor is an operator's act, logged:
+# `manage.py reset_two_factor USERNAME` (accounts.twofactor). Not offered in the back-office.
+def _unregister_otp_devices() -> None:
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    for model in (TOTPDevice, StaticDevice):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+
+
+_unregister_otp_devices()

@@ -25,3 +25,8 @@ class AccountsConfig(AppConfig):
         user_locked_out.connect(log_lockout, dispatch_uid="liwan-log-lockout")
         user_login_failed.connect(log_failure, dispatch_uid="liwan-log-login-failed")
         user_logged_in.connect(log_success, dispatch_uid="liwan-log-login")
+
+        from accounts.twofactor import connect_signals
+
+        # Who must give a second factor, decided once per sign-in (accounts.twofactor).
+        connect_signals()

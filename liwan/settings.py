@@ -48,6 +48,10 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "axes",  # login lockout (security block below)
     "csp",  # Content-Security-Policy header and its system checks (security block below)
+    # The second factor (accounts.twofactor): TOTP authenticators and one-time recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "evaluations",
     "rectification",
@@ -70,6 +74,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Whether the session passed the second factor, then: no page (the back-office included)
+    # for a session that must and has not (accounts.twofactor).
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.twofactor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "liwan.middleware.SessionTimeoutMiddleware",
     "liwan.middleware.PasswordExpiryMiddleware",
@@ -116,6 +124,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     if env_bool("LIWAN_DATABASE_JIT_OFF", True):
         _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default serves several threads (runserver) and the Celery worker at once.
+    # SQLite's default journal lets a reader block every writer and starts transactions
+    # deferred, so two requests that read then write fail at once with "database is locked"
+    # (the busy timeout cannot help a transaction that already holds a read lock). WAL lets
+    # readers and one writer work side by side; IMMEDIATE takes the write lock at BEGIN, where
+    # the busy timeout applies, so concurrent writers queue instead of failing
+    # (tests/test_sqlite_concurrency.py).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env_int("LIWAN_SQLITE_TIMEOUT_SECONDS", 20),
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -131,7 +154,7 @@ SESSION_COOKIE_HTTPONLY = True
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "NAME": "accounts.validators.MinimumLengthValidator",
         "OPTIONS": {"min_length": env_int("LIWAN_PASSWORD_MIN_LENGTH", 12)},
     },
     {
@@ -316,6 +339,9 @@ CONTENT_SECURITY_POLICY = {
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("LIWAN_SECURE_SSL_REDIRECT", True)
+    # A load balancer probes each gunicorn directly over plain http; a redirect to https would
+    # read as "unhealthy" (or be followed to the balancer itself). /healthz carries no data.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = env_int("LIWAN_HSTS_SECONDS", 365 * 24 * 60 * 60)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("LIWAN_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("LIWAN_HSTS_PRELOAD", False)
@@ -346,6 +372,13 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 # The back-office lists of attempts are ours (accounts.admin), in Chinese, for staff to unlock.
 AXES_ENABLE_ADMIN = False
+
+# Second factor (TOTP) for evaluation staff and every back-office account: required by default
+# in production (等保 level 3 asks two factors of administrators), off in the embedded default so
+# the demo accounts sign in with their password alone. A user who enrolled anyway is always
+# asked. Five wrong codes count as five failed sign-ins (the lockout above).
+LIWAN_REQUIRE_2FA = env_bool("LIWAN_REQUIRE_2FA", not DEBUG)
+OTP_TOTP_ISSUER = env_str("LIWAN_2FA_ISSUER", "荔湾区整改台账")
 
 # Passwords: no forced periodic change by default (OWASP ASVS 2.1.10, NIST SP 800-63B); an
 # assessor who requires one under 等保 sets the maximum age in days (SECURITY.md explains).

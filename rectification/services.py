@@ -42,7 +42,7 @@ from rectification.models import (
 )
 from rectification.querysets import COPIED_FIELDS, evaluation_copies, overdue_q
 from rectification.rules import Action, require
-from rectification.uploads import CheckedFile
+from rectification.uploads import CheckedFile, removed_on_failure
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -378,7 +378,10 @@ def add_progress(
 ) -> ProgressUpdate:
     """Report progress (整改进展) with evidence files that ``uploads.check_evidence`` passed."""
     note = _required_text(note, _("Progress"))
-    with _locked(item, actor, Action.PROGRESS, expected_version) as fresh:
+    with (
+        removed_on_failure() as written,
+        _locked(item, actor, Action.PROGRESS, expected_version) as fresh,
+    ):
         before_status = fresh.status
         if fresh.status == ItemStatus.OPEN:
             fresh.status = ItemStatus.IN_PROGRESS
@@ -393,7 +396,8 @@ def add_progress(
                 uploaded_by=actor.user,
             )
             # Storage API only, so evidence can live on object storage by configuration alone.
-            evidence.file.save(checked.name, checked.upload, save=False)
+            evidence.file.save(checked.storage_name, checked.upload, save=False)
+            written.append(evidence.file)
             evidence.save()
         record_event(
             fresh,

@@ -121,8 +121,43 @@ def many_members(count: int = 6000) -> bytes:
     return _zip(members)
 
 
-def ole(*streams: str) -> bytes:
-    """An OLE2 container header with these stream names in its directory (UTF-16LE)."""
+_FREE, _END, _FAT_SECTOR, _NO_STREAM = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD, 0xFFFFFFFF
+
+
+def ole(*streams: str, data: bytes = b"") -> bytes:
+    """A small, well-formed OLE2 compound file ([MS-CFB] version 3, 512-byte sectors): a header,
+    one FAT sector and a directory holding the root and ``streams`` (empty streams; a name
+    ending in "/" is a storage). ``data`` is appended after the directory, outside any stream."""
+    entries = [("Root Entry", 5)] + [(n.rstrip("/"), 1 if n.endswith("/") else 2) for n in streams]
+    directory_sectors = (len(entries) + 3) // 4
+    fat = [_FAT_SECTOR] + [n + 2 for n in range(directory_sectors - 1)] + [_END]
+    fat += [_FREE] * (128 - len(fat))
+    header = (
+        OLE
+        + bytes(16)
+        + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+        + bytes(6)
+        + struct.pack("<9I", 0, 1, 1, 0, 4096, _END, 0, _END, 0)
+        + struct.pack("<109I", 0, *[_FREE] * 108)
+    )
+    directory = b""
+    for index, (name, kind) in enumerate(entries):
+        encoded = name.encode("utf-16-le") + b"\x00\x00"
+        child = 1 if kind == 5 and len(entries) > 1 else _NO_STREAM
+        right = index + 1 if 0 < index < len(entries) - 1 else _NO_STREAM
+        directory += (
+            encoded.ljust(64, b"\x00")
+            + struct.pack("<HBB", len(encoded), kind, 1)
+            + struct.pack("<III", _NO_STREAM, right, child)
+            + bytes(16 + 4 + 8 + 8)
+            + struct.pack("<IQ", _END, 0)
+        )
+    directory = directory.ljust(directory_sectors * 512, b"\x00")
+    return header + struct.pack("<128I", *fat) + directory + data
+
+
+def fake_ole(*streams: str) -> bytes:
+    """Only the OLE2 signature, with stream names written anywhere but in a directory."""
     return OLE + b"\x00" * 504 + b"".join(s.encode("utf-16-le") + b"\x00\x00" for s in streams)
 
 
@@ -130,6 +165,63 @@ def windows_program() -> bytes:
     """The start of a Windows executable (MZ header, PE signature)."""
     header = bytearray(b"MZ" + b"\x90\x00" + b"\x00" * 56 + struct.pack("<I", 64))
     return bytes(header) + b"PE\x00\x00" + b"\x00" * 64
+
+
+def windows_program_file() -> bytes:
+    """A file that Windows would run: the MZ header, its pointer to the PE signature, and the
+    signature itself (what a packaged program inside a document looks like)."""
+    return windows_program() + bytes(1024)
+
+
+def declare_size(data: bytes, member: str, size: int) -> bytes:
+    """``data`` (a zip archive) with ``member``'s uncompressed size rewritten to ``size`` in its
+    local header and in the central directory: the archive lies about what it unpacks to."""
+    out = bytearray(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        info = archive.getinfo(member)
+    struct.pack_into("<I", out, info.header_offset + 22, size)
+    encoded = member.encode()
+    position = 0
+    while (position := out.find(b"PK\x01\x02", position)) != -1:
+        (name_length,) = struct.unpack_from("<H", out, position + 28)
+        if bytes(out[position + 46 : position + 46 + name_length]) == encoded:
+            struct.pack_into("<I", out, position + 24, size)
+        position += 4
+    return bytes(out)
+
+
+@functools.cache
+def lying_zip() -> bytes:
+    """A Word document whose picture declares 1,000 bytes but inflates to 210 MB (what Word or
+    7-Zip would unpack; Python's zipfile stops at the declared size)."""
+    buffer = io.BytesIO()
+    info = zipfile.ZipInfo("word/media/image1.png")
+    info.compress_type = zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", DOCX_TYPES)
+        archive.writestr("word/document.xml", DOCUMENT)
+        with archive.open(info, "w") as member:
+            chunk = bytes(1024 * 1024)
+            for _ in range(210):
+                member.write(chunk)
+    return declare_size(buffer.getvalue(), "word/media/image1.png", 1000)
+
+
+def eicar_compressed_in_docx() -> bytes:
+    """The EICAR string in a deflated part: not visible in the file's raw bytes."""
+    data = docx(**{"word/media/readme.txt": b"readme " * 200 + EICAR + b" readme" * 200})
+    assert EICAR not in data
+    return data
+
+
+def yaml_alias_bomb(levels: int = 9) -> bytes:
+    """A summary table in our YAML format whose title is a "billion laughs" of aliases: each
+    level lists the previous one ten times, so ``levels`` levels expand to 10**levels strings
+    (nine levels: about 650 bytes on disk, gigabytes once expanded)."""
+    lines = ['a0: &a0 "哈哈"']
+    lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, levels + 1)]
+    lines += [f"round: {{year: 2021, title: *a{levels}}}", "projects: []"]
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -162,10 +254,23 @@ CORPUS: list[Hostile] = [
     Hostile("xxe-docx", "整改报告.docx", lambda: docx(**{"word/document.xml": external_entity('<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>@@</w:t></w:r></w:p></w:body></w:document>')}), "xml_dtd", "an external entity reading /etc/passwd inside a .docx"),
     Hostile("macro-docx", "整改报告.docx", lambda: docx(**{"word/vbaProject.bin": OLE + b"\x00" * 64}), "macro", "a Word document carrying macros"),
     Hostile("ole-object-docx", "整改报告.docx", lambda: docx(**{"word/embeddings/oleObject1.bin": OLE + b"\x00" * 64}), "macro", "an embedded OLE object (packaged program)"),
-    Hostile("macro-doc", "旧版说明.doc", lambda: ole("WordDocument", "_VBA_PROJECT"), "macro", "an old Word file carrying macros"),
+    Hostile("macro-doc", "旧版说明.doc", lambda: ole("WordDocument", "Macros/", "VBA/", "_VBA_PROJECT"), "macro", "an old Word file carrying macros"),
+    Hostile("macro-xls", "台账.xls", lambda: ole("Workbook", "_VBA_PROJECT_CUR/", "VBA/"), "macro", "an old Excel file carrying macros"),
     Hostile("encrypted-xls", "台账.xls", lambda: ole("EncryptedPackage", "EncryptionInfo"), "encrypted", "a password-protected Office file"),
     Hostile("pixel-flood-png", "现场照片.png", lambda: images.png(100_000, 100_000), "pixel_flood", "a PNG declaring 100,000 × 100,000 pixels"),
     Hostile("pixel-flood-jpeg", "现场照片.jpg", lambda: images.jpeg(65_000, 65_000), "pixel_flood", "a JPEG declaring 65,000 × 65,000 pixels"),
+    Hostile("jpeg-marker-flood", "现场照片.jpg", lambda: images.jpeg_marker_flood(2 * 1024 * 1024), "damaged", "a JPEG of empty comment segments and no frame (slow to walk byte by byte)"),
+    Hostile("lying-zip", "整改报告.docx", lying_zip, "zip_bomb", "a .docx whose part declares 1,000 bytes and inflates to 210 MB"),
+    Hostile("exe-in-docx", "整改报告.docx", lambda: docx(**{"word/media/setup.exe": windows_program_file()}), "macro", "a .docx carrying an .exe part"),
+    Hostile("hta-in-docx", "整改报告.docx", lambda: docx(**{"word/update.hta": b"<script>new ActiveXObject('WScript.Shell').Run('calc')</script>"}), "macro", "a .docx carrying an .hta (HTML application) part"),
+    Hostile("program-as-image-in-docx", "整改报告.docx", lambda: docx(**{"word/media/image1.png": windows_program_file()}), "macro", "a Windows program disguised as a picture inside a .docx"),
+    Hostile("eicar-in-docx-part", "整改报告.docx", eicar_compressed_in_docx, "malware", "the EICAR string inside a compressed part of a .docx"),
+    Hostile("ole-not-excel", "台账.xls", lambda: ole("PowerPoint Document", "Current User"), "content", "a PowerPoint file (another OLE2 container) named .xls"),
+    Hostile("ole-names-outside-directory", "台账.xls", lambda: fake_ole("Workbook"), "content", "an OLE2 signature with \"Workbook\" written outside any directory"),
+    Hostile("html-after-pdf-header", "整改报告.pdf", lambda: b"%PDF-1.4\n<html><body><script>alert(document.cookie)</script></body></html>\n%%EOF\n", "content", "a web page behind a PDF header"),
+    Hostile("program-after-pdf-header", "整改报告.pdf", lambda: b"%PDF-1.4\n" + windows_program_file(), "content", "a program behind a PDF header (no PDF structure)"),
+    Hostile("tag-characters-name", "整改说明\U000e0065\U000e0078\U000e0065.pdf", lambda: PDF, "name", "invisible tag characters in the name"),
+    Hostile("line-separator-name", "整改\u2028说明.pdf", lambda: PDF, "name", "a line separator (U+2028) in the name"),
     Hostile("truncated-png", "现场照片.png", lambda: images.png()[:20], "damaged", "a PNG cut off inside its header"),
     Hostile("eicar", "整改说明.pdf", lambda: EICAR, "malware", "the EICAR anti-virus test file"),
     Hostile("eicar-in-pdf", "整改说明.pdf", lambda: PDF + EICAR + b"\n%%EOF\n", "malware", "the EICAR string inside a PDF"),

@@ -36,3 +36,15 @@ def jpeg(width: int = 1, height: int = 1) -> bytes:
         + b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00" + b"\x00" * 16
         + b"\xff\xd9"
     )  # fmt: skip
+
+
+def jpeg_of_size(size: int) -> bytes:
+    """A valid JPEG header (1 × 1) whose scan data fills the file up to ``size`` bytes."""
+    data = jpeg()
+    return data[:-2] + b"\x00" * (size - len(data)) + data[-2:]
+
+
+def jpeg_marker_flood(size: int) -> bytes:
+    """The start of a JPEG followed by empty comment segments (FF FE 00 02) up to ``size``
+    bytes and no frame header: a reader that walks it marker by marker does millions of steps."""
+    return b"\xff\xd8" + b"\xff\xfe\x00\x02" * ((size - 2) // 4)

@@ -301,3 +301,17 @@ def test_it_forbids_a_staff_flagged_account_without_the_staff_role(client, media
     assert _preview(client, _xlsx()).status_code == 403
     assert _counts() == before
     assert _pending(media) == []
+
+
+def test_it_refuses_a_yaml_alias_bomb_at_once_with_the_line(client, staff, media):
+    import time
+
+    from tests import hostile
+
+    started = time.perf_counter()
+    response = _preview(client, SimpleUploadedFile("2021汇总表.yaml", hostile.yaml_alias_bomb(9)))
+    assert time.perf_counter() - started < 2
+    assert response.status_code == 200
+    assert "第2行：不支持 YAML 别名（*a0）" in response.content.decode()
+    assert _counts() == NOTHING
+    assert _pending(media) == []

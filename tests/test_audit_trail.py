@@ -191,6 +191,8 @@ NO_ITEM_EVENT: dict[str, str] = {
     "password_reset_complete": "a page, changes nothing",
     "set_language": "the interface language, kept in a cookie",
     "healthz": "liveness check, read only",
+    "two_factor_verify": "the sign-in's second step: security log line, django-axes on failure",
+    "two_factor_setup": "the user's own authenticator: security log line (otp_enrolled)",
     "rectification:ledger": "read only",
     "rectification:export": "read only",
     "rectification:item-detail": "read only",

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from rectification.uploads import check_evidence
-from tests import images
+from tests import hostile, images
 
 PDF = b"%PDF-1.4\n%%EOF\n"
 PNG = images.png()
@@ -35,8 +35,9 @@ def _upload(name: str, data: bytes) -> SimpleUploadedFile:
         ("报告.docx", _zip("word/document.xml"), "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
         ("台账.xlsx", _zip("xl/workbook.xml"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         ("公文.ofd", _zip("OFD.xml"), "application/ofd"),
-        ("旧版.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "WordDocument".encode("utf-16-le"), "application/msword"),
-        ("旧版.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "Workbook".encode("utf-16-le"), "application/vnd.ms-excel"),
+        ("旧版.doc", hostile.ole("WordDocument", "1Table", "\x05SummaryInformation"), "application/msword"),
+        ("旧版.xls", hostile.ole("Workbook", "\x05SummaryInformation"), "application/vnd.ms-excel"),
+        ("旧版95.xls", hostile.ole("Book"), "application/vnd.ms-excel"),
     ],
 )  # fmt: skip
 def test_it_accepts_allowed_types_by_content(name, data, content_type):

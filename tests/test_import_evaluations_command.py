@@ -189,3 +189,17 @@ def test_it_refuses_a_file_over_the_size_limit(tmp_path, settings):
     message, _ = _fail(path)
 
     assert message == "文件超过 1 MB，拒绝导入"
+
+
+def test_it_refuses_a_yaml_alias_bomb_quickly_and_writes_nothing(tmp_path):
+    import time
+
+    from tests import hostile
+
+    path = _write(tmp_path, "2021汇总表.yaml", hostile.yaml_alias_bomb(9))
+    started = time.perf_counter()
+    message, err = _fail(path)
+    assert time.perf_counter() - started < 2
+    assert "文件「2021汇总表.yaml」第2行：不支持 YAML 别名（*a0）" in err
+    assert "未导入任何数据" in message
+    assert not EvaluationResult.objects.exists()

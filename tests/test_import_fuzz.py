@@ -241,6 +241,31 @@ def test_any_cell_values_end_in_a_clear_error_or_a_consistent_import(table, fmt)
     assert outcome(name, data) in {"rejected", "imported"}
 
 
+@FUZZ
+@given(year=st.one_of(NUMBERS, st.lists(st.integers(), max_size=2), st.booleans()))
+def test_any_yaml_year_ends_in_a_clear_error_or_an_import(year):
+    # Found by hand: a year of .inf (an infinite float) ended in a server error.
+    doc = yaml.safe_load(_yaml([spreadsheets.project()]).decode("utf-8"))
+    doc["round"]["year"] = str(year) if isinstance(year, Decimal) else year
+    assert outcome("汇总表.yaml", yaml.safe_dump(doc, allow_unicode=True).encode()) in {
+        "rejected",
+        "imported",
+    }
+
+
+@FUZZ
+@given(levels=st.integers(min_value=1, max_value=12), where=st.sampled_from(["title", "goal"]))
+def test_yaml_aliases_anywhere_end_in_a_clear_error_at_once(levels, where):
+    from tests import hostile
+
+    data = hostile.yaml_alias_bomb(levels).decode("utf-8")
+    if where == "goal":
+        data = data.replace(f"title: *a{levels}", "title: 2021年度汇总表").replace(
+            "projects: []", f"projects: [{{seq: 1, goal: *a{levels}}}]"
+        )
+    assert outcome("汇总表.yaml", data.encode("utf-8")) == "rejected"
+
+
 @pytest.mark.parametrize("fmt", ["yaml", "xlsx"])
 def test_a_nul_character_is_a_clear_error_not_a_database_error(fmt):
     # Found by the fuzz above on PostgreSQL, which refuses NUL in text: a YAML "\0" escape or

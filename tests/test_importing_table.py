@@ -764,3 +764,69 @@ def test_it_reads_categories_of_problems_only_from_yaml():
         for record in read_table("汇总表.xlsx", sheets.xlsx_2020()).projects
         for f in record.findings
     )
+
+
+# --- hostile YAML and values beyond the columns ---------------------------------------------------
+
+
+def test_it_refuses_a_yaml_alias_bomb_quickly_naming_the_line():
+    import time
+
+    from tests import hostile
+
+    # Seven levels (10 million strings) already take the old reader seconds; nine are the
+    # 650-byte file that took 33 s and 892 MB. Both must be refused before anything expands.
+    for levels in (7, 9):
+        data = hostile.yaml_alias_bomb(levels)
+        started = time.perf_counter()
+        table = read_table("炸弹.yaml", data)
+        assert time.perf_counter() - started < 1, levels
+        assert _issues(table) == [
+            "文件「炸弹.yaml」第2行：不支持 YAML 别名（*a0）：请把引用的内容直接写出"
+        ]
+    assert len(hostile.yaml_alias_bomb(9)) < 1024
+
+
+def test_it_refuses_yaml_nested_beyond_any_table_instead_of_overflowing_the_stack():
+    table = read_table("汇总表.yaml", b"projects: " + b"[" * 50000)
+    assert _issues(table) == ["文件「汇总表.yaml」第1行：YAML 嵌套超过 20 层"]
+
+
+def test_the_2020_fixture_uses_no_yaml_alias_and_still_imports():
+    data = sheets.FIXTURE_2020.read_bytes()
+    table = read_table("liwan_2020.yaml", data)
+    assert _issues(table) == []
+    assert len(table.projects) == 10
+
+
+@pytest.mark.parametrize("year", [".inf", "-.inf", ".nan", "2021.5", "[2021]", "true"])
+def test_it_names_a_yaml_year_that_is_not_a_whole_number(year):
+    doc = sheets.FIXTURE_2020.read_text(encoding="utf-8")
+    doc = doc.replace("  year: 2020\n", f"  year: {year}\n", 1)
+    assert f"  year: {year}\n" in doc
+
+    table = read_table("liwan_2020.yaml", doc.encode())
+
+    assert _issues(table) == ["文件「liwan_2020.yaml」「round.year」列：评价年度应为四位数年份"]
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_project_with_more_problems_than_a_table_can_number():
+    # 32,800 problems overflowed Finding.number (a small integer) on PostgreSQL: a server error
+    # in the back-office preview instead of a message. The official layout numbers at most
+    # （九十九）, so the bound is 99 and 100 is the smallest count refused (a 32,800-item YAML
+    # takes the pure-Python parser seconds; the rule is the same).
+    doc = yaml.safe_load(sheets.FIXTURE_2020.read_text(encoding="utf-8"))
+    first = doc["projects"][0]
+    first["problems"] = [{"title": f"问题{n}。"} for n in range(1, 101)]
+    first["recommendations"] = [{"title": f"建议{n}。"} for n in range(1, 101)]
+
+    table = read_table("liwan_2020.yaml", yaml.safe_dump(doc, allow_unicode=True).encode())
+
+    assert _issues(table) == [
+        "文件「liwan_2020.yaml」第1个项目「问题」列（字段 problems）：问题有 100 条，每个项目最多 99 条",
+        "文件「liwan_2020.yaml」第1个项目「建议」列（字段 recommendations）：建议有 100 条，每个项目最多 99 条",
+    ]
+    with pytest.raises(ImportRejected):
+        import_evaluation_table(table=table)
+    assert set(_row_counts().values()) == {0}

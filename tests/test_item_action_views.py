@@ -222,3 +222,37 @@ def test_errors_pages_are_our_own_and_chinese(member_client, item):
     response = member_client.get(reverse("rectification:item-detail", kwargs={"pk": other.pk}))
     assert response.status_code == 404
     assert "页面不存在" in response.content.decode() or "找不到" in response.content.decode()
+
+
+@pytest.mark.parametrize("length", [79, 120, 200])
+def test_progress_with_a_long_chinese_file_name_keeps_the_report(member_client, item, length):
+    # 79 Chinese characters are 237 bytes of UTF-8: with the stored name's prefix more than the
+    # 255 bytes a file system allows, which lost the whole report (note and other files).
+    from pathlib import Path
+
+    from django.conf import settings
+
+    stem = ("荔湾区财政支出绩效评价整改佐证材料" * 12)[:length]
+    files = [
+        SimpleUploadedFile(f"{stem}.pdf", PDF, "application/pdf"),
+        SimpleUploadedFile("照片.png", images.png(), "image/png"),
+    ]
+    response = _post(member_client, "item-progress", item, {"note": "已整改完毕", "files": files})
+
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.progress.get().note == "已整改完毕"
+    long_one, photo = Evidence.objects.order_by("id")
+    assert photo.original_name == "照片.png"
+    # Shown and downloaded under the user's name (within its column), stored under a bounded one.
+    assert long_one.original_name.endswith(".pdf")
+    assert long_one.original_name[:-4] == stem[: len(long_one.original_name) - 4]
+    assert len(long_one.original_name) <= Evidence._meta.get_field("original_name").max_length
+    stored = Path(settings.MEDIA_ROOT) / long_one.file.name
+    assert stored.read_bytes() == PDF
+    assert len(stored.name.encode("utf-8")) <= 255
+    assert stored.suffix == ".pdf"
+    download = member_client.get(
+        reverse("rectification:evidence-download", kwargs={"pk": long_one.pk})
+    )
+    assert download.status_code == 200

@@ -297,3 +297,38 @@ def test_closing_withdraws_a_pending_extension_request(item, member, staff):
     request.refresh_from_db()
     assert request.status == ExtensionStatus.REJECTED
     assert request.decided_by == staff.user
+
+
+@pytest.mark.postgres
+def test_it_leaves_no_file_behind_when_saving_a_report_fails_half_way(item, member, settings):
+    # The database refuses the second file's row (a content type longer than its column, a
+    # real PostgreSQL error) after both files were written: the report is not saved, and
+    # neither file may stay on disk without a row.
+    from dataclasses import replace
+    from pathlib import Path
+
+    from django.db import DataError
+
+    good = _pdf("方案.pdf")
+    bad = replace(_pdf("照片说明.pdf"), content_type="x" * 101)
+    root = Path(settings.MEDIA_ROOT)
+    before = sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+    with pytest.raises(DataError):
+        services.add_progress(item=item, actor=member, note="进展", files=[good, bad])
+
+    after = sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+    assert after == before
+    assert not Evidence.objects.exists()
+    assert not Event.objects.filter(item=item).exists()
+
+
+def test_it_stores_every_upload_under_a_name_bounded_in_bytes_with_its_extension():
+    from rectification.uploads import STORAGE_NAME_MAX_BYTES, storage_name
+
+    for name in ["方案.pdf", "荔" * 79 + ".pdf", "荔" * 200 + ".JPEG", "a" * 300 + ".docx"]:
+        stored = storage_name(name)
+        assert len(stored.encode("utf-8")) <= STORAGE_NAME_MAX_BYTES
+        assert stored.rsplit(".", 1)[1] == name.rsplit(".", 1)[1].lower()
+        assert name.startswith(stored.rsplit(".", 1)[0])
+    assert storage_name("方案.pdf") == "方案.pdf"

@@ -167,3 +167,45 @@ def test_unit_users_cannot_see_or_lift_locks(client, frozen):
     client.force_login(factories.UnitStaffFactory())
     response = client.get(reverse("admin:accounts_signinlock_changelist"))
     assert response.status_code == 302  # to the admin's sign-in: not staff
+
+
+def test_a_successful_password_reset_lifts_the_lock_the_message_pointed_to(client, frozen, caplog):
+    # The lockout page says "use 'Forgot your password?'"; after doing so the account stayed
+    # locked for the rest of the 15 minutes.
+    import re
+
+    from django.core import mail
+
+    user = factories.UnitStaffFactory(email="locked@liwan.example")
+    assert fail(client, user.username, 5).status_code == 429
+    assert sign_in(client, user.username, PASSWORD).status_code == 429
+    caplog.set_level(logging.INFO, logger="liwan.security")
+
+    client.post(reverse("password_reset"), {"email": "locked@liwan.example"}, REMOTE_ADDR=OFFICE)
+    link = re.search(r"https?://\S+/accounts/reset/\S+/", mail.outbox[0].body).group(0)
+    form_page = client.get(link.split("testserver", 1)[1], follow=True, REMOTE_ADDR=OFFICE)
+    done = client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "A-fresh-start-2026", "new_password2": "A-fresh-start-2026"},
+        REMOTE_ADDR=OFFICE,
+    )
+    assert done.status_code == 302
+
+    assert not AccessAttempt.objects.filter(username=user.username).exists()
+    assert sign_in(client, user.username, "A-fresh-start-2026").status_code == 302
+    assert client.get(LEDGER).status_code == 200
+    logged = [r.security for r in caplog.records if r.name == "liwan.security"]
+    assert any(
+        e["event"] == "login_unlocked" and e.get("reason") == "password_reset" for e in logged
+    ), logged
+
+
+def test_a_reset_link_that_fails_lifts_nothing(client, frozen):
+    user = factories.UnitStaffFactory(email="locked@liwan.example")
+    fail(client, user.username, 5)
+    response = client.post(
+        reverse("password_reset_confirm", kwargs={"uidb64": "MQ", "token": "bad-token"}),
+        {"new_password1": "A-fresh-start-2026", "new_password2": "A-fresh-start-2026"},
+    )
+    assert response.status_code == 200  # the "invalid link" page
+    assert AccessAttempt.objects.filter(username=user.username).exists()

@@ -50,6 +50,8 @@ MATRIX: dict[str, dict[str, tuple[int | str, ...]]] = {
     "password_reset_complete": {"GET": (200,) * 6, "POST": (405,) * 6},
     "set_language": {"GET": (302,) * 6, "POST": (302,) * 6},
     "healthz": {"GET": (200,) * 6, "POST": (405,) * 6},
+    "two_factor_verify": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 302, 302, 302, 302, 302)},
+    "two_factor_setup": {"GET": (LOGIN, 403, 403, 403, 200, 403), "POST": (LOGIN, 403, 403, 403, 200, 403)},
     "admin:index": {"GET": (LOGIN, LOGIN, LOGIN, LOGIN, 200, LOGIN), "POST": (LOGIN, LOGIN, LOGIN, LOGIN, 200, LOGIN)},
 }  # fmt: skip
 

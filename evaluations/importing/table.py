@@ -72,6 +72,10 @@ MAX_COLUMNS = 100  # the layout has 11 columns; room for extra ones such as 备�
 # Limits of the model fields, checked here so the message names the cell.
 MAX_LENGTH = {"单位名称": 100, "项目名称": 200}
 MAX_TITLE_LENGTH = 300
+# Problems (and recommendations) of one project: the official layout numbers them （一）…（九十九）,
+# and Finding.number is a small integer; a YAML list of 32,800 overflowed it (a server error
+# on PostgreSQL instead of a message).
+MAX_ITEMS = 99
 MAX_ROUND_TITLE_LENGTH = 200  # EvaluationRound.title
 
 _YEAR_IN_TITLE = re.compile(r"((?:19|20)\d{2})\s*年")
@@ -139,10 +143,76 @@ def read_table(name: str, data: bytes, *, year: int | None = None) -> ParsedTabl
 # --- readers -----------------------------------------------------------------------------------
 
 
+class _YamlRefused(Exception):
+    def __init__(self, mark: yaml.Mark, message: str) -> None:
+        super().__init__(message)
+        self.line = mark.line + 1
+        self.message = message
+
+
+# Our format nests six deep (document, projects, project, problems, problem, categories).
+MAX_YAML_DEPTH = 20
+
+
+class _BoundedYamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without aliases and with bounded nesting.
+
+    An alias (``*name``) repeats an anchored node by reference: ten aliases of ten aliases of…
+    make a 644-byte file expand to gigabytes once anything walks or prints it (a "billion
+    laughs" of YAML; the import took 33 s and 892 MB before any length check). A summary table
+    never needs one, so the first alias is refused while the file is composed, before anything
+    is built. Nesting is bounded for the same reason (a file of ``[[[[…`` exhausts the stack).
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _YamlRefused(
+                event.start_mark,
+                f"不支持 YAML 别名（*{event.anchor}）：请把引用的内容直接写出",
+            )
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise _YamlRefused(
+                    self.peek_event().start_mark, f"YAML 嵌套超过 {MAX_YAML_DEPTH} 层"
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _load_yaml(text: str) -> Any:
+    loader = _BoundedYamlLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def _yaml_year(value: Any) -> int | None:
+    """round.year as written: a whole number (2021 or "2021"); None for anything else (a
+    float such as .inf or 2021.5, a list…), which is refused with a message."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\s*\d{1,6}\s*", value):
+        return int(value)
+    return None
+
+
 def _read_yaml(source: str, data: bytes, table: ParsedTable) -> list[RawRow]:
     where = f"文件「{source}」"
     try:
-        doc = yaml.safe_load(data.decode("utf-8-sig"))
+        doc = _load_yaml(data.decode("utf-8-sig"))
+    except _YamlRefused as exc:
+        table.issues.append(ImportIssue(f"{where}第{exc.line}行", "", exc.message))
+        return []
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         table.issues.append(
             ImportIssue(where, "", f"不是有效的 YAML 文件（{exc.__class__.__name__}）")
@@ -155,9 +225,8 @@ def _read_yaml(source: str, data: bytes, table: ParsedTable) -> list[RawRow]:
     if isinstance(round_info, dict):
         table.title = cells.text(round_info.get("title"))
         if round_info.get("year") is not None:
-            try:
-                table.year = int(round_info["year"])
-            except (TypeError, ValueError):
+            table.year = _yaml_year(round_info["year"])
+            if table.year is None:
                 table.issues.append(ImportIssue(where, "round.year", "评价年度应为四位数年份"))
     rows = []
     for index, item in enumerate(doc["projects"], start=1):
@@ -501,6 +570,9 @@ def _numbered(value: Any, what: str, fail) -> list[NumberedText] | None:  # type
             items = cells.split_numbered(value, what=what)
     except CellError as exc:
         fail(what, str(exc))
+        return None
+    if len(items) > MAX_ITEMS:
+        fail(what, f"{what}有 {len(items)} 条，每个项目最多 {MAX_ITEMS} 条")
         return None
     for item in items:
         if len(item.title) > MAX_TITLE_LENGTH:
