@@ -72,7 +72,12 @@ def import_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
             salt=_SALT,
         )
         context.update(
-            report=report, source=table.source, confirm=ImportConfirmForm(initial={"token": token})
+            report=report,
+            source=table.source,
+            # How the reader read the file: total rows checked and left out, rates read as
+            # fractions (evaluations.importing.records.ImportNote).
+            notes=table.notes,
+            confirm=ImportConfirmForm(initial={"token": token}),
         )
         return TemplateResponse(request, "admin/evaluations/import_preview.html", context)
     context["form"] = form

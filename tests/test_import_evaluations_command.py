@@ -189,3 +189,14 @@ def test_it_refuses_a_file_over_the_size_limit(tmp_path, settings):
     message, _ = _fail(path)
 
     assert message == "文件超过 1 MB，拒绝导入"
+
+
+def test_it_prints_how_total_rows_were_read(tmp_path):
+    rows = [*projects_2020(), ["合计"]]
+    path = _write(tmp_path, "2020年汇总表.xlsx", build_xlsx(rows))
+
+    out, err = _run(path, "--dry-run")
+
+    assert err == ""
+    assert "说明：工作表「汇总表」第14行：合计行：未填预算数、完成数，未核对；不作为项目导入" in out
+    assert "新建整改事项 22 项" in out

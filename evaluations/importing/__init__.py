@@ -5,7 +5,20 @@ as .xlsx or .csv) into a :class:`~evaluations.importing.records.ParsedTable`; it
 the database. ``evaluations.services.import_evaluation_table`` then writes it.
 """
 
-from evaluations.importing.records import ImportIssue, ImportRejected, ParsedTable, ProjectRecord
+from evaluations.importing.records import (
+    ImportIssue,
+    ImportNote,
+    ImportRejected,
+    ParsedTable,
+    ProjectRecord,
+)
 from evaluations.importing.table import read_table
 
-__all__ = ["ImportIssue", "ImportRejected", "ParsedTable", "ProjectRecord", "read_table"]
+__all__ = [
+    "ImportIssue",
+    "ImportNote",
+    "ImportRejected",
+    "ParsedTable",
+    "ProjectRecord",
+    "read_table",
+]
