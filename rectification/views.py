@@ -102,8 +102,15 @@ class LedgerExportView(LoginRequiredMixin, View):
                 _("Invalid filter: %(errors)s") % {"errors": filterset.errors}
             )
         items = exports.iterate(filterset.qs)
-        year = filterset.form.cleaned_data.get("year")
-        filename = exports.export_filename(fmt, year=int(year) if year else None)
+        data = filterset.form.cleaned_data
+        # A unit's own user has no unit filter: their export is their unit's.
+        unit = data.get("unit") or (request.user.unit if "unit" not in filterset.filters else None)
+        filename = exports.export_filename(
+            fmt,
+            year=int(data["year"]) if data.get("year") else None,
+            unit=(unit.short_name or unit.name) if unit else None,
+            filtered=exports.narrowed(data),
+        )
         if fmt == "csv":
             response = StreamingHttpResponse(
                 exports.iter_csv(items), content_type="text/csv; charset=utf-8"
