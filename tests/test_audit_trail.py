@@ -191,6 +191,7 @@ NO_ITEM_EVENT: dict[str, str] = {
     "password_reset_complete": "a page, changes nothing",
     "set_language": "the interface language, kept in a cookie",
     "healthz": "liveness check, read only",
+    "calendars:working-days": "counts working days; may add a provisional calendar year (the law's days)",
     "rectification:ledger": "read only",
     "rectification:export": "read only",
     "rectification:item-detail": "read only",
