@@ -346,6 +346,9 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 # The back-office lists of attempts are ours (accounts.admin), in Chinese, for staff to unlock.
 AXES_ENABLE_ADMIN = False
+# No "AXES: BEGIN version …" line at every start-up (every management command printed it);
+# lockouts and failed sign-ins are still logged (accounts.lockout, the security log).
+AXES_VERBOSE = False
 
 # Passwords: no forced periodic change by default (OWASP ASVS 2.1.10, NIST SP 800-63B); an
 # assessor who requires one under 等保 sets the maximum age in days (SECURITY.md explains).

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.views import SignOutView
 from liwan.views import healthz
 
 admin.site.site_header = "荔湾区财政支出绩效评价整改台账 · 后台"
@@ -10,6 +11,8 @@ admin.site.index_title = "后台管理"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    # Before Django's own: a GET shows a confirmation page instead of a blank 405.
+    path("accounts/logout/", SignOutView.as_view(), name="logout"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("dashboard/", include("dashboard.urls")),

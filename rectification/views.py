@@ -211,6 +211,9 @@ def item_page(
             form = bound[1]
         else:
             initial = {"measures": item.measures} if action == Action.MEASURES else {}
+            if action == Action.CLOSE:
+                # Who closes an item is usually who verified it; the field stays editable.
+                initial = {"verified_by": request.user.display_name[:50]}
             form = ui.form(item=item, initial=initial)
         panels.append(
             {

@@ -43,7 +43,7 @@ MATRIX: dict[str, dict[str, tuple[int | str, ...]]] = {
     "dashboard:unit-report": {"GET": (LOGIN, 200, 200, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "dashboard:unit-report-docx": {"GET": (LOGIN, 200, 200, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "login": {"GET": (200,) * 6, "POST": (200,) * 6},
-    "logout": {"GET": (405,) * 6, "POST": (LOGIN,) * 6},
+    "logout": {"GET": (200,) * 6, "POST": (LOGIN,) * 6},
     "password_change": {"GET": (LOGIN, 200, 200, 200, 200, 200), "POST": (LOGIN, 200, 200, 200, 200, 200)},
     "password_change_done": {"GET": (LOGIN, 200, 200, 200, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "password_reset": {"GET": (200,) * 6, "POST": (200,) * 6},
