@@ -107,6 +107,7 @@ class CalendarNoticeForm(forms.Form):
         label=_("Source"),
         max_length=200,
         help_text=_("The notice's title or number, e.g. 国办发明电〔2026〕7号."),
+        widget=forms.TextInput(attrs={"size": 60}),
     )
     text = forms.CharField(
         label=_("Dates of the notice"),
