@@ -75,7 +75,7 @@ class CalendarYearAdmin(EvaluationStaffAdmin):
     list_display = ("year", "status", "holiday_count", "workday_count", "source")
     list_filter = ("status",)
     search_fields = ("year", "source")
-    readonly_fields = ("status", "created_at", "confirmed_at")
+    readonly_fields = ("status", "provisional_since", "confirmed_at")
     inlines = [HolidayInline]
 
     def get_urls(self):  # type: ignore[no-untyped-def]
@@ -111,11 +111,8 @@ class CalendarYearAdmin(EvaluationStaffAdmin):
             if "confirm" in request.POST and request.POST.get("digest") == digest:
                 before = CalendarYear.objects.filter(year=year).first()
                 changes = confirm_year(year=year, days=data["notice"].days, source=data["source"])
-                recheck = (
-                    deadlines_to_recheck(changes=changes, since=before.created_at)
-                    if before is not None
-                    else []
-                )
+                since = before.provisional_since if before is not None else None
+                recheck = deadlines_to_recheck(changes=changes, since=since) if since else []
                 messages.success(
                     request, gettext("The calendar of %(year)s is confirmed.") % {"year": year}
                 )

@@ -54,8 +54,9 @@ class CalendarYear(models.Model):
     status = models.CharField(
         _("status"), max_length=12, choices=YearStatus.choices, default=YearStatus.CONFIRMED
     )
-    # For a provisional year: since when deadlines may have been counted on it.
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Set when the year is created provisional and kept once it is confirmed: since when
+    # deadlines may have been counted on the law's days alone (None: never provisional).
+    provisional_since = models.DateTimeField(_("provisional since"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
 
     class Meta:

@@ -20,7 +20,7 @@ from calendars.services import CalendarChanges
 def deadlines_to_recheck(*, changes: CalendarChanges, since: datetime.datetime) -> QuerySet:
     """Open items whose deadline may have been counted over ``changes`` (see above).
 
-    ``since``: when the year became provisional (``CalendarYear.created_at``).
+    ``since``: when the year became provisional (``CalendarYear.provisional_since``).
     """
     # The ledger's models, imported here: the calendar is a lower layer that the ledger uses,
     # and only this question looks back up.

@@ -186,7 +186,10 @@ def ensure_provisional_year(*, year: int) -> CalendarYear | None:
     try:
         with transaction.atomic():
             calendar = CalendarYear.objects.create(
-                year=year, status=YearStatus.PROVISIONAL, source=sources.statutory_source()
+                year=year,
+                status=YearStatus.PROVISIONAL,
+                source=sources.statutory_source(),
+                provisional_since=timezone.now(),
             )
             Holiday.objects.bulk_create(
                 Holiday(calendar=calendar, date=date, kind=DayKind.HOLIDAY, name=name)
@@ -262,11 +265,11 @@ def provisional_changes(*, year: int) -> CalendarChanges:
 
     The provisional calendar is recomputed from the law: a provisional year holds exactly the
     law's days (it is created so, and the back-office changes it only through
-    ``confirm_year``). Empty for a year that is still provisional, and for a year before the
-    law in force (never provisional).
+    ``confirm_year``). Empty for a year that is still provisional, and for a year that never
+    was (seeded from the package, or entered from the notice straight away).
     """
     calendar = CalendarYear.objects.get(year=year)
-    if calendar.is_provisional or year < sources.STATUTORY_DAYS_SINCE:
+    if calendar.is_provisional or calendar.provisional_since is None:
         return CalendarChanges(year=year, was_provisional=calendar.is_provisional)
     law = [(date, DayKind.HOLIDAY) for date, _name in sources.statutory_days_off(year)]
     table = Holiday.objects.filter(date__year=year).values_list("date", "kind")

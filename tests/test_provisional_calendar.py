@@ -234,6 +234,14 @@ def test_the_changes_can_be_asked_again_after_confirming():
     assert provisional_changes(year=2027) == reported
 
 
+def test_a_year_that_was_never_provisional_has_no_provisional_changes():
+    # 2026 comes from chinesecalendar (the notice), with 调休 days the law does not have.
+    assert CalendarYear.objects.get(year=2026).provisional_since is None
+    assert not provisional_changes(year=2026)
+    confirm_year(year=2027, days=_notice_2027(), source="通知")  # entered straight away
+    assert not provisional_changes(year=2027)
+
+
 def test_the_preview_reports_the_same_changes_and_writes_nothing():
     ensure_provisional_year(year=2027)
 
@@ -330,6 +338,6 @@ def test_it_lists_the_open_items_whose_deadline_was_set_while_the_year_was_provi
         )
 
     changes = confirm_year(year=2027, days=_notice_2027(), source="通知")
-    listed = list(deadlines_to_recheck(changes=changes, since=calendar.created_at))
+    listed = list(deadlines_to_recheck(changes=changes, since=calendar.provisional_since))
 
     assert listed == [affected]
