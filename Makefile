@@ -31,11 +31,13 @@ demo: migrate
 
 # The web server with a Celery worker and beat (the reminder sweep) beside it, on the embedded
 # default: broker queue under var/celery, e-mail written to var/mail, worker and beat logs in
-# var/log. Ctrl-C stops all three.
+# var/log. Ctrl-C stops all three. The links in reminder e-mails point at the address served
+# (HOST), unless LIWAN_SITE_BASE_URL is set already.
 run: demo
 	@mkdir -p var/log var/celery
 	@echo "Celery worker + beat started (logs: var/log/celery-*.log); reminder e-mail goes to var/mail/"
-	@$(VENV)/bin/celery -A liwan worker --pool=solo --without-mingle --without-gossip \
+	@export LIWAN_SITE_BASE_URL="$${LIWAN_SITE_BASE_URL:-http://$(HOST)}"; \
+	$(VENV)/bin/celery -A liwan worker --pool=solo --without-mingle --without-gossip \
 		--loglevel=INFO --logfile=var/log/celery-worker.log & worker=$$!; \
 	$(VENV)/bin/celery -A liwan beat --schedule=var/celery/beat-schedule \
 		--loglevel=INFO --logfile=var/log/celery-beat.log & beat=$$!; \

@@ -2,9 +2,16 @@
 
 from django.urls import path
 
-from accounts.views import PasswordResetConfirmView, two_factor_setup, two_factor_verify
+from accounts.views import (
+    PasswordResetConfirmView,
+    SignOutView,
+    two_factor_setup,
+    two_factor_verify,
+)
 
 urlpatterns = [
+    # A GET shows a confirmation page instead of Django's blank 405.
+    path("logout/", SignOutView.as_view(), name="logout"),
     # Before django.contrib.auth's own: a successful reset also lifts a sign-in lock.
     path(
         "reset/<uidb64>/<token>/",

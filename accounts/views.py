@@ -1,5 +1,6 @@
-"""Account pages of our own: the password reset that also lifts a sign-in lock, and the second
-factor (accounts.twofactor) — sign-in code, enrolment and recovery codes."""
+"""Account pages of our own: signing out from a typed address, the password reset that also
+lifts a sign-in lock, and the second factor (accounts.twofactor) — sign-in code, enrolment and
+recovery codes."""
 
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ from django.contrib import messages
 from django.contrib.auth import logout, user_login_failed
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LogoutView
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
+from django.template.response import TemplateResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,6 +32,18 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from accounts import twofactor
 from accounts.lockout import lockout_response
 from liwan.logs import security_event
+
+
+class SignOutView(LogoutView):
+    """GET /accounts/logout/ (a bookmark, a typed address) shows a confirmation page whose
+    button POSTs here; POST signs out as Django's view does. Signing out stays POST-only so
+    that no link or image on another page can sign anyone out (CSRF)."""
+
+    http_method_names = ["get", "post", "options"]
+    confirm_template_name = "registration/logout_confirm.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return TemplateResponse(request, self.confirm_template_name)
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

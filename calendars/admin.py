@@ -1,17 +1,28 @@
 """Back-office of the working-day calendar: evaluation staff add a year the package does not
-know yet (from the State Council's notice) and correct a date if need be."""
+know yet, or confirm a provisional one, from the State Council's notice (pasted, previewed,
+then saved), and correct a date if need be."""
 
 from __future__ import annotations
 
-from django.contrib import admin
-from django.core.exceptions import ValidationError
+import hashlib
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from calendars.models import CalendarYear, DayKind, Holiday
+from calendars.forms import CalendarNoticeForm
+from calendars.models import CalendarYear, DayKind, Holiday, YearStatus
+from calendars.notice import weekday_name
+from calendars.recheck import deadlines_to_recheck
+from calendars.services import confirm_year
+from liwan import clock
 
 
 class DaysFormSet(BaseInlineFormSet):
@@ -43,12 +54,78 @@ class HolidayInline(admin.TabularInline):
     fields = ("date", "kind", "name")
     extra = 3
 
+    # A provisional year holds exactly the law's days: it changes only by being confirmed from
+    # the notice (the notice page), which lists the dates that changed for re-checking.
+    @staticmethod
+    def _provisional(obj: CalendarYear | None) -> bool:
+        return obj is not None and obj.is_provisional
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return super().has_add_permission(request, obj) and not self._provisional(obj)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return super().has_change_permission(request, obj) and not self._provisional(obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return super().has_delete_permission(request, obj) and not self._provisional(obj)
+
 
 @admin.register(CalendarYear)
 class CalendarYearAdmin(admin.ModelAdmin):
-    list_display = ("year", "holiday_count", "workday_count", "source")
+    list_display = ("year", "status", "holiday_count", "workday_count", "source")
+    list_filter = ("status",)
     search_fields = ("year", "source")
+    readonly_fields = ("status", "provisional_since", "confirmed_at")
     inlines = [HolidayInline]
+
+    def get_urls(self):  # type: ignore[no-untyped-def]
+        own = [
+            path(
+                "notice/",
+                self.admin_site.admin_view(self.notice_view),
+                name="calendars_calendaryear_notice",
+            )
+        ]
+        return own + super().get_urls()
+
+    def notice_view(self, request: HttpRequest) -> HttpResponse:
+        """Paste the notice → preview what will be stored and what changes → confirm."""
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("Enter or confirm a year from the State Council's notice"),
+            "step": "form",
+        }
+        if request.method != "POST":
+            form = CalendarNoticeForm(initial={"year": _year_to_offer(request.GET.get("year"))})
+            year = form.initial["year"]
+        else:
+            form = CalendarNoticeForm(request.POST)
+            year = None
+        if form.is_valid():
+            data = form.cleaned_data
+            year = data["year"]
+            digest = _digest(data)
+            if "confirm" in request.POST and request.POST.get("digest") == digest:
+                before = CalendarYear.objects.filter(year=year).first()
+                changes = confirm_year(year=year, days=data["notice"].days, source=data["source"])
+                since = before.provisional_since if before is not None else None
+                recheck = deadlines_to_recheck(changes=changes, since=since) if since else []
+                messages.success(
+                    request, gettext("The calendar of %(year)s is confirmed.") % {"year": year}
+                )
+                context.update(step="done", changes=changes, recheck=recheck)
+            else:
+                # Saving needs the digest of exactly what was previewed: a text edited after
+                # the preview is previewed again, never saved unseen.
+                context.update(step="preview", rows=_preview_rows(data["notice"].days))
+                context.update(warnings=data["notice"].warnings, changes=data["changes"])
+                context["digest"] = digest
+        current = CalendarYear.objects.filter(year=year).first() if year else None
+        context.update(form=form, year=year, current=current)
+        return TemplateResponse(request, "admin/calendars/calendaryear/notice.html", context)
 
     def get_queryset(self, request):  # type: ignore[no-untyped-def]
         return (
@@ -80,3 +157,35 @@ class HolidayAdmin(admin.ModelAdmin):
     @admin.display(description=_("Weekday"))
     def weekday(self, obj: Holiday) -> str:
         return date_format(obj.date, "l")
+
+
+def _digest(data: dict) -> str:
+    text = "\n".join((str(data["year"]), data["source"], data["text"]))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _year_to_offer(asked: str | None) -> int:
+    """The year the form starts with: the one asked for, else the first provisional year, else
+    next year."""
+    if asked and asked.isascii() and asked.isdigit() and len(asked) == 4:
+        return int(asked)
+    provisional = (
+        CalendarYear.objects.filter(status=YearStatus.PROVISIONAL)
+        .order_by("year")
+        .values_list("year", flat=True)
+        .first()
+    )
+    return provisional or clock.today().year + 1
+
+
+def _preview_rows(days):  # type: ignore[no-untyped-def]
+    return [
+        {
+            "date": day.date,
+            "weekday": weekday_name(day.date),
+            "kind": DayKind(day.kind).label,
+            "workday": day.kind == DayKind.WORKDAY,
+            "name": day.name,
+        }
+        for day in days
+    ]

@@ -4,8 +4,9 @@ Saturdays and Sundays are days off and Monday to Friday are working days, except
 listed here: a *holiday* is a day off (国庆节 1–8 October, say, even when it falls on a
 weekday) and a *make-up workday* is a weekend day worked in exchange (调休上班). The State
 Council publishes each year's arrangement in the November or December before, so a year is only
-known once it has a :class:`CalendarYear`; ``calendars.services.add_working_days`` refuses to
-count through a year that has none rather than guess.
+known once it has a :class:`CalendarYear`. Until the notice appears, a year can be *provisional*
+(暂定): its statutory days off computed from the law, without the notice's 调休 make-up days;
+staff confirm it from the notice (``calendars.services.confirm_year``).
 """
 
 from __future__ import annotations
@@ -23,9 +24,17 @@ class DayKind(models.TextChoices):
     WORKDAY = "workday", _("Make-up workday")
 
 
+class YearStatus(models.TextChoices):
+    # From the law only (《全国年节及纪念日放假办法》): the statutory days off, no 调休.
+    PROVISIONAL = "provisional", _("Provisional (statutory days only)")
+    # From the State Council's notice: every day off and every make-up workday.
+    CONFIRMED = "confirmed", _("Confirmed (State Council notice)")
+
+
 class CalendarYear(models.Model):
     """A year whose holidays and make-up workdays are all entered, so working days can be
-    counted through it. Seeded from the chinesecalendar package; staff add later years."""
+    counted through it. Seeded from the chinesecalendar package; staff add later years. A
+    provisional year is created by the count itself when it needs a year nobody entered."""
 
     year = models.PositiveSmallIntegerField(
         _("year"),
@@ -42,6 +51,13 @@ class CalendarYear(models.Model):
         blank=True,
         help_text=_("Where the dates come from, e.g. the number of the State Council's notice."),
     )
+    status = models.CharField(
+        _("status"), max_length=12, choices=YearStatus.choices, default=YearStatus.CONFIRMED
+    )
+    # Set when the year is created provisional and kept once it is confirmed: since when
+    # deadlines may have been counted on the law's days alone (None: never provisional).
+    provisional_since = models.DateTimeField(_("provisional since"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("calendar year")
@@ -50,11 +66,20 @@ class CalendarYear(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(year__gte=2000) & Q(year__lte=2100), name="calendar_year_plausible"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=YearStatus.values), name="calendar_year_status_valid"
+            ),
         ]
 
     def __str__(self) -> str:
+        if self.is_provisional:
+            return gettext("Calendar %(year)s (provisional)") % {"year": self.year}
         return gettext("Calendar %(year)s") % {"year": self.year}
+
+    @property
+    def is_provisional(self) -> bool:
+        return self.status == YearStatus.PROVISIONAL
 
 
 class Holiday(models.Model):

@@ -23,9 +23,12 @@ from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.http import content_disposition_header
 
 from evaluations.forms import ImportConfirmForm, ImportUploadForm
 from evaluations.importing import ImportRejected, read_table
+from evaluations.importing.template import FILENAME as TEMPLATE_FILENAME
+from evaluations.importing.template import template_workbook
 from liwan import clock
 from rectification.imports import import_evaluation_table
 
@@ -42,6 +45,8 @@ def import_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
         "opts": model_admin.model._meta,
         "title": "导入绩效评价汇总表",
     }
+    if request.method == "GET" and request.GET.get("download") == "template":
+        return _template()
     if request.method == "POST" and "token" in request.POST:
         return _confirm(request, context)
     form = ImportUploadForm(request.POST or None, request.FILES or None)
@@ -72,11 +77,28 @@ def import_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
             salt=_SALT,
         )
         context.update(
-            report=report, source=table.source, confirm=ImportConfirmForm(initial={"token": token})
+            report=report,
+            source=table.source,
+            # How the reader read the file: total rows checked and left out, rates read as
+            # fractions (evaluations.importing.records.ImportNote).
+            notes=table.notes,
+            confirm=ImportConfirmForm(initial={"token": token}),
         )
         return TemplateResponse(request, "admin/evaluations/import_preview.html", context)
     context["form"] = form
     return TemplateResponse(request, "admin/evaluations/import.html", context)
+
+
+def _template() -> HttpResponse:
+    """导入模板.xlsx: the layout the importer reads, with an example row and notes."""
+    response = HttpResponse(
+        template_workbook(year=clock.today().year),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=TEMPLATE_FILENAME
+    )
+    return response
 
 
 def _confirm(request: HttpRequest, context: dict) -> HttpResponse:

@@ -372,6 +372,9 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 # The back-office lists of attempts are ours (accounts.admin), in Chinese, for staff to unlock.
 AXES_ENABLE_ADMIN = False
+# No "AXES: BEGIN version …" line at every start-up (every management command printed it);
+# lockouts and failed sign-ins are still logged (accounts.lockout, the security log).
+AXES_VERBOSE = False
 
 # Second factor (TOTP) for evaluation staff and every back-office account: required by default
 # in production (等保 level 3 asks two factors of administrators), off in the embedded default so

@@ -99,7 +99,18 @@ class LedgerExportView(LoginRequiredMixin, View):
                 _("Invalid filter: %(errors)s") % {"errors": ledger.filterset.errors}
             )
         items = exports.iterate(ledger.rows)
-        filename = exports.export_filename(fmt, year=ledger.chosen.get("year"))
+        chosen = ledger.chosen
+        # A unit's own user has no unit filter: their export is their unit's.
+        unit = chosen.get("unit") or (
+            request.user.unit if "unit" not in ledger.filterset.filters else None
+        )
+        filename = exports.export_filename(
+            fmt,
+            year=chosen.get("year"),
+            unit=(unit.short_name or unit.name) if unit else None,
+            filtered=exports.narrowed(chosen),
+            today=ledger.today,
+        )
         if fmt == "csv":
             response = StreamingHttpResponse(
                 exports.iter_csv(items), content_type="text/csv; charset=utf-8"
@@ -200,6 +211,9 @@ def item_page(
             form = bound[1]
         else:
             initial = {"measures": item.measures} if action == Action.MEASURES else {}
+            if action == Action.CLOSE:
+                # Who closes an item is usually who verified it; the field stays editable.
+                initial = {"verified_by": request.user.display_name[:50]}
             form = ui.form(item=item, initial=initial)
         panels.append(
             {

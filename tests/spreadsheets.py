@@ -10,7 +10,8 @@ sheet: merged cells become empty cells and numbers are written as displayed ("2,
 "99.97%").
 
 A project is a dict with the keys of ``fixtures/liwan_2020.yaml`` (seq, unit, project, goal,
-budget, spent, completion_rate, score, grade, problems, recommendations). Typed values become
+budget, spent, completion_rate, score, grade, problems, recommendations); a list or tuple among
+the projects is a row written verbatim (a 小计 or 合计 row between them, say). Typed values become
 typed cells: a Decimal amount a number, a Decimal rate (percentage points) a fraction, a list
 of {title, body} a numbered cell. A ``str`` is written into the cell as it is, ``None`` leaves
 the cell empty, so a test can put any bad content anywhere.
@@ -227,6 +228,13 @@ def build_xlsx(
         row += 1
     wrap = Alignment(wrap_text=True, vertical="top")
     for project in projects:
+        if isinstance(project, list | tuple):
+            for index, value in enumerate(project, start=1):
+                cell = ws.cell(row=row, column=index, value=value)
+                if isinstance(value, float):
+                    cell.number_format = AMOUNT_FORMAT
+            row += 1
+            continue
         for index, column in enumerate(columns, start=1):
             value, number_format = _xlsx_cell(column, _value(project, column))
             cell = ws.cell(row=row, column=index, value=value)
@@ -266,6 +274,9 @@ def build_csv(
     else:
         writer.writerow(list(columns))
     for project in projects:
+        if isinstance(project, list | tuple):
+            writer.writerow(["" if v is None else str(v) for v in project])
+            continue
         writer.writerow([_csv_cell(column, _value(project, column)) for column in columns])
     return out.getvalue().encode(encoding)
 

@@ -28,6 +28,30 @@ def test_it_logs_in_and_out_with_our_pages(client):
     assert client.get(LEDGER).status_code == 302
 
 
+def test_visiting_the_sign_out_address_asks_first_and_the_button_signs_out(client):
+    user = factories.UnitStaffFactory(full_name="张三")
+    client.force_login(user)
+
+    page = client.get(reverse("logout"))
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "确定要退出登录吗" in html
+    assert f'<form method="post" action="{reverse("logout")}"' in html
+    assert client.get(LEDGER).status_code == 200  # the visit itself signed nobody out
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert client.get(LEDGER).status_code == 302
+
+
+def test_the_sign_out_address_says_so_when_already_signed_out(client):
+    page = client.get(reverse("logout"))
+
+    assert page.status_code == 200
+    assert "您已退出登录" in page.content.decode()
+    assert reverse("login") in page.content.decode()
+
+
 def test_a_password_reset_email_lets_the_user_set_a_new_password(client):
     user = factories.UnitStaffFactory(email="jbr@liwan.example")
     client.post(reverse("password_reset"), {"email": "jbr@liwan.example"})

@@ -315,3 +315,17 @@ def test_it_refuses_a_yaml_alias_bomb_at_once_with_the_line(client, staff, media
     assert "第2行：不支持 YAML 别名（*a0）" in response.content.decode()
     assert _counts() == NOTHING
     assert _pending(media) == []
+
+
+def test_the_preview_says_how_total_rows_and_rates_were_read(client, staff, media):
+    first, second = _projects_2021()
+    total = ["合计", None, None, None, 3667.98, 3432.76]
+    response = _preview(client, _xlsx([first, second, total]))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="import-notes"' in page
+    assert "第6行：合计行：预算数 3,667.98、完成数 3,432.76 与第4–5行（2 个项目）之和一致" in page
+    assert _counts() == NOTHING
+    client.post(URL, {"token": _token(response)})
+    assert Project.objects.count() == 2  # the 合计 row is not a project

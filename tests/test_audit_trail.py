@@ -193,6 +193,7 @@ NO_ITEM_EVENT: dict[str, str] = {
     "healthz": "liveness check, read only",
     "two_factor_verify": "the sign-in's second step: security log line, django-axes on failure",
     "two_factor_setup": "the user's own authenticator: security log line (otp_enrolled)",
+    "calendars:working-days": "counts working days; may add a provisional calendar year (the law's days)",
     "rectification:ledger": "read only",
     "rectification:export": "read only",
     "rectification:item-detail": "read only",

@@ -39,7 +39,17 @@ PAYLOADS = [
     "\n=1+1",
 ]
 # The columns that carry text someone typed or imported.
-TEXT_COLUMNS = ("责任单位", "项目名称", "问题", "整改建议", "整改措施", "责任人", "最新进展")
+TEXT_COLUMNS = (
+    "责任单位",
+    "项目名称",
+    "问题",
+    "整改建议",
+    "整改措施",
+    "责任人",
+    "最新进展",
+    "核查人",
+    "整改结果",
+)
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -79,6 +89,8 @@ def hostile_items(db):
             recommendation__title=f"{payload}建议",
             measures=f"{payload}措施",
             owner=owner,
+            result=f"{payload}结果",
+            verified_by=f"{payload[:40]}核查",
         )
         factories.ProgressFactory(item=item, note=f"{payload}进展")
         items.append(item)
@@ -156,7 +168,21 @@ def test_figures_stay_numbers_in_the_workbook(hostile_items, tmp_path):
 WRITERS = re.compile(r"csv\.writer|csv\.DictWriter|Workbook\(|xlsxwriter|\.to_csv\(|\.to_excel\(")
 # Modules that write CSV or XLSX, each proven inert above. A new one must route its text cells
 # through rectification.exports.neutralise and get its test here.
-KNOWN_WRITERS = {"rectification/exports.py"}
+KNOWN_WRITERS = {"rectification/exports.py", "evaluations/importing/template.py"}
+
+
+def test_the_import_template_is_inert():
+    # Its text is ours, not anyone's input; still, no cell may be a formula or start like one.
+    from evaluations.importing.template import template_workbook
+
+    raw = template_workbook(year=2026)
+    workbook = load_workbook(io.BytesIO(raw))
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", cell.coordinate
+                if isinstance(cell.value, str):
+                    assert not cell.value.lstrip(" \u3000\n").startswith(DANGEROUS)
 
 
 def test_every_module_that_writes_spreadsheets_is_covered_here():

@@ -101,3 +101,106 @@ def test_its_query_count_does_not_grow_with_rows(liwan_2020, tmp_path, fmt):
     one = count(RectificationItem.objects.filter(pk=RectificationItem.objects.first().pk))
     all_rows = count(RectificationItem.objects.all())
     assert one == all_rows
+
+
+# --- a workbook an office can work with ---------------------------------------------------------
+
+
+@pytest.fixture
+def worked_on(liwan_2020):
+    """The first 2020 item with a deadline, closed with its verification, after two approved
+    extensions and one rejected; the second with a deadline only."""
+    from rectification.choices import ClosureOutcome, ExtensionStatus, ItemStatus
+    from rectification.models import ExtensionRequest, RectificationItem
+
+    first, second = RectificationItem.objects.in_ledger_order()[:2]
+    for status in (ExtensionStatus.APPROVED, ExtensionStatus.APPROVED, ExtensionStatus.REJECTED):
+        ExtensionRequest.objects.create(
+            item=first, requested_deadline=datetime.date(2021, 9, 30), reason="延期", status=status
+        )
+    RectificationItem.objects.filter(pk=first.pk).update(
+        deadline=datetime.date(2021, 6, 30),
+        status=ItemStatus.CLOSED,
+        closure_outcome=ClosureOutcome.RECTIFIED,
+        verification_method="site_check",
+        verified_by="评价办 李四",
+        verified_on=datetime.date(2021, 7, 5),
+        closed_at=datetime.datetime(2021, 7, 6, 1, 0, tzinfo=datetime.UTC),
+        result="已完成绩效目标修订。",
+    )
+    RectificationItem.objects.filter(pk=second.pk).update(deadline=datetime.date(2021, 12, 31))
+    return first, second
+
+
+def _workbook(tmp_path):  # type: ignore[no-untyped-def]
+    out = tmp_path / "ledger.xlsx"
+    call_command("export_ledger", "--format", "xlsx", "--output", str(out))
+    return load_workbook(out).active  # not read-only: styles, panes and filter are read too
+
+
+def test_the_workbook_has_typed_dates_numbers_and_wrapped_text(worked_on, tmp_path):
+    sheet = _workbook(tmp_path)
+    header = [c.value for c in sheet[1]]
+    first, second = sheet[2], sheet[3]
+
+    def cell(row, name):  # type: ignore[no-untyped-def]
+        return row[header.index(name)]
+
+    assert isinstance(cell(first, "整改时限").value, datetime.datetime)
+    assert cell(first, "整改时限").value.date() == datetime.date(2021, 6, 30)
+    assert cell(first, "整改时限").number_format == "yyyy-mm-dd"
+    assert cell(first, "销号日期").value.date() == datetime.date(2021, 7, 6)  # Asia/Shanghai
+    assert cell(first, "核查日期").value.date() == datetime.date(2021, 7, 5)
+    assert cell(second, "整改时限").value.date() == datetime.date(2021, 12, 31)
+    assert cell(second, "销号日期").value is None
+    assert cell(first, "预算数（万元）").data_type == "n"
+    assert cell(first, "预算数（万元）").number_format == "#,##0.00"
+    assert cell(first, "预算完成率").number_format == "0.00%"
+    assert cell(first, "评价得分").number_format == "0.00"
+    assert cell(first, "评价得分").value == 92  # a number, shown 92.00
+    assert cell(first, "评价年度").value == 2020
+    assert cell(first, "序号").value == 1
+    assert cell(first, "问题").alignment.wrap_text
+    assert cell(first, "整改建议").alignment.wrap_text
+    assert not cell(first, "评价等级").alignment.wrap_text
+    assert sheet[1][0].font.b  # a bold header
+
+
+def test_the_workbook_has_the_appended_columns_filled(worked_on, tmp_path):
+    sheet = _workbook(tmp_path)
+    header = [c.value for c in sheet[1]]
+    first = dict(zip(header, [c.value for c in sheet[2]], strict=True))
+    second = dict(zip(header, [c.value for c in sheet[3]], strict=True))
+
+    assert header[:19] == list(COLUMNS[:19])
+    assert header[19:] == ["销号结论", "核查方式", "核查人", "核查日期", "整改结果", "延期次数"]
+    assert first["销号结论"] == "已整改"
+    assert first["核查方式"] == "实地核查"
+    assert first["核查人"] == "评价办 李四"
+    assert first["整改结果"] == "已完成绩效目标修订。"
+    assert first["延期次数"] == 2  # the rejected request does not count
+    assert second["延期次数"] == 0
+
+
+def test_the_workbook_freezes_the_header_filters_and_sizes_its_columns(worked_on, tmp_path):
+    sheet = _workbook(tmp_path)
+
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:Y23"  # 25 columns, header + 22 items
+    assert sheet.max_column == len(COLUMNS) == 25
+    assert sheet.column_dimensions["J"].width == 50  # 问题
+    assert sheet.column_dimensions["N"].width == 12  # 整改时限
+
+
+def test_the_csv_has_the_same_columns_as_text(worked_on, tmp_path):
+    rows = _export_csv(tmp_path)
+    header, first = rows[0], rows[1]
+
+    assert header == list(COLUMNS)
+    row = dict(zip(header, first, strict=True))
+    assert row["整改时限"] == "2021-06-30"
+    assert row["销号日期"] == "2021-07-06"
+    assert row["核查日期"] == "2021-07-05"
+    assert row["销号结论"] == "已整改"
+    assert row["延期次数"] == "2"
+    assert row["预算完成率"].endswith("%")

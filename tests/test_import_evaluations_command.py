@@ -203,3 +203,14 @@ def test_it_refuses_a_yaml_alias_bomb_quickly_and_writes_nothing(tmp_path):
     assert "文件「2021汇总表.yaml」第2行：不支持 YAML 别名（*a0）" in err
     assert "未导入任何数据" in message
     assert not EvaluationResult.objects.exists()
+
+
+def test_it_prints_how_total_rows_were_read(tmp_path):
+    rows = [*projects_2020(), ["合计"]]
+    path = _write(tmp_path, "2020年汇总表.xlsx", build_xlsx(rows))
+
+    out, err = _run(path, "--dry-run")
+
+    assert err == ""
+    assert "说明：工作表「汇总表」第14行：合计行：未填预算数、完成数，未核对；不作为项目导入" in out
+    assert "新建整改事项 22 项" in out

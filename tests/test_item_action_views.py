@@ -128,6 +128,18 @@ def test_staff_close_a_submitted_item_with_a_verification_note(client, item):
     assert item.verification_note == "实地核查属实"
 
 
+def test_the_close_form_offers_the_signed_in_reviewer_as_verifier(client, item):
+    item.status = ItemStatus.SUBMITTED
+    item.save()
+    client.force_login(factories.StaffUserFactory(full_name="王珊"))
+
+    page = client.get(reverse("rectification:item-detail", kwargs={"pk": item.pk}))
+
+    [panel] = [p for p in page.context["action_panels"] if p["key"] == "close"]
+    assert panel["form"]["verified_by"].value() == "王珊"
+    assert 'name="verified_by" value="王珊"' in page.content.decode()
+
+
 def test_staff_decide_an_extension_from_the_item_page(client, member_client, item):
     new_date = item.deadline + datetime.timedelta(days=20)
     _post(

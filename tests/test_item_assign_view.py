@@ -86,3 +86,47 @@ def test_a_plain_date_still_works(staff_client, item):
 
     item.refresh_from_db()
     assert item.deadline == datetime.date(2020, 12, 31)
+
+
+def test_working_days_replace_the_prefilled_date_left_as_it_was(staff_client):
+    # The form shows the current deadline in the date field; the browser sends it back as it
+    # was, with the number of working days typed below it.
+    item = factories.ItemFactory(deadline=datetime.date(2020, 10, 30))
+
+    response = _post(staff_client, item, deadline="2020-10-30", working_days=30)
+
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.deadline == datetime.date(2020, 11, 16)
+
+
+def test_a_changed_date_with_working_days_is_still_refused(staff_client):
+    item = factories.ItemFactory(deadline=datetime.date(2020, 10, 30))
+
+    response = _post(staff_client, item, deadline="2020-12-31", working_days=30)
+
+    assert response.status_code == 400
+    assert "二选一" in response.content.decode()
+    item.refresh_from_db()
+    assert item.deadline == datetime.date(2020, 10, 30)
+
+
+def test_the_page_shows_the_computed_date_while_typing(staff_client, item):
+    page = staff_client.get(reverse("rectification:item-detail", args=[item.pk])).content.decode()
+
+    assert f'data-working-days-url="{reverse("calendars:working-days")}"' in page
+    assert "js/deadline.js" in page
+    assert "<script>" not in page  # no inline script under the Content-Security-Policy
+
+
+def test_30_working_days_from_december_2026_reach_a_provisional_2027(client, item):
+    with time_machine.travel(
+        datetime.datetime(2026, 12, 3, 9, 0, tzinfo=MONDAY.tzinfo), tick=False
+    ):
+        client.force_login(factories.StaffUserFactory())
+        response = _post(client, item, working_days=30)
+
+    assert response.status_code == 302
+    item.refresh_from_db()
+    # 2027-01-01 (元旦, a Friday) is the one provisional holiday on the way.
+    assert item.deadline == datetime.date(2027, 1, 15)

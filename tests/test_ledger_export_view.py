@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 
 import pytest
+import time_machine
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -98,3 +100,44 @@ def test_its_query_count_is_the_same_for_1_and_30_items(client, django_assert_nu
     one = count()
     factories.ItemFactory.create_batch(29)
     assert count() == one
+
+
+def _filename(response) -> str:  # type: ignore[no-untyped-def]
+    from urllib.parse import unquote
+
+    header = response["Content-Disposition"]
+    return unquote(header.split("filename*=utf-8''")[1]) if "filename*" in header else header
+
+
+@time_machine.travel(datetime.datetime(2026, 12, 3, 10, 0, tzinfo=datetime.UTC), tick=False)
+def test_the_file_name_says_what_was_exported(client):
+    item = factories.ItemFactory(
+        recommendation__finding__result__project__unit__short_name="教育局"
+    )
+    year = item.round_year
+    unit = item.unit
+    client.force_login(factories.StaffUserFactory())
+
+    def name(**params: str) -> str:
+        return _filename(client.get(URL, {"format": "xlsx", **params}))
+
+    assert name() == "整改台账_全部_2026-12-03.xlsx"
+    assert name(year=str(year)) == f"整改台账_{year}_2026-12-03.xlsx"
+    assert name(year=str(year), unit=str(unit.pk)) == f"整改台账_{year}_教育局_2026-12-03.xlsx"
+    assert name(year=str(year), status="open") == f"整改台账_{year}_筛选_2026-12-03.xlsx"
+    assert name(q="绩效", sort="deadline") == "整改台账_筛选_2026-12-03.xlsx"
+    assert name(deadline_after="", deadline_before="") == "整改台账_全部_2026-12-03.xlsx"
+    assert _filename(client.get(URL, {"format": "csv", "unit": str(unit.pk)})).endswith(
+        "_教育局_2026-12-03.csv"
+    )
+
+
+@time_machine.travel(datetime.datetime(2026, 12, 3, 10, 0, tzinfo=datetime.UTC), tick=False)
+def test_a_unit_users_file_is_named_after_their_unit_not_all(client):
+    item = factories.ItemFactory()
+    client.force_login(factories.UnitStaffFactory(unit=item.unit))
+
+    name = _filename(client.get(URL, {"format": "xlsx"}))
+
+    assert "全部" not in name
+    assert name == f"整改台账_{item.unit.short_name or item.unit.name}_2026-12-03.xlsx"

@@ -76,6 +76,19 @@ def test_it_passes_check_deploy_with_no_warnings(tmp_path):
     assert "security.W021" in (ROOT / "liwan" / "settings.py").read_text()
 
 
+def test_management_commands_print_no_axes_banner(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        env=_env(tmp_path),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "AXES" not in result.stdout + result.stderr
+    assert _settings(_env(tmp_path), "AXES_VERBOSE") == {"AXES_VERBOSE": False}
+
+
 def test_hsts_preload_is_one_variable_away_and_then_nothing_is_silenced(tmp_path):
     env = _production(tmp_path, LIWAN_HSTS_PRELOAD="true")
     result = subprocess.run(
@@ -332,6 +345,17 @@ def test_the_rendered_pages_have_no_inline_script(client, liwan_2020):
         response = client.get(page)
         assert response.status_code == 200, page
         assert _inline(response.content.decode()) == [], page
+
+
+@pytest.mark.django_db
+def test_every_page_links_the_favicon_which_is_a_static_file_of_our_own(client):
+    from django.contrib.staticfiles import finders
+
+    client.force_login(factories.StaffUserFactory(is_superuser=True))
+    for page in (reverse("login"), reverse("rectification:ledger"), reverse("admin:index")):
+        html = client.get(page).content.decode()
+        assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html, page
+    assert finders.find("favicon.svg")  # served from our own origin: img-src 'self'
 
 
 @pytest.fixture

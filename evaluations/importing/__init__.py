@@ -6,7 +6,20 @@ the database. ``rectification.imports.import_evaluation_table`` then writes it
 (the evaluation data, and the ledger items it brings).
 """
 
-from evaluations.importing.records import ImportIssue, ImportRejected, ParsedTable, ProjectRecord
+from evaluations.importing.records import (
+    ImportIssue,
+    ImportNote,
+    ImportRejected,
+    ParsedTable,
+    ProjectRecord,
+)
 from evaluations.importing.table import read_table
 
-__all__ = ["ImportIssue", "ImportRejected", "ParsedTable", "ProjectRecord", "read_table"]
+__all__ = [
+    "ImportIssue",
+    "ImportNote",
+    "ImportRejected",
+    "ParsedTable",
+    "ProjectRecord",
+    "read_table",
+]

@@ -7,6 +7,7 @@ the sheet, row and column.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -83,33 +84,65 @@ def parse_amount(value: Any, *, what: str) -> Decimal:
     return rounded
 
 
-def parse_rate(value: Any, *, number_format: str | None = None) -> Decimal:
-    """A completion rate in percentage points.
+@dataclass(frozen=True)
+class RateReading:
+    """One way of reading a completion-rate cell, in percentage points."""
 
-    ``99.97%`` as text, 0.9997 in a cell formatted as a percentage, or 99.97 typed as a plain
-    number all mean 99.97 %.
+    value: Decimal
+    # A plain number read as a fraction: 0.9575 in a cell without a percent format → 95.75 %.
+    as_fraction: bool = False
+
+
+def rate_readings(value: Any, *, number_format: str | None = None) -> list[RateReading]:
+    """Every plausible reading of a completion-rate cell, the usual one first.
+
+    ``99.97%`` as text and 0.9997 in a cell formatted as a percentage mean 99.97 % and
+    nothing else. A plain number (99.97, or 0.9997 typed into a cell without a percent format,
+    or either as text in a CSV) may be percentage points or a fraction; both readings are
+    returned and the caller keeps the one that agrees with 完成数÷预算数.
     """
     what = "预算完成率"
     numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    percent = False
     if numeric:
         number = _decimal(value, what=what)
-        if number_format and "%" in number_format:
+        percent = bool(number_format and "%" in number_format)
+        if percent:
             number *= 100
     else:
         raw = text(value)
-        if raw.endswith(("%", "％")):
-            raw = raw[:-1]
-        number = _decimal(raw, what=what)
+        percent = raw.endswith(("%", "％"))
+        number = _decimal(raw[:-1] if percent else raw, what=what)
     if number < 0:
         raise CellError("预算完成率不能为负数")
-    if number >= Decimal("100000"):
-        raise CellError(f"预算完成率「{text(value)}」超出范围")
-    if numeric:
-        # A number cell often holds a formula's quotient (=F4/E4 → 0.99970413…) at full
-        # precision while the sheet shows 99.97%; take what is shown. The check against
-        # 完成数÷预算数 still catches a wrong rate.
-        return number.quantize(CENT, rounding=ROUND_HALF_UP)
-    return _two_decimals(number, what=what, original=value)
+    candidates = [(number, False)] if percent else [(number, False), (number * 100, True)]
+    readings: list[RateReading] = []
+    refusal: CellError | None = None
+    for candidate, as_fraction in candidates:
+        if candidate >= Decimal("100000"):
+            refusal = refusal or CellError(f"预算完成率「{text(value)}」超出范围")
+            continue
+        if numeric or as_fraction:
+            # A number cell often holds a formula's quotient (=F4/E4 → 0.99970413…) at full
+            # precision while the sheet shows 99.97%; take what is shown. The check against
+            # 完成数÷预算数 still catches a wrong rate.
+            readings.append(RateReading(candidate.quantize(CENT, ROUND_HALF_UP), as_fraction))
+            continue
+        try:
+            readings.append(RateReading(_two_decimals(candidate, what=what, original=value)))
+        except CellError as exc:
+            refusal = refusal or exc
+    if not readings:
+        assert refusal is not None
+        raise refusal
+    return readings
+
+
+def parse_rate(value: Any, *, number_format: str | None = None) -> Decimal:
+    """A completion rate in percentage points, read the usual way (see ``rate_readings``):
+    ``99.97%`` as text, 0.9997 in a cell formatted as a percentage, or 99.97 typed as a plain
+    number all mean 99.97 %."""
+    return rate_readings(value, number_format=number_format)[0].value
 
 
 def parse_score(value: Any) -> Decimal:

@@ -31,6 +31,18 @@ class ImportIssue:
         return f"{place}：{self.message}"
 
 
+@dataclass(frozen=True)
+class ImportNote:
+    """Something the reader did that the person importing should see in the preview, without
+    it being an error: a total row checked and left out, a rate read as a fraction."""
+
+    where: str  # e.g. 工作表「汇总表」第15行, or the file for a note about several rows
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}：{self.message}"
+
+
 class ImportRejected(Exception):
     """The file cannot be imported; nothing was written. Carries every issue found."""
 
@@ -80,3 +92,5 @@ class ParsedTable:
     title: str = ""
     projects: list[ProjectRecord] = field(default_factory=list)
     issues: list[ImportIssue] = field(default_factory=list)
+    # What the preview and the command show beside the changes (total rows, rate readings).
+    notes: list[ImportNote] = field(default_factory=list)

@@ -4,6 +4,10 @@ The official layout (xlsx or csv) is read as it comes from the evaluation office
 title row, a one- or two-row header (merged cells such as 资金使用情况（单位：万元） over 预算数 /
 完成数 / 预算完成率), then one row per project whose 问题 and 建议 cells hold every numbered item.
 Our YAML fixture carries the same fields with the numbered items already split.
+
+Tables as offices send them may also carry total rows (合计, 总计) and subtotal rows (小计, one
+per unit): those are recognised by the word in the first columns, checked against the project
+rows they total, reported in ``ParsedTable.notes`` and never imported as projects.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from evaluations.importing import cells
 from evaluations.importing.cells import CENT, CellError
 from evaluations.importing.records import (
     ImportIssue,
+    ImportNote,
     NumberedText,
     ParsedTable,
     ProjectRecord,
@@ -92,6 +97,17 @@ class RawCell:
 class RawRow:
     where: str
     cells: dict[str, RawCell] = field(default_factory=dict)
+    number: int = 0  # the row as a spreadsheet program numbers it (0: YAML)
+    total: str = ""  # 合计 / 小计 / 总计 for a total row, "" for a project
+
+
+# A total row totals the project rows since the last total row of its level or above: a 小计
+# its unit's rows, a 合计 everything since the last 合计 (all rows, or a unit's when 合计 is
+# used per unit under a 总计), a 总计 the whole table.
+TOTAL_LEVELS = {"小计": 1, "合计": 2, "总计": 3}
+# Where the word stands: the first columns, as printed tables put it (序号 merged with 单位名称).
+TOTAL_COLUMNS = ("序号", "单位名称", "项目名称")
+TOTALLED = ("预算数", "完成数")
 
 
 def read_table(name: str, data: bytes, *, year: int | None = None) -> ParsedTable:
@@ -129,12 +145,33 @@ def read_table(name: str, data: bytes, *, year: int | None = None) -> ParsedTabl
             )
         )
     _resolve_year(table, year)
-    if not rows:
+    if not any(not row.total for row in rows):
         table.issues.append(ImportIssue(f"文件「{source}」", "", "表格中没有项目数据行"))
+    read_as_fraction: list[tuple[RawRow, Decimal]] = []
+    # Every project row in order with its record (None when the row has errors).
+    seen: list[tuple[RawRow, ProjectRecord | None]] = []
+    since = dict.fromkeys(TOTAL_LEVELS.values(), 0)  # level → index in seen after its last total
     for row in rows:
-        record = _validate_row(row, table.issues)
+        if row.total:
+            level = TOTAL_LEVELS[row.total]
+            _check_total(row, seen[since[level] :], table)
+            for lower in range(1, level + 1):
+                since[lower] = len(seen)
+            continue
+        record = _validate_row(row, table.issues, read_as_fraction)
+        seen.append((row, record))
         if record is not None:
             table.projects.append(record)
+    if read_as_fraction:
+        first_row, first_rate = read_as_fraction[0]
+        example = cells.text(first_row.cells["预算完成率"].value)
+        table.notes.append(
+            ImportNote(
+                f"文件「{source}」",
+                f"预算完成率按小数读取（如「{example}」读作 {first_rate}%），与 完成数÷预算数 "
+                f"一致：{_row_list([row for row, _rate in read_as_fraction])}",
+            )
+        )
     _check_duplicates(table)
     _check_control_characters(table)
     return table
@@ -465,7 +502,7 @@ def _rows_from_grid(where: str, grid: list[list[RawCell]], table: ParsedTable) -
         # page; those rows are layout, not projects.
         if not text or _one_line(text) == table.title or _is_header_row(raw):
             continue
-        row = RawRow(where=f"{where}第{index + 1}行")
+        row = RawRow(where=f"{where}第{index + 1}行", number=index + 1)
         for name, col in columns.items():
             cell = raw[col] if col < len(raw) else RawCell(None)
             row.cells[name] = RawCell(
@@ -473,14 +510,111 @@ def _rows_from_grid(where: str, grid: list[list[RawCell]], table: ParsedTable) -
                 letter=cell.letter or get_column_letter(col + 1),
                 number_format=cell.number_format,
             )
+        row.total = _total_word(row)
         rows.append(row)
     return rows
+
+
+def _total_word(row: RawRow) -> str:
+    """合计 / 小计 / 总计 when one of the first columns says so ("合　计", "小计：教育局",
+    "教育局小计"), else ""."""
+    for name in TOTAL_COLUMNS:
+        word = _total_in(row.cells[name].value)
+        if word:
+            return word
+    return ""
+
+
+def _total_in(value: Any) -> str:
+    raw = re.sub(r"[\s:：]+", "", cells.text(value))
+    return next((w for w in TOTAL_LEVELS if raw.startswith(w) or raw.endswith(w)), "")
+
+
+def _row_list(rows: list[RawRow]) -> str:
+    numbers = [f"第{row.number}行" for row in rows[:20]]
+    more = f"等 {len(rows)} 行" if len(rows) > 20 else f"共 {len(rows)} 行"
+    return "、".join(numbers) + f"（{more}）"
+
+
+def _check_total(
+    row: RawRow, covered: list[tuple[RawRow, ProjectRecord | None]], table: ParsedTable
+) -> None:
+    """Compare a total row's 预算数 and 完成数 with the sum of the project rows it totals: a
+    mismatch is an issue located at the cell, a match a note. Never a project."""
+    word = row.total
+    if not covered:
+        table.issues.append(ImportIssue(row.where, "", f"{word}行之前没有可合计的项目行"))
+        return
+    span = (
+        f"第{covered[0][0].number}行"
+        if len(covered) == 1
+        else f"第{covered[0][0].number}–{covered[-1][0].number}行"
+    )
+    records = [record for _row, record in covered]
+    # A subtotal may name its unit in the unit column (the word then stands in another one).
+    unit_cell = row.cells["单位名称"].value
+    named_unit = "" if _total_in(unit_cell) else _one_line(unit_cell)
+    if any(record is None for record in records):
+        # Some of those rows have errors of their own (already reported): a sum over them
+        # would only add a confusing second message.
+        return
+    if named_unit:
+        others = sorted({r.unit for r in records if r is not None and r.unit != named_unit})
+        if others:
+            table.issues.append(
+                ImportIssue(
+                    row.where,
+                    "单位名称",
+                    f"{word}行注明单位「{named_unit}」，但其合计的{span}中有其他单位的项目："
+                    + "、".join(others),
+                    letter=row.cells["单位名称"].letter,
+                )
+            )
+            return
+    checked = []
+    for name in TOTALLED:
+        cell = row.cells[name]
+        if not cells.text(cell.value):
+            continue
+        try:
+            stated = cells.parse_amount(cell.value, what=name)
+        except CellError as exc:
+            table.issues.append(
+                ImportIssue(row.where, name, f"{word}行：{exc}", letter=cell.letter)
+            )
+            return
+        attribute = "budget" if name == "预算数" else "spent"
+        summed = sum((getattr(r, attribute) for r in records if r is not None), Decimal(0))
+        if stated != summed:
+            table.issues.append(
+                ImportIssue(
+                    row.where,
+                    name,
+                    f"{word}行的{name} {stated:,.2f} 与其合计的{span}（{len(records)} 个项目）"
+                    f"之和 {summed:,.2f} 不符（相差 {stated - summed:,.2f}）",
+                    letter=cell.letter,
+                )
+            )
+            return
+        checked.append(f"{name} {stated:,.2f}")
+    unit = f"（{named_unit}）" if named_unit else ""
+    if checked:
+        message = (
+            f"{word}行{unit}："
+            + "、".join(checked)
+            + f" 与{span}（{len(records)} 个项目）之和一致；不作为项目导入"
+        )
+    else:
+        message = f"{word}行{unit}：未填预算数、完成数，未核对；不作为项目导入"
+    table.notes.append(ImportNote(row.where, message))
 
 
 # --- validation shared by all formats ------------------------------------------------------------
 
 
-def _validate_row(row: RawRow, issues: list[ImportIssue]) -> ProjectRecord | None:
+def _validate_row(
+    row: RawRow, issues: list[ImportIssue], read_as_fraction: list[tuple[RawRow, Decimal]]
+) -> ProjectRecord | None:
     before = len(issues)
 
     def cell(name: str) -> RawCell:
@@ -507,21 +641,28 @@ def _validate_row(row: RawRow, issues: list[ImportIssue]) -> ProjectRecord | Non
     goal = cells.text(cell("绩效目标").value)
     budget = parse("预算数", cells.parse_amount, what="预算数")
     spent = parse("完成数", cells.parse_amount, what="完成数")
-    rate = parse("预算完成率", cells.parse_rate, number_format=cell("预算完成率").number_format)
+    readings = parse(
+        "预算完成率", cells.rate_readings, number_format=cell("预算完成率").number_format
+    )
+    rate = readings[0].value if readings else None
     score = parse("分数", cells.parse_score)
     grade = parse("等级", cells.parse_grade)
     findings = _numbered(cell("问题").value, "问题", fail)
     recommendations = _numbered(cell("建议").value, "建议", fail)
 
-    if budget is not None and spent is not None and rate is not None:
+    if budget is not None and spent is not None and readings:
         # Compared with the quotient as the table prints it (two decimals), so the message shows
         # the same number the check uses; ±0.01 absorbs tools that truncate instead of round.
         expected = (spent / budget * 100).quantize(CENT, ROUND_HALF_UP) if budget else Decimal(0)
-        if abs(rate - expected) > CENT:
-            fail(
-                "预算完成率",
-                f"预算完成率 {rate}% 与 完成数÷预算数 = {expected}% 不符（允许误差 0.01 个百分点）",
-            )
+        # A plain number may be percentage points or a fraction: the reading that agrees with
+        # the amounts is the one the table meant.
+        agreeing = [r for r in readings if abs(r.value - expected) <= CENT]
+        if agreeing:
+            rate = agreeing[0].value
+            if agreeing[0].as_fraction:
+                read_as_fraction.append((row, rate))
+        else:
+            fail("预算完成率", _rate_mismatch(cell("预算完成率").value, readings, expected))
     if score is not None and grade is not None and grade_for_score(score) != grade:
         fail(
             "等级",
@@ -553,6 +694,20 @@ def _validate_row(row: RawRow, issues: list[ImportIssue]) -> ProjectRecord | Non
         findings=findings,
         recommendations=recommendations,
         letters={name: raw.letter for name, raw in row.cells.items()},
+    )
+
+
+def _rate_mismatch(value: Any, readings: list[cells.RateReading], expected: Decimal) -> str:
+    tolerance = "（允许误差 0.01 个百分点）"
+    if len(readings) == 1 and not readings[0].as_fraction:
+        return f"预算完成率 {readings[0].value}% 与 完成数÷预算数 = {expected}% 不符{tolerance}"
+    ways = "、".join(
+        f"按小数读作 {r.value}%" if r.as_fraction else f"按百分数读作 {r.value}%" for r in readings
+    )
+    both = "都" if len(readings) > 1 else ""
+    return (
+        f"预算完成率「{cells.text(value)}」{ways}，{both}与 完成数÷预算数 = {expected}% 不符"
+        f"{tolerance}"
     )
 
 

@@ -38,6 +38,8 @@ class Command(BaseCommand):
             for issue in exc.issues:
                 self.stderr.write(str(issue))
             raise CommandError(f"文件有 {len(exc.issues)} 处错误，未导入任何数据。") from exc
+        for note in table.notes:
+            self.stdout.write(f"说明：{note}")
         for where, unit, project, action, details in report.lines:
             suffix = f"（{details}）" if details else ""
             self.stdout.write(f"{action}：{unit} · {project}{suffix}  [{where}]")
