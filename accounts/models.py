@@ -8,6 +8,13 @@ from django.utils.translation import gettext_lazy as _
 from liwan import clock
 
 
+class NotifyMode(models.TextChoices):
+    """How a person wants to hear that an item is in their court (their profile page)."""
+
+    IMMEDIATE = "immediate", _("At once (reminders still in one daily digest)")
+    DAILY = "daily", _("In one daily digest")
+
+
 class User(AbstractUser):
     """A person who signs in: evaluation staff, a unit's staff or head, or an oversight reader.
 
@@ -29,6 +36,9 @@ class User(AbstractUser):
     # When the password was last set; the optional maximum age (LIWAN_PASSWORD_MAX_AGE_DAYS,
     # liwan.middleware.PasswordExpiryMiddleware) counts from here, or from date_joined when empty.
     password_changed_at = models.DateTimeField(_("password changed at"), null=True, blank=True)
+    notify_mode = models.CharField(
+        _("notifications"), max_length=10, choices=NotifyMode.choices, default=NotifyMode.IMMEDIATE
+    )
 
     class Meta:
         verbose_name = _("user")

@@ -5,6 +5,7 @@ from django.urls import path
 from accounts.views import (
     PasswordResetConfirmView,
     SignOutView,
+    profile,
     two_factor_setup,
     two_factor_verify,
 )
@@ -18,6 +19,7 @@ urlpatterns = [
         PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
+    path("profile/", profile, name="profile"),
     path("two-factor/", two_factor_verify, name="two_factor_verify"),
     path("two-factor/setup/", two_factor_setup, name="two_factor_setup"),
 ]

@@ -31,6 +31,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 
 from accounts import twofactor
 from accounts.lockout import lockout_response
+from accounts.models import User
 from liwan.logs import security_event
 
 
@@ -200,3 +201,26 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             "next": _next(request),
         },
     )
+
+
+# --- the person's own settings -------------------------------------------------------------------
+
+
+class NotificationSettingsForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["notify_mode"]
+        widgets = {"notify_mode": forms.RadioSelect}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    """How this person hears that an item is in their court: at once, or in one daily e-mail."""
+    form = NotificationSettingsForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Notification settings saved."))
+        return redirect("profile")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "registration/profile.html", {"form": form}, status=status)

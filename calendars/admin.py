@@ -20,7 +20,6 @@ from django.utils.translation import gettext_lazy as _
 from calendars.forms import CalendarNoticeForm
 from calendars.models import CalendarYear, DayKind, Holiday, YearStatus
 from calendars.notice import weekday_name
-from calendars.recheck import deadlines_to_recheck
 from calendars.services import confirm_year
 from liwan import clock
 
@@ -109,14 +108,13 @@ class CalendarYearAdmin(admin.ModelAdmin):
             year = data["year"]
             digest = _digest(data)
             if "confirm" in request.POST and request.POST.get("digest") == digest:
-                before = CalendarYear.objects.filter(year=year).first()
                 changes = confirm_year(year=year, days=data["notice"].days, source=data["source"])
-                since = before.provisional_since if before is not None else None
-                recheck = deadlines_to_recheck(changes=changes, since=since) if since else []
                 messages.success(
                     request, gettext("The calendar of %(year)s is confirmed.") % {"year": year}
                 )
-                context.update(step="done", changes=changes, recheck=recheck)
+                # The deadlines counted over the changed dates are the ledger's to list (its
+                # "recheck" filter); the page links there.
+                context.update(step="done", changes=changes)
             else:
                 # Saving needs the digest of exactly what was previewed: a text edited after
                 # the preview is previewed again, never saved unseen.

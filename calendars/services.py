@@ -396,3 +396,29 @@ def seed_from_package() -> SeedReport:
         )
         report.added.append(year)
     return report
+
+
+def working_days_after_each(
+    starts: Iterable[datetime.date], *, days: int
+) -> dict[datetime.date, datetime.date]:
+    """``days`` working days after each of many start dates, reading the holiday table once
+    (the reminder sweep asks this for every submission waiting for review).
+
+    Unlike :func:`add_working_days` it never refuses: a sweep must not stop because next year's
+    calendar is missing, so a year without one counts Monday to Friday, and the reminder may
+    come a holiday's length early.
+    """
+    starts = sorted(set(starts))
+    if not starts:
+        return {}
+    end = starts[-1] + datetime.timedelta(days=days * 2 + 30)
+    special = dict(Holiday.objects.filter(date__range=(starts[0], end)).values_list("date", "kind"))
+    result = {}
+    for start in starts:
+        day, remaining = start, days
+        while remaining:
+            day += datetime.timedelta(days=1)
+            if _is_working_day(day, special.get(day, "")):
+                remaining -= 1
+        result[start] = day
+    return result

@@ -37,6 +37,13 @@ def grade_for_score(score: Decimal) -> Grade:
     return Grade.POOR
 
 
+class WebhookKind(models.TextChoices):
+    """Group-chat robots a unit's notifications can be posted to (docs/design.md)."""
+
+    WECOM = "wecom", _("WeCom / Yuezhengyi group robot")
+    DINGTALK = "dingtalk", _("DingTalk group robot")
+
+
 class Unit(models.Model):
     """An implementing unit (实施单位) funded by the district."""
 
@@ -44,6 +51,27 @@ class Unit(models.Model):
     short_name = models.CharField(_("short name"), max_length=30, blank=True)
     # Where reminders go when a unit has no named owner; unit users get their own mail too.
     email = models.EmailField(_("notification e-mail"), blank=True)
+    # The evaluation staff member who reviews this unit's submissions and extension requests
+    # (falls back to the round's reviewer, then to all evaluation staff).
+    reviewer = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("reviewer at the bureau"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reviewed_units",
+    )
+    # A group-chat robot that receives the unit's notifications and reminders as well.
+    webhook_kind = models.CharField(
+        _("group robot"), max_length=10, choices=WebhookKind.choices, blank=True
+    )
+    webhook_url = models.URLField(_("group robot address"), max_length=500, blank=True)
+    webhook_secret = models.CharField(
+        _("group robot signing secret"),
+        max_length=200,
+        blank=True,
+        help_text=_("DingTalk robots with signing enabled only."),
+    )
 
     class Meta:
         verbose_name = _("implementing unit")
@@ -65,6 +93,15 @@ class EvaluationRound(models.Model):
     title = models.CharField(_("title"), max_length=200)
     evaluator = models.CharField(_("evaluator"), max_length=100, blank=True)
     issued_on = models.DateField(_("issued on"), null=True, blank=True)
+    # Reviews the round's submissions where a unit has no reviewer of its own.
+    reviewer = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("reviewer at the bureau"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reviewed_rounds",
+    )
 
     class Meta:
         verbose_name = _("evaluation round")

@@ -143,7 +143,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "rectification:ledger"
+# The first page after signing in: what waits for this person (我的待办).
+LOGIN_REDIRECT_URL = "rectification:worklist"
 LOGOUT_REDIRECT_URL = "login"
 # Sessions end after 30 minutes idle and 12 hours at most (liwan.middleware).
 LIWAN_SESSION_IDLE_SECONDS = env_int("LIWAN_SESSION_IDLE_SECONDS", 30 * 60)
@@ -270,6 +271,13 @@ LIWAN_REMINDER_DAYS_BEFORE = _env_days("LIWAN_REMINDER_DAYS_BEFORE", [7, 3, 1])
 LIWAN_REMINDER_OVERDUE_EVERY_DAYS = env_int("LIWAN_REMINDER_OVERDUE_EVERY_DAYS", 7)
 LIWAN_REMINDER_ESCALATE_AFTER_DAYS = env_int("LIWAN_REMINDER_ESCALATE_AFTER_DAYS", 15)
 LIWAN_REMINDER_STALE_PROGRESS_DAYS = env_int("LIWAN_REMINDER_STALE_PROGRESS_DAYS", 30)
+# A submission (待销号) waiting longer than this many working days reminds its reviewers.
+LIWAN_REVIEW_REMIND_AFTER_WORKING_DAYS = env_int("LIWAN_REVIEW_REMIND_AFTER_WORKING_DAYS", 5)
+# Events older than this when the sweep first sees them are not notified any more (a sweep
+# that was down for days does not send stale news); the worklists still show what waits.
+LIWAN_NOTIFY_WITHIN_HOURS = env_int("LIWAN_NOTIFY_WITHIN_HOURS", 48)
+# Group-robot posts (企业微信 / 粤政易 / 钉钉): seconds to wait for the robot's answer.
+LIWAN_WEBHOOK_TIMEOUT_SECONDS = env_int("LIWAN_WEBHOOK_TIMEOUT_SECONDS", 10)
 # Delivery: a transient SMTP failure is retried after base * 2**(attempt-1) seconds (capped,
 # with jitter) until MAX_ATTEMPTS, then shown as failed in the back-office. 12 attempts span at
 # least 3 hours (at most 6): a mail server's maintenance window passes without anyone having

@@ -62,6 +62,12 @@ class ItemAssignForm(forms.ModelForm):
     """
 
     expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    change_reason = forms.CharField(
+        label="调整时限的原因",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="记入操作记录；缩短已批准的延期、有待审批的延期申请或为已逾期事项延后时限时必填。",
+    )
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
@@ -110,7 +116,15 @@ class RectificationItemAdmin(admin.ModelAdmin):
         "unit",
         "owner",
         "deadline",
+        "change_reason",
+        "original_deadline",
+        "deadline_source",
+        "deadline_reason",
+        "extensions_approved",
         "status",
+        "returned_at",
+        "returned_by",
+        "return_reason",
         "measures",
         "result",
         "closure_outcome",
@@ -124,7 +138,9 @@ class RectificationItemAdmin(admin.ModelAdmin):
         "version",
         "expected_version",
     )
-    readonly_fields = tuple(f for f in fields if f not in {"owner", "deadline", "expected_version"})
+    readonly_fields = tuple(
+        f for f in fields if f not in {"owner", "deadline", "change_reason", "expected_version"}
+    )
     form = ItemAssignForm
     autocomplete_fields = ("owner",)
     change_list_template = "admin/rectification/rectificationitem/change_list.html"
@@ -166,6 +182,7 @@ class RectificationItemAdmin(admin.ModelAdmin):
                 actor=services.Actor(user=request.user, ip=request.META.get("REMOTE_ADDR")),
                 owner=form.cleaned_data["owner"],
                 deadline=form.cleaned_data["deadline"],
+                reason=form.cleaned_data["change_reason"],
                 expected_version=form.cleaned_data["expected_version"],
             )
         except (ValidationError, PermissionDenied) as exc:

@@ -21,11 +21,14 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import Role
+from liwan import clock
 from rectification import services
-from rectification.choices import ItemStatus
-from rectification.models import RectificationItem
+from rectification.choices import DeadlineConcern, DeadlineSource, ExtensionStatus, ItemStatus
+from rectification.models import ExtensionRequest, RectificationItem
+from rectification.rules import deadline_concerns
 
 if TYPE_CHECKING:
+    from calendars.services import WorkingDayCount
     from evaluations.models import Unit
 
 # The most items one bulk action takes: a year of a large district is a few hundred; beyond
@@ -43,16 +46,19 @@ KEEP: Final = _Keep.KEEP  # "leave this field as it is"
 class Skip(models.TextChoices):
     CLOSED = "closed", _("Closed: owner and deadline stay as they were")
     UNCHANGED = "unchanged", _("Already so: nothing to change")
+    NOT_TICKED = "not_ticked", _("Needs attention: left as it is unless ticked")
 
 
 @dataclass(frozen=True)
 class PlannedChange:
-    """What one selected item would become; ``skip`` says why it would not change."""
+    """What one selected item would become; ``skip`` says why it would not change, and
+    ``concerns`` why its deadline change needs a tick and a reason."""
 
     item: RectificationItem
     owner: User | None
     deadline: datetime.date | None
     skip: Skip | None = None
+    concerns: tuple[DeadlineConcern, ...] = ()
 
     @property
     def owner_changes(self) -> bool:
@@ -72,25 +78,60 @@ def plan_assignments(
     items: Iterable[RectificationItem],
     owners: Mapping[int, User | None] | None = None,
     deadline: datetime.date | _Keep | None = KEEP,
+    include: Iterable[int] = (),
+    today: datetime.date | None = None,
 ) -> list[PlannedChange]:
     """What assigning would do to each of ``items``.
 
     ``owners`` maps a unit id to the owner its items get (``None`` removes the owner); the
     items of a unit not in the mapping keep theirs — an owner must belong to the item's unit, so
     one person cannot own the items of several units. ``deadline`` is a date, ``None`` (no
-    deadline) or ``KEEP``. Closed items are never changed (reopen them first).
+    deadline) or ``KEEP``. Closed items are never changed (reopen them first). An item whose
+    new deadline raises a concern (``rules.deadline_concerns``: an approved extension
+    shortened, an extension request pending, an overdue item let off) changes only if its id is
+    in ``include`` — staff ticked it in the preview.
     """
+    items = list(items)
+    today = today or clock.today()
     owners = owners or {}
+    include = set(include)
+    pending = set(
+        ExtensionRequest.objects.filter(
+            item__in=[i.pk for i in items], status=ExtensionStatus.PENDING
+        ).values_list("item_id", flat=True)
+    )
+    overdue = set(
+        RectificationItem.objects.filter(pk__in=[i.pk for i in items])
+        .overdue(today)
+        .values_list("pk", flat=True)
+    )
     plan = []
     for item in items:
         owner = owners.get(item.unit_id, item.owner)
         new_deadline = item.deadline if deadline is KEEP else deadline
+        concerns: tuple[DeadlineConcern, ...] = ()
         skip = None
         if item.status == ItemStatus.CLOSED:
             skip = Skip.CLOSED
         elif (owner.pk if owner else None) == item.owner_id and new_deadline == item.deadline:
             skip = Skip.UNCHANGED
-        plan.append(PlannedChange(item=item, owner=owner, deadline=new_deadline, skip=skip))
+        else:
+            concerns = tuple(
+                deadline_concerns(
+                    current=item.deadline,
+                    new=new_deadline,
+                    source=item.deadline_source,
+                    extension_pending=item.pk in pending,
+                    is_overdue=item.pk in overdue,
+                )
+            )
+            if concerns and item.pk not in include:
+                skip = Skip.NOT_TICKED
+        plan.append(
+            PlannedChange(
+                item=item, owner=owner, deadline=new_deadline, skip=skip, concerns=concerns
+            )
+        )
     return plan
 
 
@@ -100,15 +141,20 @@ def bulk_assign(
     actor: services.Actor,
     owners: Mapping[int, User | None] | None = None,
     deadline: datetime.date | _Keep | None = KEEP,
+    include: Iterable[int] = (),
+    reason: str = "",
+    count: WorkingDayCount | None = None,
     expected_versions: Mapping[int, int] | None = None,
 ) -> list[PlannedChange]:
     """Assign every item of ``items`` that changes; return those changes.
 
-    ``expected_versions`` (item id → version shown in the preview) makes an item edited since
-    the preview raise ``StaleItemError`` instead of being overwritten. Any error — stale item,
-    refused permission, owner from another unit — rolls back the whole action.
+    ``include`` and ``reason``: the ticked items whose deadline change needs a reason, and
+    that reason (the service refuses them without one). ``expected_versions`` (item id →
+    version shown in the preview) makes an item edited since the preview raise
+    ``StaleItemError`` instead of being overwritten. Any error — stale item, refused
+    permission, owner from another unit, a missing reason — rolls back the whole action.
     """
-    plan = plan_assignments(items=items, owners=owners, deadline=deadline)
+    plan = plan_assignments(items=items, owners=owners, deadline=deadline, include=include)
     applied = [change for change in plan if change.skip is None]
     with transaction.atomic():
         for change in applied:
@@ -117,6 +163,9 @@ def bulk_assign(
                 actor=actor,
                 owner=change.owner,
                 deadline=change.deadline,
+                reason=reason,
+                source=DeadlineSource.BULK_ASSIGNMENT,
+                count=count,
                 expected_version=(expected_versions or {}).get(change.item.pk),
             )
     return applied

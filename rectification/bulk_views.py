@@ -145,13 +145,24 @@ class BulkAssignView(LoginRequiredMixin, View):
             return self._render(request, "choose", selection, filterset, form, status=400)
         if step == "edit":
             return self._render(request, "choose", selection, filterset, form)
+        include = id_params(request.POST.getlist("include"))
+        reason = form.cleaned_data["reason"].strip()
         plan = bulk.plan_assignments(
             items=selection.items,
             owners=form.cleaned_data["owners"],
             deadline=form.cleaned_data["new_deadline"],
+            include=include,
         )
         if step != "confirm":
             return self._render(request, "preview", selection, filterset, form, plan=plan)
+        if not reason and any(c.concerns and c.skip is None for c in plan):
+            messages.error(
+                request,
+                _("Give a reason for the ticked items that need attention, or untick them."),
+            )
+            return self._render(
+                request, "preview", selection, filterset, form, plan=plan, status=400
+            )
         previewed = _parse_versions(request.POST.get("versions", ""))
         if previewed is None or set(previewed) != {item.pk for item in selection.items}:
             messages.error(
@@ -167,6 +178,9 @@ class BulkAssignView(LoginRequiredMixin, View):
                 actor=services.Actor(user=request.user, ip=request.META.get("REMOTE_ADDR")),
                 owners=form.cleaned_data["owners"],
                 deadline=form.cleaned_data["new_deadline"],
+                include=include,
+                reason=reason,
+                count=form.working_day_count,
                 expected_versions=previewed,
             )
         except ValidationError as exc:  # StaleItemError included: nothing was changed
@@ -177,6 +191,7 @@ class BulkAssignView(LoginRequiredMixin, View):
                 items=selection.items,
                 owners=form.cleaned_data["owners"],
                 deadline=form.cleaned_data["new_deadline"],
+                include=include,
             )
             return self._render(
                 request, "preview", selection, filterset, form, plan=plan, status=400
@@ -218,4 +233,5 @@ class BulkAssignView(LoginRequiredMixin, View):
             context["versions"] = _versions(selection.items)
             context["changing"] = [change for change in plan if change.skip is None]
             context["skipped"] = [change for change in plan if change.skip is not None]
+            context["attention"] = [change for change in plan if change.concerns]
         return TemplateResponse(request, self.template_name, context, status=status)

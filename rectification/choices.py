@@ -49,3 +49,21 @@ class EventAction(models.TextChoices):
     EXTENSION_APPROVED = "extension_approved", _("Extension approved")
     EXTENSION_REJECTED = "extension_rejected", _("Extension rejected")
     ESCALATED = "escalated", _("Escalated")
+
+
+class DeadlineSource(models.TextChoices):
+    """Where the current deadline came from; every change of it records one."""
+
+    IMPORT = "import", _("Set by the import")
+    ASSIGNMENT = "assignment", _("Set by evaluation staff")
+    BULK_ASSIGNMENT = "bulk", _("Set by bulk assignment")
+    EXTENSION = "extension", _("Extension approved")
+    REOPENING = "reopening", _("Set on reopening")
+
+
+class DeadlineConcern(models.TextChoices):
+    """Why a deadline change needs a stated reason (and a tick in the bulk preview)."""
+
+    SHORTENS_EXTENSION = "shortens_extension", _("It shortens an approved extension")
+    EXTENSION_PENDING = "extension_pending", _("An extension request awaits a decision")
+    ENDS_OVERDUE = "ends_overdue", _("The item is overdue; a later deadline ends that")

@@ -21,16 +21,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
 
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from rectification.choices import ExtensionStatus
-from rectification.models import ExtensionRequest, RectificationItem
+from rectification.models import RectificationItem
 
 
 class Kind(enum.Enum):
@@ -81,13 +78,17 @@ LEDGER_COLUMNS: tuple[Column, ...] = (
     Column("是否逾期", 8, Kind.TEXT, lambda item, n: "是" if item.is_overdue else "否"),
     Column("销号日期", 12, Kind.DATE, lambda item, n: _closed_on(item)),
     # Appended after the fixed ones: the closure (销号) and its verification, the unit's result,
-    # the approved extensions (``approved_extensions``: annotated by ``iterate``).
+    # the deadline's story (first set, approved extensions, the return waiting for an answer).
     Column("销号结论", 10, Kind.TEXT, lambda item, n: item.get_closure_outcome_display()),
     Column("核查方式", 12, Kind.TEXT, lambda item, n: item.get_verification_method_display()),
     Column("核查人", 10, Kind.TEXT, lambda item, n: item.verified_by),
     Column("核查日期", 12, Kind.DATE, lambda item, n: item.verified_on),
     Column("整改结果", 40, Kind.LONG_TEXT, lambda item, n: item.result),
-    Column("延期次数", 8, Kind.INTEGER, lambda item, n: item.approved_extensions),
+    Column("延期次数", 8, Kind.INTEGER, lambda item, n: item.extensions_approved),
+    Column("原定整改时限", 12, Kind.DATE, lambda item, n: item.original_deadline),
+    Column("时限依据", 12, Kind.TEXT, lambda item, n: item.get_deadline_source_display()),
+    Column("是否退回", 8, Kind.TEXT, lambda item, n: "是" if item.returned_at else "否"),
+    Column("退回原因", 30, Kind.LONG_TEXT, lambda item, n: item.return_reason),
 )
 COLUMNS = tuple(column.header for column in LEDGER_COLUMNS)
 # Spreadsheet programs run a cell that starts with one of these as a formula (CSV injection).
@@ -275,15 +276,5 @@ def _safe_name(text: str) -> str:
 
 
 def iterate(items) -> Iterator[RectificationItem]:  # type: ignore[no-untyped-def]
-    """The rows to export, streamed, with the number of approved extensions (延期次数) as a
-    subquery: still one query per chunk, however many rows."""
-    approved = (
-        ExtensionRequest.objects.filter(item=OuterRef("pk"), status=ExtensionStatus.APPROVED)
-        .order_by()
-        .values("item")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return items.annotate(approved_extensions=Coalesce(Subquery(approved), 0)).iterator(
-        chunk_size=CHUNK_SIZE
-    )
+    """The rows to export, streamed: one query per chunk, however many rows."""
+    return items.iterator(chunk_size=CHUNK_SIZE)

@@ -18,10 +18,12 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import sees_all_units
+from calendars.models import CalendarYear
+from calendars.services import provisional_changes
 from evaluations.models import EvaluationRound, FindingCategory, Project, Unit
 from liwan.params import id_param
-from rectification.choices import ItemStatus
-from rectification.models import RectificationItem
+from rectification.choices import ExtensionStatus, ItemStatus
+from rectification.models import ExtensionRequest, RectificationItem
 from rectification.querysets import LEDGER_ORDER
 
 if TYPE_CHECKING:
@@ -120,6 +122,31 @@ class LedgerFilter(django_filters.FilterSet):
         null_label=_("Not categorised"),
     )
     q = django_filters.CharFilter(label=_("Keyword"), method="filter_keyword")
+    # What waits for someone (the worklists link here with these).
+    returned = django_filters.ChoiceFilter(
+        label=_("Returned"),
+        choices=[("yes", _("Returned to the unit"))],
+        method="filter_returned",
+        empty_label=_("All"),
+    )
+    waiting = django_filters.ChoiceFilter(
+        label=_("Waiting for"),
+        choices=[
+            ("rectifying", _("The unit (not yet submitted)")),
+            ("measures", _("Measures not written")),
+            ("assignment", _("Owner or deadline not set")),
+            ("extension", _("Extension request to decide")),
+        ],
+        method="filter_waiting",
+        empty_label=_("Anything"),
+    )
+    # The deadlines counted over a provisional year's days that its notice changed.
+    recheck = YearFilter(
+        label=_("Deadlines to re-check for the calendar of"),
+        min_value=2000,
+        max_value=2100,
+        method="filter_recheck",
+    )
     sort = LedgerOrdering(
         label=_("Sort by"),
         fields=(
@@ -129,6 +156,7 @@ class LedgerFilter(django_filters.FilterSet):
             ("deadline", "deadline"),
             ("status", "status"),
             ("updated_at", "updated"),
+            ("submitted_at", "submitted"),
         ),
         # django-filter keys these labels by model field path, not by parameter name.
         field_labels={
@@ -138,6 +166,7 @@ class LedgerFilter(django_filters.FilterSet):
             "deadline": _("Deadline"),
             "status": _("Status"),
             "updated_at": _("Last change"),
+            "submitted_at": _("Submitted"),
         },
     )
 
@@ -217,6 +246,39 @@ class LedgerFilter(django_filters.FilterSet):
         if value == "no":
             return queryset.not_overdue(self.today)
         return queryset
+
+    def filter_returned(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(returned_at__isnull=False) if value == "yes" else queryset
+
+    def filter_waiting(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        open_items = queryset.exclude(status=ItemStatus.CLOSED)
+        if value == "rectifying":
+            return queryset.filter(status__in=[ItemStatus.OPEN, ItemStatus.IN_PROGRESS])
+        if value == "measures":
+            return open_items.filter(measures="")
+        if value == "assignment":
+            return open_items.filter(Q(owner__isnull=True) | Q(deadline__isnull=True))
+        if value == "extension":
+            pending = ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING)
+            return queryset.filter(pk__in=pending.values("item_id"))
+        return queryset
+
+    def filter_recheck(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        """Open items whose deadline was counted in working days over ``value``'s provisional
+        calendar across a date its notice changed: each is one working day off per date."""
+        if not CalendarYear.objects.filter(year=value).exists():
+            return queryset.none()
+        dates = provisional_changes(year=value).dates
+        if not dates:
+            return queryset.none()
+        across = Q()
+        for date in dates:
+            across |= Q(deadline_counted_from__lt=date, deadline__gte=date)
+        return (
+            queryset.exclude(status=ItemStatus.CLOSED)
+            .filter(deadline_provisional=True)
+            .filter(across)
+        )
 
     def filter_keyword(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         """Every word (up to five) in the item's project, problem, recommendation or measures.

@@ -127,7 +127,17 @@ class AssignForm(VersionedForm, DeadlineForm):
     owner = forms.ModelChoiceField(
         label=_("Owner"), queryset=User.objects.none(), required=False, empty_label=_("Not set")
     )
-    field_order = ["owner", "deadline", "working_days", "working_days_from"]
+    reason = forms.CharField(
+        label=_("Reason for changing the deadline"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Recorded in the history. Required when the change shortens an approved extension, "
+            "comes while an extension request waits, or gives an overdue item a later deadline."
+        ),
+    )
+    field_order = ["owner", "deadline", "working_days", "working_days_from", "reason"]
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
@@ -180,6 +190,16 @@ class BulkAssignForm(DeadlineForm):
 
     KEEP = ""
     NO_OWNER = "none"
+
+    reason = forms.CharField(
+        label=_("Reason for the ticked deadline changes"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Needed when you tick an item that needs attention; recorded in each item's history."
+        ),
+    )
 
     def __init__(self, *args, units: list[UnitOwners], **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from liwan import clock
 from rectification.choices import (
     ClosureOutcome,
+    DeadlineSource,
     EventAction,
     ExtensionStatus,
     ItemStatus,
@@ -52,7 +53,25 @@ class RectificationItem(models.Model):
         on_delete=models.SET_NULL,
         related_name="owned_items",
     )
+    # The current deadline and the one first set (整改时限): an approved extension moves the
+    # first, never the second. Both change only in ``services._move_deadline``.
     deadline = models.DateField(_("deadline"), null=True, blank=True)
+    original_deadline = models.DateField(_("original deadline"), null=True, blank=True)
+    deadline_source = models.CharField(
+        _("deadline set by"), max_length=12, choices=DeadlineSource.choices, blank=True
+    )
+    deadline_reason = models.TextField(_("reason for the deadline"), blank=True)
+    extensions_approved = models.PositiveSmallIntegerField(_("extensions approved"), default=0)
+    # A deadline typed as "N working days from a date": what was counted, and whether a
+    # provisional calendar year (暂定, the law's days without the notice) was counted over.
+    # Confirming that year lists the deadlines it moves (the ledger's "recheck" filter).
+    deadline_working_days = models.PositiveSmallIntegerField(
+        _("working days counted"), null=True, blank=True
+    )
+    deadline_counted_from = models.DateField(_("counted from"), null=True, blank=True)
+    deadline_provisional = models.BooleanField(
+        _("counted over a provisional calendar"), default=False
+    )
     status = models.CharField(
         _("status"), max_length=20, choices=ItemStatus.choices, default=ItemStatus.OPEN
     )
@@ -76,6 +95,19 @@ class RectificationItem(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # When the unit last submitted for closure: how long the bureau has kept it waiting.
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    # The last return (退回) to the unit, shown on the item until the unit submits again.
+    returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("returned by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    return_reason = models.TextField(_("reason for returning"), blank=True)
     # Set when a long-overdue item has been escalated (督办) to evaluation staff.
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
@@ -112,6 +144,15 @@ class RectificationItem(models.Model):
                 condition=(Q(status=ItemStatus.CLOSED) & ~Q(closure_outcome=""))
                 | (~Q(status=ItemStatus.CLOSED) & Q(closure_outcome="")),
                 name="item_outcome_iff_closed",
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline_source="") | Q(deadline_source__in=DeadlineSource.values),
+                name="item_deadline_source_valid",
+            ),
+            # Only an item handed back to its unit (整改中) carries a return.
+            models.CheckConstraint(
+                condition=Q(returned_at__isnull=True) | Q(status=ItemStatus.IN_PROGRESS),
+                name="item_returned_only_in_progress",
             ),
         ]
         indexes = [
@@ -159,7 +200,8 @@ class ProgressUpdate(models.Model):
         related_name="+",
     )
     note = models.TextField(_("progress"))
-    created_at = models.DateTimeField(_("reported at"), auto_now_add=True)
+    # Stamped by liwan.clock (not auto_now_add), so demo history can be written at its moment.
+    created_at = models.DateTimeField(_("reported at"), default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("progress report")
@@ -199,7 +241,7 @@ class Evidence(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    created_at = models.DateTimeField(_("uploaded at"), default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("supporting evidence")
@@ -235,7 +277,7 @@ class ExtensionRequest(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    requested_at = models.DateTimeField(_("requested at"), default=clock.now, editable=False)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("decided by"),
@@ -295,7 +337,7 @@ class Event(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("time"), default=clock.now, editable=False, db_index=True)
     before = models.JSONField(_("before"), default=dict, blank=True)
     after = models.JSONField(_("after"), default=dict, blank=True)
     note = models.TextField(_("note"), blank=True)

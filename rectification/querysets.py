@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import (
     BooleanField,
     Case,
+    Exists,
     F,
     OuterRef,
     Q,
@@ -17,7 +18,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import Combinable
-from django.db.models.functions import Concat
+from django.db.models.functions import Concat, ExtractYear
 
 from rectification.choices import ItemStatus
 
@@ -44,6 +45,24 @@ class RectificationItemQuerySet(models.QuerySet):
 
     def not_overdue(self, today: datetime.date) -> RectificationItemQuerySet:
         return self.exclude(overdue_q(today))
+
+    def with_tentative_deadline(self) -> RectificationItemQuerySet:
+        """Annotate ``deadline_tentative``: the deadline was counted in working days over a
+        calendar year that is still provisional (暂定) — it may move when the notice comes."""
+        from calendars.models import CalendarYear, YearStatus
+
+        provisional = CalendarYear.objects.filter(
+            status=YearStatus.PROVISIONAL,
+            year__gte=ExtractYear(OuterRef("deadline_counted_from")),
+            year__lte=ExtractYear(OuterRef("deadline")),
+        )
+        return self.annotate(
+            deadline_tentative=Case(
+                When(Q(deadline_provisional=True) & Exists(provisional), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
 
     def with_overdue(self, today: datetime.date) -> RectificationItemQuerySet:
         """Annotate ``is_overdue`` so pages show the flag without a query per row."""

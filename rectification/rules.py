@@ -11,6 +11,7 @@ Views ask :func:`permitted_actions` to decide which buttons to show; every servi
 
 from __future__ import annotations
 
+import datetime
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
@@ -19,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.roles import is_evaluation_staff, is_unit_member
-from rectification.choices import ItemStatus
+from rectification.choices import DeadlineConcern, DeadlineSource, ItemStatus
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -92,3 +93,29 @@ def require(*, item: RectificationItem, user: User, action: Action) -> None:
 def may_bulk_assign(user: User) -> bool:
     """Bulk assignment (批量分派) touches many units' items at once: evaluation staff only."""
     return is_evaluation_staff(user)
+
+
+def deadline_concerns(
+    *,
+    current: datetime.date | None,
+    new: datetime.date | None,
+    source: str,
+    extension_pending: bool,
+    is_overdue: bool,
+) -> list[DeadlineConcern]:
+    """Why moving an item's deadline from ``current`` to ``new`` needs a stated reason.
+
+    ``source`` is where the current deadline came from; ``is_overdue`` is the item's state by
+    ``overdue_q``. The item page and bulk assignment both ask this: a change with concerns is
+    refused without a reason, and left out of a bulk assignment unless staff tick it.
+    """
+    if new == current:
+        return []
+    concerns = []
+    if source == DeadlineSource.EXTENSION and current and (new is None or new < current):
+        concerns.append(DeadlineConcern.SHORTENS_EXTENSION)
+    if extension_pending:
+        concerns.append(DeadlineConcern.EXTENSION_PENDING)
+    if is_overdue and current and (new is None or new > current):
+        concerns.append(DeadlineConcern.ENDS_OVERDUE)
+    return concerns

@@ -28,6 +28,8 @@ from django.utils.translation import gettext as _
 from liwan import bulk_insert, clock
 from rectification.choices import (
     ClosureOutcome,
+    DeadlineConcern,
+    DeadlineSource,
     EventAction,
     ExtensionStatus,
     ItemStatus,
@@ -41,11 +43,12 @@ from rectification.models import (
     RectificationItem,
 )
 from rectification.querysets import COPIED_FIELDS, evaluation_copies, overdue_q
-from rectification.rules import Action, require
+from rectification.rules import Action, deadline_concerns, require
 from rectification.uploads import CheckedFile, removed_on_failure
 
 if TYPE_CHECKING:
     from accounts.models import User
+    from calendars.services import WorkingDayCount
     from evaluations.models import Unit
     from evaluations.services import TextChange
 
@@ -161,6 +164,7 @@ def record_events(records: Sequence[EventRecord], *, fast: bool = False) -> int:
                 after=r.after or {},
                 note=r.note,
                 ip=r.ip,
+                created_at=r.created_at or clock.now(),
             )
             for r in records
         ],
@@ -195,6 +199,10 @@ def open_items(
     if not items:
         return []
     new = [RectificationItem(**values) for values in items]
+    for item in new:
+        if item.deadline and not item.original_deadline:
+            item.original_deadline = item.deadline
+            item.deadline_source = item.deadline_source or DeadlineSource.IMPORT
     by_recommendation = {item.recommendation_id: item for item in new}
     for start in range(0, len(new), bulk_insert.BATCH):
         batch = [item.recommendation_id for item in new[start : start + bulk_insert.BATCH]]
@@ -321,29 +329,144 @@ def _required_text(value: str, what: str) -> str:
     return value
 
 
+# --- deadlines: every change goes through _move_deadline ----------------------------------------
+
+
+def is_overdue_now(item: RectificationItem, *, today: datetime.date) -> bool:
+    """Whether ``item``, as stored, is overdue (by ``overdue_q``, the one definition)."""
+    return RectificationItem.objects.filter(pk=item.pk).overdue(today).exists()
+
+
+def concerns_about(
+    item: RectificationItem, new: datetime.date | None, *, today: datetime.date
+) -> list[DeadlineConcern]:
+    """Why moving ``item``'s deadline to ``new`` needs a reason (``rules.deadline_concerns``)."""
+    if new == item.deadline:
+        return []
+    return deadline_concerns(
+        current=item.deadline,
+        new=new,
+        source=item.deadline_source,
+        extension_pending=ExtensionRequest.objects.filter(
+            item=item, status=ExtensionStatus.PENDING
+        ).exists(),
+        is_overdue=is_overdue_now(item, today=today),
+    )
+
+
+def _move_deadline(
+    fresh: RectificationItem,
+    new: datetime.date | None,
+    *,
+    source: DeadlineSource,
+    reason: str,
+    today: datetime.date,
+    count: WorkingDayCount | None = None,
+) -> dict[str, Any] | None:
+    """THE change of an item's deadline (under the caller's lock); returns what changed for
+    the event, or None when the deadline stays.
+
+    A deadline in the past is refused. A change that shortens an approved extension, comes
+    while an extension request waits, or lets an overdue item off needs a ``reason``
+    (``rules.deadline_concerns``); approving an extension is its own reason. The first deadline
+    an item gets stays as its original deadline (整改时限). ``count``: the working days the
+    date was counted from, kept with it (and whether a provisional calendar year was used).
+    """
+    if count is not None and count.date != new:
+        count = None  # the count of another date: not this deadline's
+    if new == fresh.deadline and not count:
+        return None
+    if new is not None and new < today:
+        raise ValidationError(
+            _("The deadline cannot be in the past (%(date)s).") % {"date": new.isoformat()},
+            code="past",
+        )
+    reason = (reason or "").strip()
+    concerns = [] if source == DeadlineSource.EXTENSION else concerns_about(fresh, new, today=today)
+    if concerns and not reason:
+        raise ValidationError(
+            _("Give a reason for changing this deadline: %(concerns)s.")
+            % {"concerns": "；".join(str(c.label) for c in concerns)},
+            code="reason_needed",
+        )
+    counted = (
+        {
+            "working_days": count.days,
+            "counted_from": count.start.isoformat(),
+            "provisional_years": list(count.provisional_years),
+        }
+        if count
+        else {}
+    )
+    change = {
+        "before": {"deadline": _iso(fresh.deadline), "deadline_source": fresh.deadline_source},
+        "after": {
+            "deadline": _iso(new),
+            "deadline_source": str(source),
+            "deadline_reason": reason,
+            **counted,
+            **({"concerns": [str(c) for c in concerns]} if concerns else {}),
+        },
+    }
+    fresh.deadline = new
+    fresh.deadline_working_days = count.days if count else None
+    fresh.deadline_counted_from = count.start if count else None
+    fresh.deadline_provisional = bool(count and count.provisional)
+    if fresh.original_deadline is None:
+        fresh.original_deadline = new
+    fresh.deadline_source = source if new else ""
+    fresh.deadline_reason = reason
+    if source == DeadlineSource.EXTENSION:
+        fresh.extensions_approved += 1
+    return change
+
+
+def _owner_change(fresh: RectificationItem, owner: User | None) -> dict[str, Any] | None:
+    if (owner.pk if owner else None) == fresh.owner_id:
+        return None
+    # Names beside ids: the history reads in words even after an account is renamed.
+    return {
+        "before": {"owner": fresh.owner_id, "owner_name": _name(fresh.owner)},
+        "after": {"owner": owner.pk if owner else None, "owner_name": _name(owner)},
+    }
+
+
+def _name(user: User | None) -> str:
+    return user.display_name if user else ""
+
+
 def assign(
     *,
     item: RectificationItem,
     actor: Actor,
     owner: User | None,
     deadline: datetime.date | None,
+    reason: str = "",
+    source: DeadlineSource = DeadlineSource.ASSIGNMENT,
+    count: WorkingDayCount | None = None,
     expected_version: int | None = None,
 ) -> RectificationItem:
-    """Set the named owner (责任人) and the deadline (整改时限)."""
+    """Set the named owner (责任人) and the deadline (整改时限); ``reason`` says why the
+    deadline changes (required where ``rules.deadline_concerns`` finds a concern); ``count``
+    the working days it was counted from, if it was."""
     if owner is not None and owner.unit_id != item.unit_id:
         raise ValidationError(
             _("The owner must be a member of the responsible unit."), code="owner_unit"
         )
     with _locked(item, actor, Action.ASSIGN, expected_version) as fresh:
-        before = {"owner": fresh.owner_id, "deadline": _iso(fresh.deadline)}
+        owner_change = _owner_change(fresh, owner)
+        deadline_change = _move_deadline(
+            fresh, deadline, source=source, reason=reason, today=clock.today(), count=count
+        )
         fresh.owner = owner
-        fresh.deadline = deadline
+        changes = [c for c in (owner_change, deadline_change) if c]
         record_event(
             fresh,
             actor,
             EventAction.ASSIGNED,
-            before=before,
-            after={"owner": owner.pk if owner else None, "deadline": _iso(deadline)},
+            before={k: v for c in changes for k, v in c["before"].items()},
+            after={k: v for c in changes for k, v in c["after"].items()},
+            note=(reason or "").strip(),
         )
     return item
 
@@ -452,6 +575,11 @@ def submit(
             )
         before = {"status": fresh.status, "result": fresh.result}
         fresh.status = ItemStatus.SUBMITTED
+        fresh.submitted_at = clock.now()
+        # The unit has answered the return: it no longer shows on the item or in the list.
+        fresh.returned_at = None
+        fresh.returned_by = None
+        fresh.return_reason = ""
         if result.strip():
             fresh.result = result.strip()
         record_event(
@@ -471,6 +599,10 @@ def return_item(
     reason = _required_text(reason, _("Reason for returning"))
     with _locked(item, actor, Action.RETURN, expected_version) as fresh:
         fresh.status = ItemStatus.IN_PROGRESS
+        # Shown as a banner on the item and as 已退回 in the list until the unit resubmits.
+        fresh.returned_at = clock.now()
+        fresh.returned_by = actor.user
+        fresh.return_reason = reason
         record_event(
             fresh,
             actor,
@@ -581,14 +713,21 @@ def reopen(
         fresh.closed_at = None
         fresh.closed_by = None
         fresh.escalated_at = None
+        change = None
         if new_deadline is not None:
-            fresh.deadline = new_deadline
+            change = _move_deadline(
+                fresh,
+                new_deadline,
+                source=DeadlineSource.REOPENING,
+                reason=reason,
+                today=clock.today(),
+            )
         record_event(
             fresh,
             actor,
             EventAction.REOPENED,
             before=before,
-            after={"status": fresh.status, "deadline": _iso(fresh.deadline)},
+            after={"status": fresh.status, **(change["after"] if change else {})},
             note=reason,
         )
     return item
@@ -662,20 +801,44 @@ def decide_extension(
             raise ValidationError(
                 _("This extension request has already been decided."), code="decided"
             )
+        if approve and fresh.deadline and pending.requested_deadline <= fresh.deadline:
+            # The deadline moved since the request (a later assignment): approving would pull
+            # it back. The request is moot; reject it, with a note, instead.
+            raise ValidationError(
+                _(
+                    "The requested date (%(requested)s) is no longer later than the current "
+                    "deadline (%(current)s); approving it would shorten the deadline. Reject "
+                    "the request instead."
+                )
+                % {
+                    "requested": pending.requested_deadline.isoformat(),
+                    "current": fresh.deadline.isoformat(),
+                },
+                code="moot",
+            )
         pending.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
         pending.decided_by = actor.user
         pending.decided_at = clock.now()
         pending.decision_note = note.strip()
         pending.save()
         before = {"deadline": _iso(fresh.deadline)}
+        after: dict[str, Any] = {"deadline": _iso(fresh.deadline)}
         if approve:
-            fresh.deadline = pending.requested_deadline
+            change = _move_deadline(
+                fresh,
+                pending.requested_deadline,
+                source=DeadlineSource.EXTENSION,
+                reason=pending.reason,
+                today=clock.today(),
+            )
+            if change:
+                before, after = change["before"], change["after"]
         record_event(
             fresh,
             actor,
             EventAction.EXTENSION_APPROVED if approve else EventAction.EXTENSION_REJECTED,
             before=before,
-            after={"deadline": _iso(fresh.deadline), "extension": pending.pk},
+            after={**after, "extension": pending.pk},
             note=note,
         )
     extension.refresh_from_db()

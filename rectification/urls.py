@@ -6,6 +6,7 @@ app_name = "rectification"
 
 urlpatterns = [
     path("", views.LedgerListView.as_view(), name="ledger"),
+    path("todo/", views.WorklistView.as_view(), name="worklist"),
     path("ledger/export/", views.LedgerExportView.as_view(), name="export"),
     path("ledger/bulk-assign/", bulk_views.BulkAssignView.as_view(), name="bulk-assign"),
     path("items/<id:pk>/", views.ItemDetailView.as_view(), name="item-detail"),

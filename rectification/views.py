@@ -24,11 +24,12 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views import View
-from django.views.generic import ListView
+from django.views.generic import ListView, TemplateView
 
 from liwan import clock
-from rectification import exports, forms, selectors, services
+from rectification import exports, forms, selectors, services, worklists
 from rectification.choices import ExtensionStatus, ItemStatus
+from rectification.history import describe_all
 from rectification.models import (
     Event,
     Evidence,
@@ -86,6 +87,18 @@ class LedgerListView(LoginRequiredMixin, ListView):
         return context
 
 
+class WorklistView(LoginRequiredMixin, TemplateView):
+    """我的待办: what waits for the signed-in person (``rectification.worklists``)."""
+
+    template_name = "rectification/worklist.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["sections"] = worklists.worklist(user=self.request.user, today=clock.today())
+        context["today"] = clock.today()
+        return context
+
+
 class LedgerExportView(LoginRequiredMixin, View):
     """Download what the list shows (same filters, same scope) as CSV or XLSX, streamed."""
 
@@ -136,10 +149,12 @@ class ItemMixin(LoginRequiredMixin):
         return get_object_or_404(
             items_visible_to(self.request.user)
             .with_overdue(clock.today())
+            .with_tentative_deadline()
             .select_related(
                 "unit",
                 "owner",
                 "closed_by",
+                "returned_by",
                 "recommendation__finding__result__round",
                 "recommendation__finding__result__project",
             ),
@@ -240,14 +255,14 @@ def item_page(
         .select_related("author")
         .prefetch_related(Prefetch("evidence", queryset=Evidence.objects.order_by("id")))
     )
-    events = Event.objects.filter(item=item).select_related("actor")
+    events = describe_all(Event.objects.filter(item=item).select_related("actor"))
     context = {
         "item": item,
         "finding": item.recommendation.finding,
         "categories": list(item.recommendation.finding.categories.all()),
         "result": item.recommendation.finding.result,
         "progress_list": progress,
-        "events": events,
+        "history": events,
         "extensions": extensions,
         "pending_extension": pending,
         "decision_form": decision_form,
@@ -269,6 +284,7 @@ class ItemActionView(ItemMixin, View):
 
     action: Action
     success_message = ""
+    form: forms.VersionedForm
 
     def get_form(self, item: RectificationItem) -> forms.VersionedForm:
         return ACTIONS_UI[self.action].form(self.request.POST, self.request.FILES, item=item)
@@ -285,7 +301,7 @@ class ItemActionView(ItemMixin, View):
         item = self.get_item()
         if self.action not in permitted_actions(item=item, user=request.user):
             raise PermissionDenied
-        form = self.get_form(item)
+        form = self.form = self.get_form(item)
         status = 400
         if form.is_valid():
             try:
@@ -329,6 +345,8 @@ class AssignView(ItemActionView):
             actor=actor,
             owner=data["owner"],
             deadline=data["deadline"],
+            reason=data["reason"],
+            count=getattr(self.form, "working_day_count", None),
             expected_version=data["version"],
         )
 

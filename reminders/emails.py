@@ -1,4 +1,5 @@
-"""The daily digest: one e-mail per person with every item of theirs that needs attention."""
+"""What a message says: the e-mail digest (one per person per sweep, every item of theirs that
+needs attention, with what just happened to it) and the group robot's text."""
 
 from __future__ import annotations
 
@@ -10,15 +11,32 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
-from rectification.models import RectificationItem
+from rectification.history import describe
+from rectification.models import Event, RectificationItem
 from reminders.choices import RecipientRole, Rule
 from reminders.links import item_url
 from reminders.models import Reminder
 
 # Why the person gets a line, strongest first: the order of reasons within one item.
-_RULE_ORDER = [Rule.ESCALATED, Rule.OVERDUE, Rule.DUE_TODAY, Rule.DUE_SOON, Rule.STALE]
+_RULE_ORDER = [
+    Rule.RETURNED,
+    Rule.REOPENED,
+    Rule.EXTENSION_REJECTED,
+    Rule.EXTENSION_APPROVED,
+    Rule.CLOSED,
+    Rule.ASSIGNED,
+    Rule.SUBMITTED,
+    Rule.EXTENSION_REQUESTED,
+    Rule.ESCALATED,
+    Rule.NOBODY_TO_REMIND,
+    Rule.REVIEW_WAITING,
+    Rule.OVERDUE,
+    Rule.DUE_TODAY,
+    Rule.DUE_SOON,
+    Rule.STALE,
+]
 
 
 @dataclass(frozen=True)
@@ -30,6 +48,8 @@ class DigestEntry:
     url: str
     timing: str
     overdue: bool
+    # What just happened to the item (the notifications' events), in words.
+    news: tuple[str, ...] = ()
 
     @property
     def unit(self) -> str:
@@ -78,6 +98,7 @@ def digest_entries(
     for item_id, item_rows in by_item.items():
         item = items[item_id]
         rules = sorted({row.rule for row in item_rows}, key=_RULE_ORDER.index)
+        events = sorted({row.event for row in item_rows if row.event_id}, key=lambda e: e.pk)
         entries.append(
             DigestEntry(
                 item=item,
@@ -87,6 +108,7 @@ def digest_entries(
                 url=item_url(item_id),
                 timing=timing(item, today),
                 overdue=bool(item.is_overdue),
+                news=tuple(line for event in events for line in news_lines(event)),
             )
         )
     far = datetime.date.max
@@ -94,12 +116,34 @@ def digest_entries(
     return entries
 
 
+def news_lines(event: Event) -> list[str]:
+    """An event as a notification tells it: who did what when, what changed, the reason."""
+    described = describe(event)
+    when = timezone.localtime(event.created_at)
+    who = event.actor.display_name if event.actor_id else "系统"
+    lines = [f"{when:%m月%d日 %H:%M} {who}：{event.get_action_display()}"]
+    lines += described.changes
+    if described.text:
+        text = " ".join(described.text.split())
+        lines.append(text if len(text) <= 200 else text[:200] + "…")
+    return lines
+
+
 def build_digest(
-    *, recipient_name: str, email: str, entries: Sequence[DigestEntry], today: datetime.date
+    *,
+    recipient_name: str,
+    email: str,
+    entries: Sequence[DigestEntry],
+    today: datetime.date,
+    for_staff: bool = False,
 ) -> EmailMultiAlternatives:
+    """One e-mail; ``for_staff``: the recipient is at the bureau, so the wording asks them to
+    review and supervise rather than to rectify."""
     context = {
         "name": recipient_name,
         "today": today,
+        "for_staff": for_staff,
+        "news": sum(1 for e in entries if e.news),
         # A digest lists the most urgent items only: the first sweep after a year's import can
         # escalate tens of thousands at once, and a message of tens of MB is refused by mail
         # servers (a permanent failure). The rest are on the ledger, one click away.
@@ -125,3 +169,30 @@ def build_digest(
     )
     message.attach_alternative(html, "text/html")
     return message
+
+
+def robot_text(*, unit_name: str, entries: Sequence[DigestEntry], today: datetime.date) -> str:
+    """The group robot's message for one unit: short lines, a link per item, within the
+    robot's size limit (the rest are counted, with a link to the ledger)."""
+    from reminders.channels import ROBOT_MAX_BYTES
+
+    head = f"【整改台账】{unit_name}（{today:%Y年%m月%d日}）"
+    tail = f"登录系统查看全部：{settings.SITE_BASE_URL}{reverse('rectification:ledger')}"
+    lines = [head]
+    shown = 0
+    for number, entry in enumerate(entries, start=1):
+        block = [
+            f"{number}. 【{'、'.join(entry.reasons)}】{entry.project}：{entry.title}",
+            f"   整改时限：{entry.item.deadline or '未设定'}（{entry.timing}）",
+            *(f"   {line}" for line in entry.news),
+            f"   {entry.url}",
+        ]
+        candidate = "\n".join([*lines, *block, tail])
+        if len(candidate.encode("utf-8")) > ROBOT_MAX_BYTES and shown:
+            break
+        lines += block
+        shown += 1
+    if shown < len(entries):
+        lines.append(f"……另有 {len(entries) - shown} 项")
+    lines.append(tail)
+    return "\n".join(lines)

@@ -1,8 +1,14 @@
-"""Reminders: one row per (item, recipient, rule, period) — the idempotency key of e-mail.
+"""The outbox: one row per message to send — a reminder or a notification, by e-mail or to a
+unit's group robot.
+
+- A reminder is keyed by (item, recipient, rule, period): the idempotency key of the chase.
+- A notification is keyed by (event, recipient): one message per audit record that hands the
+  item to someone (returned, closed, submitted…).
+- A group-robot row has a unit instead of a recipient, keyed the same two ways.
 
 The database is the source of truth (docs/design.md, "Reminders"): the sweep plans rows, claims
-them with a conditional UPDATE, sends one digest per person and records the outcome here.
-Celery only triggers sweeps; it never carries a reminder itself.
+them with a conditional UPDATE, sends one message per person (or unit) and records the outcome
+here. Celery only triggers sweeps; it never carries a message itself.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from reminders.choices import RecipientRole, ReminderStatus, Rule, SkipReason
+from reminders.choices import Channel, RecipientRole, ReminderStatus, Rule, SkipReason
 
 
 class Reminder(models.Model):
@@ -25,11 +31,34 @@ class Reminder(models.Model):
         related_name="reminders",
     )
     # PROTECT: a person who was reminded stays on record; deactivate accounts, never delete them.
+    # Empty for a group-robot message, which goes to ``unit``.
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("Recipient"),
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="reminders",
+    )
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=Channel.choices, default=Channel.EMAIL
+    )
+    unit = models.ForeignKey(
+        "evaluations.Unit",
+        verbose_name=_("unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # The audit record a notification tells about; empty for a reminder.
+    event = models.ForeignKey(
+        "rectification.Event",
+        verbose_name=_("about"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     # The address planned for, then the one actually used: the account's address may change later.
     email = models.EmailField(_("e-mail"), blank=True)
@@ -65,9 +94,32 @@ class Reminder(models.Model):
         verbose_name_plural = _("reminder e-mail")
         ordering = ["-created_at", "-id"]
         constraints = [
-            # The idempotency key. Its index also serves the item page (leading column item).
+            # The idempotency keys. The first's index also serves the item page.
             models.UniqueConstraint(
-                fields=["item", "recipient", "rule", "period"], name="reminder_once_per_period"
+                fields=["item", "recipient", "rule", "period"],
+                condition=Q(event__isnull=True, channel=Channel.EMAIL),
+                name="reminder_once_per_period",
+            ),
+            models.UniqueConstraint(
+                fields=["event", "recipient"],
+                condition=Q(event__isnull=False, channel=Channel.EMAIL),
+                name="notification_once_per_event",
+            ),
+            models.UniqueConstraint(
+                fields=["item", "unit", "rule", "period"],
+                condition=Q(event__isnull=True, channel=Channel.WEBHOOK),
+                name="robot_reminder_once_per_period",
+            ),
+            models.UniqueConstraint(
+                fields=["event", "unit"],
+                condition=Q(event__isnull=False, channel=Channel.WEBHOOK),
+                name="robot_notification_once_per_event",
+            ),
+            # An e-mail goes to a person, a robot message to a unit.
+            models.CheckConstraint(
+                condition=Q(channel=Channel.EMAIL, recipient__isnull=False)
+                | Q(channel=Channel.WEBHOOK, unit__isnull=False, recipient__isnull=True),
+                name="reminder_addressed",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=ReminderStatus.values), name="reminder_status_valid"
@@ -88,6 +140,8 @@ class Reminder(models.Model):
             models.Index(fields=["status", "next_attempt_at"], name="reminder_claim_queue"),
             # send_due_digests: "did this person already get today's digest?"
             models.Index(fields=["recipient", "sent_at"], name="reminder_sent_per_day"),
+            # The item page's list of an item's messages, newest first.
+            models.Index(fields=["item", "-created_at"], name="reminder_item_list"),
         ]
 
     def __str__(self) -> str:
@@ -99,4 +153,5 @@ class Reminder(models.Model):
         outcome = self.get_status_display()
         if self.skip_reason:
             outcome += f"：{self.get_skip_reason_display()}"
-        return f"{stamp}{self.get_rule_display()} → {self.recipient}{copy} · {outcome}"
+        to = self.recipient if self.recipient_id else f"{self.unit}（{self.get_channel_display()}）"
+        return f"{stamp}{self.get_rule_display()} → {to}{copy} · {outcome}"

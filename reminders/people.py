@@ -9,6 +9,9 @@ from dataclasses import dataclass
 class Person:
     id: int
     email: str
+    # The person's unit now (None for evaluation staff): an owner who moved to another unit
+    # is no longer addressed for the old unit's items.
+    unit_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,14 @@ from django.conf import settings
 from django.utils import timezone
 
 from rectification.choices import ItemStatus
-from reminders.choices import DEADLINE_RULES, RecipientRole, Rule, SkipReason
+from reminders.choices import (
+    DEADLINE_RULES,
+    NOTIFICATION_RULES,
+    STAFF_RULES,
+    RecipientRole,
+    Rule,
+    SkipReason,
+)
 from reminders.people import Person, UnitPeople
 
 if TYPE_CHECKING:
@@ -45,6 +52,8 @@ class Schedule:
     overdue_every: int = 7
     escalate_after: int = 15
     stale_after: int = 30
+    # Working days a submission may wait for the bureau before its reviewers are reminded.
+    review_after: int = 5
 
     @classmethod
     def from_settings(cls) -> Schedule:
@@ -53,6 +62,7 @@ class Schedule:
             overdue_every=max(1, settings.LIWAN_REMINDER_OVERDUE_EVERY_DAYS),
             escalate_after=max(1, settings.LIWAN_REMINDER_ESCALATE_AFTER_DAYS),
             stale_after=max(1, settings.LIWAN_REMINDER_STALE_PROGRESS_DAYS),
+            review_after=max(1, settings.LIWAN_REVIEW_REMIND_AFTER_WORKING_DAYS),
         )
 
     @property
@@ -79,9 +89,10 @@ def deadline_occurrence(
     schedule: Schedule,
 ) -> Occurrence | None:
     """Before the deadline (each of ``days_before``), on the day, and overdue on day 1 then every
-    ``overdue_every`` days until closed. Closed items and items without a deadline get nothing;
-    returned and submitted items are not closed, so they go on as open ones."""
-    if deadline is None or status == ItemStatus.CLOSED:
+    ``overdue_every`` days until closed. Closed items and items without a deadline get nothing,
+    nor do submitted ones: the unit has done its part and waits for the bureau (which gets
+    ``review_occurrence`` instead). Returned items are in progress again and chased."""
+    if deadline is None or status in (ItemStatus.CLOSED, ItemStatus.SUBMITTED):
         return None
     if is_overdue:
         days_late = (today - deadline).days
@@ -105,10 +116,12 @@ def escalation_occurrence(
     is_overdue: bool,
     today: datetime.date,
     schedule: Schedule,
+    status: str = "",
 ) -> Occurrence | None:
     """Escalation (督办) to evaluation staff once an item has been overdue ``escalate_after``
-    days (overdue day 1 is the day after the deadline)."""
-    if deadline is None or not is_overdue:
+    days (overdue day 1 is the day after the deadline); not while it waits for the bureau's
+    review (submitted)."""
+    if deadline is None or not is_overdue or status == ItemStatus.SUBMITTED:
         return None
     if (today - deadline).days < schedule.escalate_after:
         return None
@@ -133,6 +146,22 @@ def stale_occurrence(
     return Occurrence(Rule.STALE, last_progress_on + _DAY * (stretches * schedule.stale_after))
 
 
+def review_occurrence(
+    *,
+    status: str,
+    review_due: datetime.date | None,
+    today: datetime.date,
+    schedule: Schedule,
+) -> Occurrence | None:
+    """A submission (待销号) the bureau has not ruled on by ``review_due`` — the submission day
+    plus ``Schedule.review_after`` working days, counted by the caller with the calendar —
+    reminds its reviewers, then again every ``overdue_every`` days while it waits."""
+    if status != ItemStatus.SUBMITTED or review_due is None or today < review_due:
+        return None
+    laps = (today - review_due).days // schedule.overdue_every
+    return Occurrence(Rule.REVIEW_WAITING, review_due + _DAY * (laps * schedule.overdue_every))
+
+
 def occurrences_for(
     item: RectificationItem, *, today: datetime.date, schedule: Schedule
 ) -> list[Occurrence]:
@@ -152,6 +181,12 @@ def occurrences_for(
             today=today,
             schedule=schedule,
         ),
+        review_occurrence(
+            status=item.status,
+            review_due=getattr(item, "review_due", None),
+            today=today,
+            schedule=schedule,
+        ),
     ]
     return [o for o in found if o is not None]
 
@@ -165,10 +200,15 @@ def skip_reason(
     today: datetime.date,
     schedule: Schedule,
 ) -> SkipReason | None:
-    """Re-check a planned reminder when it is about to be sent (hours or a day may have passed):
-    ``None`` if it still applies, else why it is dropped."""
+    """Re-check a planned message when it is about to be sent (hours or a day may have passed):
+    ``None`` if it still applies, else why it is dropped. A notification tells of something
+    that happened, so it stays true and is always sent."""
+    if rule in NOTIFICATION_RULES:
+        return None
     if item.status == ItemStatus.CLOSED:
         return SkipReason.ITEM_CLOSED
+    if rule == Rule.NOBODY_TO_REMIND:
+        return None
     follows_deadline = rule in DEADLINE_RULES or rule == Rule.ESCALATED
     if follows_deadline and planned_deadline != item.deadline:
         return SkipReason.DEADLINE_MOVED
@@ -185,6 +225,52 @@ def skip_reason(
 # --- who gets it ---------------------------------------------------------------------------------
 
 
+def for_staff(rule: str) -> bool:
+    """Whether ``rule`` addresses evaluation staff (the bureau) rather than the unit."""
+    return rule in STAFF_RULES
+
+
+def responsible_owner(owner: Person | None, unit_id: int) -> Person | None:
+    """The item's owner if they still belong to its unit; an owner moved elsewhere is not."""
+    return owner if owner is not None and owner.unit_id == unit_id else None
+
+
+def notification_recipients(
+    *,
+    rule: Rule,
+    owner: Person | None,
+    unit: UnitPeople,
+    reviewers: Sequence[Person] = (),
+    actor_id: int | None = None,
+) -> list[tuple[Person, RecipientRole]]:
+    """Whose move it is after an event: the unit's owner (the head in copy) when the bureau
+    returned, closed, reopened or decided an extension; the owner alone on an assignment; the
+    item's reviewers when the unit submitted or asked for more time. Never the person who
+    acted. Without an owner, the unit's staff (its heads in copy, or as addressees when the
+    unit has no staff account)."""
+    if rule in STAFF_RULES:
+        pairs = [(p, RecipientRole.TO) for p in reviewers]
+    elif owner is not None:
+        pairs = [(owner, RecipientRole.TO)]
+        if rule != Rule.ASSIGNED:
+            pairs += [(p, RecipientRole.CC) for p in unit.heads]
+    else:
+        head_role = RecipientRole.CC if unit.staff else RecipientRole.TO
+        pairs = [(p, RecipientRole.TO) for p in unit.staff]
+        pairs += [(p, head_role) for p in unit.heads]
+    return _unique([(p, r) for p, r in pairs if p.id != actor_id])
+
+
+def _unique(pairs: list[tuple[Person, RecipientRole]]) -> list[tuple[Person, RecipientRole]]:
+    seen: set[int] = set()
+    unique = []
+    for person, role in pairs:
+        if person.id not in seen:
+            seen.add(person.id)
+            unique.append((person, role))
+    return unique
+
+
 def recipients_for(
     *,
     rule: Rule,
@@ -193,8 +279,9 @@ def recipients_for(
     evaluation_staff: Sequence[Person] = (),
 ) -> list[tuple[Person, RecipientRole]]:
     """Owner first; the unit head in copy when overdue; the unit's staff and head when the item
-    has no owner; evaluation staff for an escalation. One role per person (``to`` wins)."""
-    if rule == Rule.ESCALATED:
+    has no owner; evaluation staff (the item's reviewers) for the bureau's rules. One role per
+    person (``to`` wins)."""
+    if rule in STAFF_RULES:
         pairs = [(p, RecipientRole.TO) for p in evaluation_staff]
     elif owner is not None:
         pairs = [(owner, RecipientRole.TO)]
@@ -204,13 +291,7 @@ def recipients_for(
         head_role = RecipientRole.CC if unit.staff else RecipientRole.TO
         pairs = [(p, RecipientRole.TO) for p in unit.staff]
         pairs += [(p, head_role) for p in unit.heads]
-    seen: set[int] = set()
-    unique = []
-    for person, role in pairs:
-        if person.id not in seen:
-            seen.add(person.id)
-            unique.append((person, role))
-    return unique
+    return _unique(pairs)
 
 
 # --- dates ---------------------------------------------------------------------------------------

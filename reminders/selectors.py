@@ -7,17 +7,33 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db.models import DateTimeField, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import DateTimeField, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role
+from calendars.services import working_days_after_each
+from evaluations.models import EvaluationRound, Unit
 from rectification.choices import EventAction, ItemStatus
 from rectification.models import Event, ProgressUpdate, RectificationItem
 from rectification.querysets import RectificationItemQuerySet, overdue_q
+from reminders.choices import Rule
 from reminders.models import Reminder
 from reminders.people import Person, UnitPeople
 from reminders.rules import Schedule, local_midnight
+
+# The audit records that hand an item to someone, and the notification each one sends.
+NOTIFYING_EVENTS: dict[str, Rule] = {
+    EventAction.ASSIGNED: Rule.ASSIGNED,
+    EventAction.RETURNED: Rule.RETURNED,
+    EventAction.CLOSED: Rule.CLOSED,
+    EventAction.REOPENED: Rule.REOPENED,
+    EventAction.EXTENSION_APPROVED: Rule.EXTENSION_APPROVED,
+    EventAction.EXTENSION_REJECTED: Rule.EXTENSION_REJECTED,
+    EventAction.SUBMITTED: Rule.SUBMITTED,
+    EventAction.EXTENSION_REQUESTED: Rule.EXTENSION_REQUESTED,
+}
 
 _DAY = datetime.timedelta(days=1)
 
@@ -63,10 +79,102 @@ def candidates(*, today: datetime.date, schedule: Schedule) -> RectificationItem
             Q(deadline__gte=today, deadline__lte=today + _DAY * schedule.horizon)
             | overdue_q(today)
             | Q(status=ItemStatus.IN_PROGRESS, last_progress_at__lt=quiet_since)
+            | Q(status=ItemStatus.SUBMITTED)
         )
         .exclude(status=ItemStatus.CLOSED)
-        .only("pk", "unit_id", "owner_id", "deadline", "status", "escalated_at", "created_at")
+        .only(
+            "pk",
+            "unit_id",
+            "owner_id",
+            "deadline",
+            "status",
+            "escalated_at",
+            "created_at",
+            "submitted_at",
+            "round_year",
+        )
         .order_by("pk")
+    )
+
+
+def with_review_due(
+    items: list[RectificationItem], *, schedule: Schedule
+) -> list[RectificationItem]:
+    """Set ``review_due`` on the submitted ones: ``review_after`` working days after the day
+    they were submitted (the calendar read once for all of them)."""
+    submitted = {
+        item.pk: timezone.localdate(item.submitted_at)
+        for item in items
+        if item.status == ItemStatus.SUBMITTED and item.submitted_at
+    }
+    due = working_days_after_each(submitted.values(), days=schedule.review_after)
+    for item in items:
+        item.review_due = due.get(submitted.get(item.pk))  # type: ignore[attr-defined]
+    return items
+
+
+def unnotified_events(*, since: datetime.datetime) -> list[Event]:
+    """Audit records since ``since`` that hand an item to someone and that no message has been
+    planned for yet (an event with nobody to tell is looked at again until ``since`` passes
+    it, cheaply: the index on the time)."""
+    planned = Reminder.objects.filter(event=OuterRef("pk"))
+    return list(
+        Event.objects.filter(action__in=list(NOTIFYING_EVENTS), created_at__gte=since)
+        .exclude(Exists(planned))
+        .select_related("item")
+        .order_by("pk")
+    )
+
+
+def reviewers(items: Iterable[RectificationItem]) -> dict[int, list[Person]]:
+    """Each item's reviewers at the bureau: its unit's reviewer, else its round's, else every
+    evaluation staff member — each only while still active evaluation staff."""
+    items = list(items)
+    staff = evaluation_staff()
+    by_id = {p.id: p for p in staff}
+    unit_reviewer = dict(
+        Unit.objects.filter(pk__in={i.unit_id for i in items}, reviewer__isnull=False).values_list(
+            "pk", "reviewer_id"
+        )
+    )
+    round_reviewer = dict(
+        EvaluationRound.objects.filter(
+            year__in={i.round_year for i in items}, reviewer__isnull=False
+        ).values_list("year", "reviewer_id")
+    )
+    result = {}
+    for item in items:
+        named = by_id.get(unit_reviewer.get(item.unit_id)) or by_id.get(
+            round_reviewer.get(item.round_year)
+        )
+        result[item.pk] = [named] if named else staff
+    return result
+
+
+class LazyReviewers:
+    """``reviewers(items)``, read on the first lookup: item id → its reviewers."""
+
+    def __init__(self, items: Iterable[RectificationItem]) -> None:
+        self._items = list(items)
+        self._ids = {item.pk for item in self._items}
+        self._map: dict[int, list[Person]] | None = None
+
+    def __getitem__(self, item_id: int) -> list[Person]:
+        if self._map is None:
+            self._map = reviewers(self._items)
+        return self._map[item_id]
+
+    def get(self, item_id: int, default: list[Person]) -> list[Person]:
+        return self[item_id] if item_id in self._ids else default
+
+
+def robot_units(unit_ids: Iterable[int]) -> set[int]:
+    """The units among ``unit_ids`` whose group robot is configured."""
+    return set(
+        Unit.objects.filter(pk__in=set(unit_ids))
+        .exclude(webhook_url="")
+        .exclude(webhook_kind="")
+        .values_list("pk", flat=True)
     )
 
 
@@ -96,8 +204,8 @@ def reminders_for_item(item: RectificationItem) -> QuerySet[Reminder]:
 def people(user_ids: Iterable[int]) -> dict[int, Person]:
     """Owners by id, in one query. Inactive accounts are included: the sender records why it
     skips them, so a gap in the chase is visible in the back-office."""
-    rows = User.objects.filter(pk__in=set(user_ids)).values_list("pk", "email")
-    return {pk: Person(id=pk, email=email) for pk, email in rows}
+    rows = User.objects.filter(pk__in=set(user_ids)).values_list("pk", "email", "unit_id")
+    return {pk: Person(id=pk, email=email, unit_id=unit_id) for pk, email, unit_id in rows}
 
 
 def unit_people(unit_ids: Iterable[int]) -> dict[int, UnitPeople]:
@@ -112,7 +220,8 @@ def unit_people(unit_ids: Iterable[int]) -> dict[int, UnitPeople]:
         .order_by("pk")
     )
     for pk, unit_id, email, group in rows:
-        (heads if group == Role.UNIT_HEAD else staff)[unit_id].append(Person(id=pk, email=email))
+        person = Person(id=pk, email=email, unit_id=unit_id)
+        (heads if group == Role.UNIT_HEAD else staff)[unit_id].append(person)
     return {
         unit_id: UnitPeople(staff=tuple(staff[unit_id]), heads=tuple(heads[unit_id]))
         for unit_id in set(staff) | set(heads)
@@ -120,7 +229,8 @@ def unit_people(unit_ids: Iterable[int]) -> dict[int, UnitPeople]:
 
 
 def evaluation_staff() -> list[Person]:
-    """Who receives escalations (督办): members of the evaluation staff group."""
+    """Every member of the evaluation staff group (the fallback reviewers; the sender skips
+    an inactive account and records why)."""
     rows = (
         User.objects.filter(groups__name=Role.EVALUATION_STAFF)
         .values_list("pk", "email")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 import logging
 import random
-import smtplib
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
@@ -20,16 +19,18 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import NotifyMode, User
+from accounts.roles import is_evaluation_staff
+from evaluations.models import Unit
 from liwan import clock
 from rectification import services as ledger
 from rectification.models import RectificationItem
-from reminders import rules, selectors
-from reminders.choices import RecipientRole, ReminderStatus, Rule, SkipReason
-from reminders.emails import build_digest, digest_entries
+from reminders import channels, rules, selectors
+from reminders.choices import Channel, RecipientRole, ReminderStatus, Rule, SkipReason
+from reminders.emails import build_digest, digest_entries, robot_text
 from reminders.models import Reminder
 from reminders.people import Person, UnitPeople
 from reminders.rules import Occurrence, Schedule
@@ -43,40 +44,73 @@ _ERROR_MAX = 1000
 
 
 def plan_reminders(*, today: datetime.date, schedule: Schedule | None = None) -> int:
-    """Insert the ``Reminder`` rows due today; returns how many are new.
+    """Insert the reminder rows due today; returns how many are new.
 
     Idempotent: the unique constraint (item, recipient, rule, period) is the key, so running it
     twice, late, or in two workers at once plans each reminder once. Queries do not grow with
-    the number of items: one for candidates, two for people, one for existing keys, bulk insert
-    (plus a short transaction per item escalated today).
+    the number of items: one for candidates, a few for people, reviewers and robots, one for
+    existing keys, bulk insert (plus a short transaction per batch of items escalated today).
     """
     schedule = schedule or Schedule.from_settings()
     now = clock.now()
     wanted: list[tuple[RectificationItem, Occurrence]] = []
     escalations: list[tuple[RectificationItem, Occurrence]] = []
-    items = list(selectors.candidates(today=today, schedule=schedule))
+    items = selectors.with_review_due(
+        list(selectors.candidates(today=today, schedule=schedule)), schedule=schedule
+    )
     for item in items:
         for occurrence in rules.occurrences_for(item, today=today, schedule=schedule):
             wanted.append((item, occurrence))
         if item.escalated_at is None:
             escalation = rules.escalation_occurrence(
-                deadline=item.deadline, is_overdue=item.is_overdue, today=today, schedule=schedule
+                deadline=item.deadline,
+                is_overdue=item.is_overdue,
+                today=today,
+                schedule=schedule,
+                status=item.status,
             )
             if escalation is not None:
                 escalations.append((item, escalation))
 
     owners = selectors.people(item.owner_id for item in items if item.owner_id)
     units = selectors.unit_people({item.unit_id for item in items})
+    robots = selectors.robot_units({item.unit_id for item in items})
+    # The bureau's people, read only when some message is for them (most sweeps have none).
+    reviewers = selectors.LazyReviewers(items)
     rows = []
     for item, occurrence in wanted:
+        if rules.for_staff(occurrence.rule):
+            pairs = rules.recipients_for(
+                rule=occurrence.rule,
+                owner=None,
+                unit=UnitPeople(),
+                evaluation_staff=reviewers[item.pk],
+            )
+            rows += [_row(item, occurrence, person, role, now) for person, role in pairs]
+            continue
         pairs = rules.recipients_for(
             rule=occurrence.rule,
-            owner=owners.get(item.owner_id) if item.owner_id else None,
+            owner=rules.responsible_owner(owners.get(item.owner_id), item.unit_id),
             unit=units.get(item.unit_id, UnitPeople()),
         )
-        if not pairs and occurrence.period == today:  # once, on the day it begins
-            logger.warning("item #%s has nobody to remind: no owner, no unit account", item.pk)
         rows += [_row(item, occurrence, person, role, now) for person, role in pairs]
+        if item.unit_id in robots:
+            rows.append(_robot_row(item, occurrence, now))
+        elif not pairs:
+            # Nobody in the unit can be told: the bureau learns of it instead, once per
+            # occurrence, and the unit shows on the staff's worklist.
+            if occurrence.period == today:
+                logger.warning("item #%s has nobody to remind: no owner, no unit account", item.pk)
+            nobody = Occurrence(Rule.NOBODY_TO_REMIND, occurrence.period)
+            rows += [
+                _row(item, nobody, person, role, now)
+                for person, role in rules.recipients_for(
+                    rule=Rule.NOBODY_TO_REMIND,
+                    owner=None,
+                    unit=UnitPeople(),
+                    evaluation_staff=reviewers[item.pk],
+                )
+            ]
     planned = _insert_new(rows)
 
     if escalations:
@@ -88,8 +122,48 @@ def plan_reminders(*, today: datetime.date, schedule: Schedule | None = None) ->
                 now=now,
                 today=today,
                 schedule=schedule,
+                reviewers=reviewers,
             )
     return planned
+
+
+def plan_notifications(*, now: datetime.datetime) -> int:
+    """Turn the audit records that hand an item to someone into messages to that someone;
+    returns how many are new.
+
+    The ledger writes its events; this reads those of the last ``LIWAN_NOTIFY_WITHIN_HOURS``
+    that have no message yet. Keyed by (event, recipient), so a repeated or concurrent sweep
+    plans each notification once. The people are the ones responsible *now* (a reassigned
+    owner, a unit's current staff), never the person who acted.
+    """
+    since = now - datetime.timedelta(hours=settings.LIWAN_NOTIFY_WITHIN_HOURS)
+    events = selectors.unnotified_events(since=since)
+    if not events:
+        return 0
+    items = [event.item for event in events]
+    owners = selectors.people(item.owner_id for item in items if item.owner_id)
+    units = selectors.unit_people({item.unit_id for item in items})
+    reviewers = selectors.reviewers(items)
+    robots = selectors.robot_units({item.unit_id for item in items})
+    rows = []
+    for event in events:
+        item = event.item
+        rule = selectors.NOTIFYING_EVENTS[event.action]
+        occurrence = Occurrence(rule, timezone.localdate(event.created_at))
+        pairs = rules.notification_recipients(
+            rule=rule,
+            owner=rules.responsible_owner(owners.get(item.owner_id), item.unit_id),
+            unit=units.get(item.unit_id, UnitPeople()),
+            reviewers=reviewers[item.pk],
+            actor_id=event.actor_id,
+        )
+        rows += [
+            _row(item, occurrence, person, role, now)._replace(event_id=event.pk)
+            for person, role in pairs
+        ]
+        if not rules.for_staff(rule) and item.unit_id in robots:
+            rows.append(_robot_row(item, occurrence, now)._replace(event_id=event.pk))
+    return _insert_new(rows)
 
 
 # Items escalated per transaction: short transactions, a handful of queries per thousand items
@@ -104,14 +178,13 @@ def escalate_items(
     now: datetime.datetime,
     today: datetime.date,
     schedule: Schedule | None = None,
+    reviewers: selectors.LazyReviewers | dict[int, list[Person]] | None = None,
 ) -> int:
-    """Escalate (督办) long-overdue items once each and plan the evaluation staff's reminders,
-    all or nothing. Returns the reminders planned. The flag and its audit event are the
-    ledger's (``rectification.services.escalate_overdue``, which also settles races)."""
+    """Escalate (督办) long-overdue items once each and plan their reviewers' reminders (``staff``
+    where an item has none given), all or nothing. Returns the reminders planned. The flag and
+    its audit event are the ledger's (``rectification.services.escalate_overdue``, which also
+    settles races)."""
     wanted = {item.pk: (item, occurrence) for item, occurrence in escalations}
-    people = rules.recipients_for(
-        rule=Rule.ESCALATED, owner=None, unit=UnitPeople(), evaluation_staff=staff
-    )
     with transaction.atomic():
         won = ledger.escalate_overdue(
             item_ids=wanted,
@@ -121,6 +194,12 @@ def escalate_items(
         rows = []
         for pk, deadline in won.items():
             item, occurrence = wanted[pk]
+            people = rules.recipients_for(
+                rule=Rule.ESCALATED,
+                owner=None,
+                unit=UnitPeople(),
+                evaluation_staff=(reviewers or {}).get(pk, staff),
+            )
             rows += [
                 _row(item, occurrence, person, role, now)._replace(deadline=deadline)
                 for person, role in people
@@ -129,21 +208,28 @@ def escalate_items(
 
 
 class Planned(NamedTuple):
-    """A reminder row to insert: a plain tuple, because planning builds one per item, rule and
+    """A message row to insert: a plain tuple, because planning builds one per item, rule and
     person (100,000 on a city's first day) and most already exist on later sweeps."""
 
     item_id: int
-    recipient_id: int
+    recipient_id: int | None
     email: str
     role: str
     rule: str
     period: datetime.date
     deadline: datetime.date | None
     next_attempt_at: datetime.datetime
+    channel: str = Channel.EMAIL
+    unit_id: int | None = None
+    event_id: int | None = None
 
     @property
-    def key(self) -> tuple[int, int, str, datetime.date]:
-        return (self.item_id, self.recipient_id, self.rule, self.period)
+    def key(self) -> tuple[object, ...]:
+        """The row's idempotency key (the unique constraint it falls under)."""
+        to = self.recipient_id if self.channel == Channel.EMAIL else self.unit_id
+        if self.event_id is not None:
+            return (self.channel, "event", self.event_id, to)
+        return (self.channel, "period", self.item_id, to, self.rule, self.period)
 
 
 def _row(
@@ -165,15 +251,36 @@ def _row(
     )
 
 
+def _robot_row(item: RectificationItem, occurrence: Occurrence, now: datetime.datetime) -> Planned:
+    """The same message for the unit's group robot."""
+    return Planned(
+        item_id=item.pk,
+        recipient_id=None,
+        email="",
+        role=str(RecipientRole.TO),
+        rule=str(occurrence.rule),
+        period=occurrence.period,
+        deadline=item.deadline,
+        next_attempt_at=now,
+        channel=Channel.WEBHOOK,
+        unit_id=item.unit_id,
+    )
+
+
 def _insert_new(rows: list[Planned]) -> int:
     if not rows:
         return 0
-    existing = set(
-        Reminder.objects.filter(
+    existing = {
+        Planned(item, person, "", "", rule, period, None, None, channel, unit, event).key  # type: ignore[arg-type]
+        for item, person, rule, period, channel, unit, event in Reminder.objects.filter(
             item_id__in={r.item_id for r in rows}, period__in={r.period for r in rows}
-        ).values_list("item_id", "recipient_id", "rule", "period")
-    )
-    new = [r for r in rows if r.key not in existing]
+        ).values_list("item_id", "recipient_id", "rule", "period", "channel", "unit_id", "event_id")
+    }
+    new = []
+    for row in rows:
+        if row.key not in existing:
+            existing.add(row.key)  # the same key twice in one plan (two rules, one person)
+            new.append(row)
     # Conflicts are ignored: a concurrent sweep may insert the same keys between read and write.
     if connection.vendor == "postgresql":
         _insert_unnest(new)
@@ -201,23 +308,14 @@ def _insert_unnest(rows: list[Planned]) -> None:
             batch = rows[start : start + _INSERT_BATCH]
             cursor.execute(
                 f"INSERT INTO {table} (item_id, recipient_id, email, role, rule, period, deadline,"  # noqa: S608 # nosec B608 — our table name
-                " status, attempts, next_attempt_at, last_error, skip_reason, created_at)"
-                " SELECT i, u, e, ro, ru, p, d, %s, 0, n, '', '', %s FROM unnest("
+                " next_attempt_at, channel, unit_id, event_id,"
+                " status, attempts, last_error, skip_reason, created_at)"
+                " SELECT i, u, e, ro, ru, p, d, n, c, un, ev, %s, 0, '', '', %s FROM unnest("
                 "%s::bigint[], %s::bigint[], %s::varchar[], %s::varchar[], %s::varchar[],"
-                " %s::date[], %s::date[], %s::timestamptz[]) AS t(i, u, e, ro, ru, p, d, n)"
+                " %s::date[], %s::date[], %s::timestamptz[], %s::varchar[], %s::bigint[],"
+                " %s::bigint[]) AS t(i, u, e, ro, ru, p, d, n, c, un, ev)"
                 " ON CONFLICT DO NOTHING",
-                [
-                    ReminderStatus.PENDING,
-                    now,
-                    [r.item_id for r in batch],
-                    [r.recipient_id for r in batch],
-                    [r.email for r in batch],
-                    [r.role for r in batch],
-                    [r.rule for r in batch],
-                    [r.period for r in batch],
-                    [r.deadline for r in batch],
-                    [r.next_attempt_at for r in batch],
-                ],
+                [ReminderStatus.PENDING, now, *(list(col) for col in zip(*batch, strict=True))],
             )
 
 
@@ -262,6 +360,16 @@ def send_due_digests(
                 schedule=schedule,
             )
         )
+    for unit_id, reminder_ids in robot_batches(now=now, today=today):
+        total.add(
+            deliver_robot(
+                unit_id=unit_id,
+                reminder_ids=reminder_ids,
+                now=now,
+                today=today,
+                schedule=schedule,
+            )
+        )
     return total
 
 
@@ -288,21 +396,50 @@ def recover_expired_claims(*, now: datetime.datetime) -> int:
 
 
 def due_batches(*, now: datetime.datetime, today: datetime.date) -> Iterator[tuple[int, list[int]]]:
-    """(recipient, due reminder ids) for everyone who has not had a digest today. Rows of a
+    """(recipient, due e-mail row ids) for everyone who has not had an e-mail today, and the
+    notifications of those who want them at once (``User.notify_mode``). Other rows of a
     person already mailed today wait, pending, until tomorrow's first sweep."""
     start, end = rules.day_bounds(today)
     mailed_today = Reminder.objects.filter(
-        status=ReminderStatus.SENT, sent_at__gte=start, sent_at__lt=end
+        channel=Channel.EMAIL, status=ReminderStatus.SENT, sent_at__gte=start, sent_at__lt=end
     ).values("recipient_id")
     due = (
-        Reminder.objects.filter(status=ReminderStatus.PENDING, next_attempt_at__lte=now)
-        .exclude(recipient_id__in=mailed_today)
+        Reminder.objects.filter(
+            channel=Channel.EMAIL, status=ReminderStatus.PENDING, next_attempt_at__lte=now
+        )
+        .filter(
+            ~Q(recipient_id__in=mailed_today)
+            | Q(event__isnull=False, recipient__notify_mode=NotifyMode.IMMEDIATE)
+        )
         .order_by("recipient_id", "id")
         .values_list("recipient_id", "id")
     )
     batches: dict[int, list[int]] = defaultdict(list)
     for recipient_id, reminder_id in due:
         batches[recipient_id].append(reminder_id)
+    yield from batches.items()
+
+
+def robot_batches(
+    *, now: datetime.datetime, today: datetime.date
+) -> Iterator[tuple[int, list[int]]]:
+    """(unit, due robot row ids): a unit's group gets its reminders once a day like a person,
+    and notifications at once."""
+    start, end = rules.day_bounds(today)
+    posted_today = Reminder.objects.filter(
+        channel=Channel.WEBHOOK, status=ReminderStatus.SENT, sent_at__gte=start, sent_at__lt=end
+    ).values("unit_id")
+    due = (
+        Reminder.objects.filter(
+            channel=Channel.WEBHOOK, status=ReminderStatus.PENDING, next_attempt_at__lte=now
+        )
+        .filter(~Q(unit_id__in=posted_today) | Q(event__isnull=False))
+        .order_by("unit_id", "id")
+        .values_list("unit_id", "id")
+    )
+    batches: dict[int, list[int]] = defaultdict(list)
+    for unit_id, reminder_id in due:
+        batches[unit_id].append(reminder_id)
     yield from batches.items()
 
 
@@ -338,9 +475,9 @@ def deliver_digest(
     if token is None:
         return Delivery()
     mine = Reminder.objects.filter(claim_token=token, status=ReminderStatus.SENDING)
-    rows = list(mine.order_by("id"))
+    rows = list(mine.select_related("event__actor").order_by("id"))
     result = Delivery(claimed=len(rows))
-    recipient = User.objects.get(pk=recipient_id)
+    recipient = User.objects.select_related("unit").get(pk=recipient_id)
     items = selectors.items_now((row.item_id for row in rows), today=today)
     rows, skipped = _partition(
         rows, items, recipient=recipient, today=today, schedule=schedule or Schedule.from_settings()
@@ -357,10 +494,11 @@ def deliver_digest(
         email=recipient.email,
         entries=digest_entries(rows, items, today=today),
         today=today,
+        for_staff=is_evaluation_staff(recipient),
     )
     try:
-        message.send()
-    except Exception as exc:  # every failure, ours included, is recorded on the rows
+        channels.send_email(message)
+    except channels.DeliveryError as exc:
         _record_failure(mine, rows, exc, result=result)
         return result
     # The window: the SMTP server has the message; if we die before this UPDATE, the lease
@@ -376,6 +514,73 @@ def deliver_digest(
     return result
 
 
+def deliver_robot(
+    *,
+    unit_id: int,
+    reminder_ids: list[int],
+    now: datetime.datetime,
+    today: datetime.date,
+    schedule: Schedule | None = None,
+) -> Delivery:
+    """Claim one unit's due robot rows, drop those that no longer apply, post one message to
+    its group robot, record — the same claim-once path as e-mail."""
+    token = claim(reminder_ids=reminder_ids, now=now)
+    if token is None:
+        return Delivery()
+    mine = Reminder.objects.filter(claim_token=token, status=ReminderStatus.SENDING)
+    rows = list(mine.select_related("event__actor").order_by("id"))
+    result = Delivery(claimed=len(rows))
+    unit = Unit.objects.get(pk=unit_id)
+    items = selectors.items_now((row.item_id for row in rows), today=today)
+    schedule = schedule or Schedule.from_settings()
+    skipped: dict[SkipReason, list[int]] = defaultdict(list)
+    keep = []
+    for row in rows:
+        reason = (
+            SkipReason.NO_WEBHOOK
+            if not (unit.webhook_url and unit.webhook_kind)
+            else _still_applies(row, items[row.item_id], today=today, schedule=schedule)
+        )
+        if reason is None:
+            keep.append(row)
+        else:
+            skipped[reason].append(row.pk)
+    for reason, ids in skipped.items():
+        result.skipped += mine.filter(pk__in=ids).update(
+            status=ReminderStatus.SKIPPED, skip_reason=reason, claim_token=None
+        )
+    if not keep:
+        return result
+    text = robot_text(
+        unit_name=str(unit), entries=digest_entries(keep, items, today=today), today=today
+    )
+    try:
+        channels.post_robot(
+            kind=unit.webhook_kind, url=unit.webhook_url, secret=unit.webhook_secret, text=text
+        )
+    except channels.DeliveryError as exc:
+        _record_failure(mine, keep, exc, result=result)
+        return result
+    result.sent += mine.update(
+        status=ReminderStatus.SENT, sent_at=clock.now(), claim_token=None, last_error=""
+    )
+    result.emails += 1
+    return result
+
+
+def _still_applies(
+    row: Reminder, item: RectificationItem, *, today: datetime.date, schedule: Schedule
+) -> SkipReason | None:
+    return rules.skip_reason(
+        rule=row.rule,
+        period=row.period,
+        planned_deadline=row.deadline,
+        item=item,
+        today=today,
+        schedule=schedule,
+    )
+
+
 def _partition(
     rows: list[Reminder],
     items: dict[int, RectificationItem],
@@ -384,40 +589,29 @@ def _partition(
     today: datetime.date,
     schedule: Schedule,
 ) -> tuple[list[Reminder], dict[SkipReason, list[int]]]:
-    """Rows still to send, and the others grouped by why they are dropped."""
+    """Rows still to send, and the others grouped by why they are dropped. A person is
+    addressed as they are now: unit rules only while they belong to the item's unit, the
+    bureau's rules only while they are evaluation staff."""
     skipped: dict[SkipReason, list[int]] = defaultdict(list)
     if not recipient.is_active or not recipient.email:
         reason = SkipReason.INACTIVE if not recipient.is_active else SkipReason.NO_EMAIL
         skipped[reason] = [row.pk for row in rows]
         return [], skipped
+    staff = is_evaluation_staff(recipient)
     keep = []
     for row in rows:
-        reason = rules.skip_reason(
-            rule=row.rule,
-            period=row.period,
-            planned_deadline=row.deadline,
-            item=items[row.item_id],
-            today=today,
-            schedule=schedule,
+        item = items[row.item_id]
+        responsible = staff if rules.for_staff(row.rule) else recipient.unit_id == item.unit_id
+        reason = (
+            SkipReason.RECIPIENT_MOVED
+            if not responsible
+            else _still_applies(row, item, today=today, schedule=schedule)
         )
         if reason is None:
             keep.append(row)
         else:
             skipped[reason].append(row.pk)
     return keep, skipped
-
-
-def is_permanent(exc: BaseException) -> bool:
-    """A refused address (5xx at RCPT) or a refused message (5xx at DATA) will be refused again:
-    do not retry. Everything else — 4xx, refused or dropped connections, timeouts, a refused
-    sender or login (our configuration, fixable), even our own errors — may pass, so it is
-    retried with backoff until the attempts run out."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _ in exc.recipients.values()]
-        return bool(codes) and all(500 <= code < 600 for code in codes)
-    if isinstance(exc, smtplib.SMTPDataError):
-        return 500 <= exc.smtp_code < 600
-    return False
 
 
 def retry_delay(attempts: int) -> datetime.timedelta:
@@ -434,19 +628,19 @@ def retry_delay(attempts: int) -> datetime.timedelta:
 def _record_failure(
     mine: QuerySet[Reminder],
     rows: list[Reminder],
-    exc: Exception,
+    exc: channels.DeliveryError,
     *,
     result: Delivery,
 ) -> None:
-    error = f"{type(exc).__name__}: {exc}"[:_ERROR_MAX]
+    error = str(exc)[:_ERROR_MAX]
     ids = [row.pk for row in rows]
-    if is_permanent(exc):
-        logger.warning("reminder digest refused permanently: %s", error)
+    if exc.permanent:
+        logger.warning("message refused permanently: %s", error)
         result.failed += mine.filter(pk__in=ids).update(
             status=ReminderStatus.FAILED, claim_token=None, last_error=error
         )
         return
-    logger.warning("reminder digest failed, will retry: %s", error, exc_info=exc)
+    logger.warning("message failed, will retry: %s", error, exc_info=exc.__cause__ or exc)
     spent = mine.filter(pk__in=ids, attempts__gte=settings.LIWAN_REMINDER_MAX_ATTEMPTS)
     result.failed += spent.update(status=ReminderStatus.FAILED, claim_token=None, last_error=error)
     attempts = max(row.attempts for row in rows)
@@ -491,6 +685,7 @@ def sweep(*, today: datetime.date | None = None) -> SweepResult:
     today = today or clock.today()
     schedule = Schedule.from_settings()  # once per sweep: planning and sending agree
     planned = plan_reminders(today=today, schedule=schedule)
+    planned += plan_notifications(now=clock.now())
     # "now" after planning: rows just planned are due at their planning time.
     delivery = send_due_digests(now=clock.now(), today=today, schedule=schedule)
     return SweepResult(planned=planned, delivery=delivery)
@@ -515,9 +710,12 @@ def preview(*, today: datetime.date | None = None) -> list[DigestPreview]:
     previews = []
     with transaction.atomic():
         plan_reminders(today=today, schedule=schedule)
+        plan_notifications(now=clock.now())
         for recipient_id, ids in due_batches(now=clock.now(), today=today):
             recipient = User.objects.get(pk=recipient_id)
-            rows = list(Reminder.objects.filter(pk__in=ids).order_by("id"))
+            rows = list(
+                Reminder.objects.filter(pk__in=ids).select_related("event__actor").order_by("id")
+            )
             items = selectors.items_now((row.item_id for row in rows), today=today)
             keep, skipped = _partition(
                 rows, items, recipient=recipient, today=today, schedule=schedule

@@ -45,9 +45,15 @@ def browser_context(*, width: int = 1366, height: int = 768) -> Iterator:  # typ
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
-def login(page, base: str, username: str) -> None:  # type: ignore[no-untyped-def]
+def login(page, base: str, username: str, *, then: str = "/") -> None:  # type: ignore[no-untyped-def]
+    """Sign in (which lands on the worklist, 我的待办), then open ``then`` — the ledger unless
+    told otherwise (``then=""`` stays on the worklist)."""
     page.goto(f"{base}/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("form button[type=submit]")
-    page.wait_for_selector("#status-counts")
+    page.wait_for_selector("#nav-worklist", state="attached")
+    if then:
+        page.goto(f"{base}{then}")
+        if then == "/":
+            page.wait_for_selector("#status-counts")

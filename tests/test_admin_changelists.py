@@ -201,8 +201,19 @@ def test_it_saves_owner_and_deadline_through_the_assign_service(client, staff, i
     [event] = Event.objects.filter(item=item)
     assert event.action == EventAction.ASSIGNED
     assert event.actor == staff
-    assert event.before == {"owner": None, "deadline": "2030-12-31"}
-    assert event.after == {"owner": member.pk, "deadline": "2031-03-31"}
+    assert event.before == {
+        "owner": None,
+        "owner_name": "",
+        "deadline": "2030-12-31",
+        "deadline_source": "",
+    }
+    assert event.after == {
+        "owner": member.pk,
+        "owner_name": member.display_name,
+        "deadline": "2031-03-31",
+        "deadline_source": "assignment",
+        "deadline_reason": "",
+    }
 
 
 def test_it_refuses_an_owner_from_another_unit(client, staff, item):

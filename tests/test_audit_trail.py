@@ -195,6 +195,8 @@ NO_ITEM_EVENT: dict[str, str] = {
     "two_factor_setup": "the user's own authenticator: security log line (otp_enrolled)",
     "calendars:working-days": "counts working days; may add a provisional calendar year (the law's days)",
     "rectification:ledger": "read only",
+    "rectification:worklist": "read only",
+    "profile": "the person's own notification setting, no item",
     "rectification:export": "read only",
     "rectification:item-detail": "read only",
     "rectification:evidence-download": "read only",

@@ -11,7 +11,7 @@ import time_machine
 
 from rectification.models import RectificationItem
 from tests import factories
-from tests.browser import browser_context
+from tests.browser import browser_context, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 TODAY = datetime.datetime(2026, 12, 3, 9, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
@@ -27,11 +27,7 @@ def test_30_working_days_show_a_provisional_date_before_saving(page, live_server
     item = factories.ItemFactory(deadline=datetime.date(2026, 12, 31))
     staff = factories.StaffUserFactory(username="pingjia")
     base = live_server.url
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", staff.username)
-    page.fill("#id_password", "correct horse battery")
-    page.click("form button[type=submit]")
-    page.wait_for_selector("#status-counts")
+    login(page, base, staff.username, then="")
 
     page.goto(f"{base}/items/{item.pk}/")
     panel = page.locator("#action-assign")

@@ -59,8 +59,19 @@ def test_it_sets_each_units_owner_and_one_deadline_with_an_event_per_item(world)
         [event] = _assigned(item)
         assert event.actor == world["staff"].user
         assert event.ip == "10.1.2.3"
-        assert event.before == {"owner": None, "deadline": None}
-        assert event.after == {"owner": owner.pk, "deadline": "2031-06-30"}
+        assert event.before == {
+            "owner": None,
+            "owner_name": "",
+            "deadline": None,
+            "deadline_source": "",
+        }
+        assert event.after == {
+            "owner": owner.pk,
+            "owner_name": owner.display_name,
+            "deadline": "2031-06-30",
+            "deadline_source": "bulk",
+            "deadline_reason": "",
+        }
 
 
 def test_it_keeps_what_it_is_not_told_to_change(world):

@@ -10,7 +10,7 @@ import time_machine
 from django.urls import reverse
 
 from calendars.models import CalendarYear, DayKind, Holiday, YearStatus
-from calendars.services import ensure_provisional_year
+from calendars.services import count_working_days, ensure_provisional_year
 from rectification import services
 from tests import factories
 
@@ -74,28 +74,36 @@ def test_the_preview_shows_what_will_be_stored_and_saves_nothing(client, staff):
     assert not Holiday.objects.filter(date=D(2027, 2, 14)).exists()
 
 
-def test_saving_confirms_the_year_and_lists_the_deadlines_to_re_check(client, staff):
+def test_saving_confirms_the_year_and_links_to_the_deadlines_to_re_check(client, staff):
     calendar = ensure_provisional_year(year=2027)
     assert calendar is not None
     item = factories.ItemFactory()
     with time_machine.travel(TODAY + datetime.timedelta(hours=1), tick=False):
+        count = count_working_days(start=TODAY.date(), days=60)
         services.assign(
-            item=item, actor=services.Actor(user=staff), owner=None, deadline=D(2027, 3, 1)
+            item=item,
+            actor=services.Actor(user=staff),
+            owner=None,
+            deadline=count.date,
+            count=count,
         )
         client.force_login(staff)
         preview = client.post(URL, _data(preview="1")).context["digest"]
         response = client.post(URL, _data(confirm="1", digest=preview))
+        recheck = client.get(f"{reverse('rectification:ledger')}?recheck=2027")
 
     page = response.content.decode()
     assert response.status_code == 200
     assert 'id="notice-done"' in page
-    assert f'href="{reverse("rectification:item-detail", args=[item.pk])}"' in page
+    assert f'href="{reverse("rectification:ledger")}?recheck=2027"' in page
+    assert [row.pk for row in recheck.context["object_list"]] == [item.pk]
     calendar.refresh_from_db()
     assert calendar.status == YearStatus.CONFIRMED
     assert calendar.source == "国办发明电〔2026〕7号"
     assert Holiday.objects.get(date=D(2027, 2, 14)).kind == DayKind.WORKDAY
+    deadline = item.deadline
     item.refresh_from_db()
-    assert item.deadline == D(2027, 3, 1)  # listed, never moved
+    assert item.deadline == deadline  # listed, never moved
 
 
 def test_a_text_changed_after_the_preview_is_previewed_again_not_saved(client, staff):

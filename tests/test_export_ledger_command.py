@@ -127,6 +127,7 @@ def worked_on(liwan_2020):
         verified_on=datetime.date(2021, 7, 5),
         closed_at=datetime.datetime(2021, 7, 6, 1, 0, tzinfo=datetime.UTC),
         result="已完成绩效目标修订。",
+        extensions_approved=2,  # as decide_extension counts them
     )
     RectificationItem.objects.filter(pk=second.pk).update(deadline=datetime.date(2021, 12, 31))
     return first, second
@@ -173,7 +174,8 @@ def test_the_workbook_has_the_appended_columns_filled(worked_on, tmp_path):
     second = dict(zip(header, [c.value for c in sheet[3]], strict=True))
 
     assert header[:19] == list(COLUMNS[:19])
-    assert header[19:] == ["销号结论", "核查方式", "核查人", "核查日期", "整改结果", "延期次数"]
+    assert header[19:25] == ["销号结论", "核查方式", "核查人", "核查日期", "整改结果", "延期次数"]
+    assert header[25:] == ["原定整改时限", "时限依据", "是否退回", "退回原因"]
     assert first["销号结论"] == "已整改"
     assert first["核查方式"] == "实地核查"
     assert first["核查人"] == "评价办 李四"
@@ -186,8 +188,8 @@ def test_the_workbook_freezes_the_header_filters_and_sizes_its_columns(worked_on
     sheet = _workbook(tmp_path)
 
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:Y23"  # 25 columns, header + 22 items
-    assert sheet.max_column == len(COLUMNS) == 25
+    assert sheet.auto_filter.ref == "A1:AC23"  # 29 columns, header + 22 items
+    assert sheet.max_column == len(COLUMNS) == 29
     assert sheet.column_dimensions["J"].width == 50  # 问题
     assert sheet.column_dimensions["N"].width == 12  # 整改时限
 

@@ -21,15 +21,6 @@ def _rows(response) -> list[int]:
     return [item.pk for item in response.context["object_list"]]
 
 
-def test_it_is_the_home_page_after_login(client):
-    user = factories.StaffUserFactory()
-    response = client.post(
-        reverse("login"), {"username": user.username, "password": "correct horse battery"}
-    )
-    assert response.status_code == 302
-    assert response["Location"] == URL
-
-
 def test_it_shows_a_unit_only_its_items_without_a_unit_filter(client):
     mine, _theirs = factories.ItemFactory(), factories.ItemFactory()
     client.force_login(factories.UnitStaffFactory(unit=mine.unit))

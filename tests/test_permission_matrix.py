@@ -25,6 +25,7 @@ LOGIN = "login"  # a 302 to a login page
 MATRIX: dict[str, dict[str, tuple[int | str, ...]]] = {
     "rectification:ledger": {"GET": (LOGIN, 200, 200, 200, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "rectification:export": {"GET": (LOGIN, 200, 200, 200, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
+    "rectification:worklist": {"GET": (LOGIN, 200, 200, 200, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "rectification:item-detail": {"GET": (LOGIN, 200, 200, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "rectification:item-assign": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 403, 403, 404, 400, 403)},
     "rectification:item-measures": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 400, 400, 404, 403, 403)},
@@ -52,6 +53,7 @@ MATRIX: dict[str, dict[str, tuple[int | str, ...]]] = {
     "password_reset_complete": {"GET": (200,) * 6, "POST": (405,) * 6},
     "set_language": {"GET": (302,) * 6, "POST": (302,) * 6},
     "healthz": {"GET": (200,) * 6, "POST": (405,) * 6},
+    "profile": {"GET": (LOGIN, 200, 200, 200, 200, 200), "POST": (LOGIN, 400, 400, 400, 400, 400)},
     "two_factor_verify": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 302, 302, 302, 302, 302)},
     "two_factor_setup": {"GET": (LOGIN, 403, 403, 403, 200, 403), "POST": (LOGIN, 403, 403, 403, 200, 403)},
     "admin:index": {"GET": (LOGIN, LOGIN, LOGIN, LOGIN, 200, LOGIN), "POST": (LOGIN, LOGIN, LOGIN, LOGIN, 200, LOGIN)},

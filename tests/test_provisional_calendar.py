@@ -20,7 +20,6 @@ from django.test.utils import CaptureQueriesContext
 
 from calendars import sources
 from calendars.models import CalendarYear, DayKind, Holiday, YearStatus
-from calendars.recheck import deadlines_to_recheck
 from calendars.services import (
     CountedHoliday,
     NoticeDay,
@@ -34,6 +33,7 @@ from calendars.services import (
 from rectification import services
 from rectification.choices import ClosureOutcome, ItemStatus
 from rectification.models import RectificationItem
+from rectification.selectors import ledger
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -314,30 +314,47 @@ def test_the_package_does_not_replace_a_provisional_year_but_asks_for_confirmati
 # --- which deadlines to re-check ----------------------------------------------------------------
 
 
-def _assign(item, deadline):  # type: ignore[no-untyped-def]
+def _assign(item, deadline, *, counted=None):  # type: ignore[no-untyped-def]
+    """Assign ``deadline`` as staff do: typed as a date, or counted (``counted``: the count)."""
     actor = services.Actor(user=factories.StaffUserFactory())
-    services.assign(item=item, actor=actor, owner=None, deadline=deadline)
+    services.assign(item=item, actor=actor, owner=None, deadline=deadline, count=counted)
 
 
-def test_it_lists_the_open_items_whose_deadline_was_set_while_the_year_was_provisional():
-    before_provisional = factories.ItemFactory()
-    _assign(before_provisional, D(2027, 3, 1))
-    with time_machine.travel(TODAY + datetime.timedelta(days=1), tick=False):
-        calendar = ensure_provisional_year(year=2027)
-    assert calendar is not None
-    later = TODAY + datetime.timedelta(days=2)
-    with time_machine.travel(later, tick=False):
+def _counted(item, *, days):  # type: ignore[no-untyped-def]
+    count = count_working_days(start=TODAY.date(), days=days)
+    _assign(item, count.date, counted=count)
+    return count
+
+
+def test_the_ledger_lists_the_deadlines_counted_across_dates_the_notice_changed():
+    with time_machine.travel(TODAY, tick=False):
         affected = factories.ItemFactory()
-        _assign(affected, D(2027, 3, 2))
+        count = _counted(affected, days=60)  # across 春节 2027
+        assert count.provisional and count.date > D(2027, 2, 13)
         too_early = factories.ItemFactory()
-        _assign(too_early, D(2027, 1, 15))  # before the first changed date (5 February)
+        _counted(too_early, days=25)  # into 2027, before the first changed date
+        typed = factories.ItemFactory()
+        _assign(typed, D(2027, 3, 2))  # a date typed by hand: nothing was counted
         closed = factories.ItemFactory()
-        _assign(closed, D(2027, 3, 2))
+        _counted(closed, days=60)
         RectificationItem.objects.filter(pk=closed.pk).update(
             status=ItemStatus.CLOSED, closure_outcome=ClosureOutcome.RECTIFIED
         )
+        staff = factories.StaffUserFactory()
+        assert ledger(viewer=staff, params={"recheck": 2027}, today=TODAY.date()).counts[
+            "total"
+        ] == 0, "nothing to re-check while the year is still provisional"
+        tentative = (
+            RectificationItem.objects.with_tentative_deadline()
+            .filter(deadline_tentative=True)
+            .order_by("pk")
+        )
+        assert list(tentative) == [affected, too_early, closed]
 
-    changes = confirm_year(year=2027, days=_notice_2027(), source="通知")
-    listed = list(deadlines_to_recheck(changes=changes, since=calendar.provisional_since))
+        confirm_year(year=2027, days=_notice_2027(), source="通知")
 
-    assert listed == [affected]
+        listed = ledger(viewer=staff, params={"recheck": 2027}, today=TODAY.date())
+        assert list(listed.rows) == [affected]
+        assert not RectificationItem.objects.with_tentative_deadline().filter(
+            deadline_tentative=True
+        )

@@ -16,7 +16,7 @@ from liwan import clock
 from rectification import services as ledger
 from rectification.choices import ClosureOutcome, EventAction, ItemStatus, VerificationMethod
 from rectification.models import Event, RectificationItem
-from reminders import services
+from reminders import channels, services
 from reminders.choices import ReminderStatus, Rule, SkipReason
 from reminders.models import Reminder
 from reminders.people import Person
@@ -343,7 +343,7 @@ def test_retry_delay_grows_exponentially_with_jitter_and_a_cap(attempts, low, hi
     ],
 )
 def test_it_retries_everything_but_a_refused_address_or_message(exc, permanent):
-    assert services.is_permanent(exc) is permanent
+    assert channels.is_permanent(exc) is permanent
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery"
 LEDGER = reverse("rectification:ledger")
+HOME = reverse("rectification:worklist")  # the first page after signing in
 ADMIN = reverse("admin:index")
 VERIFY = reverse("two_factor_verify")
 SETUP = reverse("two_factor_setup")
@@ -145,7 +146,7 @@ def test_a_recovery_code_signs_in_once(client, clock):
 
     used = client.post(VERIFY, {"code": codes[3].upper()}, follow=True)
 
-    assert used.redirect_chain[-1][0] == LEDGER
+    assert used.redirect_chain[-1][0] == HOME
     assert [str(m) for m in used.context["messages"]] == ["您使用了一个恢复码登录，还剩 9 个；每个恢复码只能使用一次。"]  # fmt: skip
     assert client.get(ADMIN).status_code == 200
     sign_in(client, staff)
@@ -178,7 +179,7 @@ def test_unit_users_and_readers_are_never_asked(client, make):
     user = make()
     sign_in(client, user)
     assert client.get(LEDGER).status_code == 200
-    assert client.get(VERIFY)["Location"] == LEDGER  # nothing to verify
+    assert client.get(VERIFY)["Location"] == HOME  # nothing to verify
     assert client.get(SETUP).status_code == 403  # nor anything to set up
 
 

@@ -53,3 +53,15 @@ def form_widget(field: forms.BoundField) -> str:
     if field.errors:
         css += " is-invalid"
     return field.as_widget(attrs={"class": css})
+
+
+@register.simple_tag(takes_context=True)
+def worklist_count(context) -> int:  # type: ignore[no-untyped-def]
+    """How many things wait for the signed-in person (the menu's badge; cached briefly)."""
+    from liwan import clock
+    from rectification.worklists import worklist_count as count
+
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated:
+        return 0
+    return count(user=request.user, today=clock.today())

@@ -16,6 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Min
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role, role_group
@@ -58,27 +59,38 @@ DEMO_PDF = (
 
 @dataclass(frozen=True)
 class Scenario:
-    """Where a demo item stands: days to its deadline and how far the workflow went."""
+    """Where a demo item stands: days to its deadline and how far the workflow went, with the
+    day each step happened (days before today), so the history reads like a real one."""
 
     key: str
-    days: int
+    days: int  # the deadline, in days from today
     stage: str  # open | progress | submitted | returned | closed | extension
     owner: bool = True
+    assigned: int = 30  # days ago: when staff set owner and deadline
+    worked: int = 20  # measures and a progress report
+    submitted: int = 10
+    decided: int = 5  # returned or closed
 
 
 SCENARIOS = [
-    Scenario("upcoming", 30, "open", owner=False),
-    Scenario("in-progress", 12, "progress"),
-    Scenario("due-in-3-days", 3, "progress"),
+    Scenario("upcoming", 30, "open", owner=False, assigned=2),
+    Scenario("in-progress", 12, "progress", worked=10),
+    Scenario("due-in-3-days", 3, "progress", worked=15),
     Scenario("due-today", 0, "open"),
-    Scenario("overdue", -5, "open"),
-    Scenario("long-overdue", -20, "progress"),
-    Scenario("submitted", 8, "submitted"),
-    Scenario("closed", -10, "closed"),
-    Scenario("returned", 15, "returned"),
-    Scenario("extension", 6, "extension"),
-    Scenario("not-started", 45, "open"),
+    Scenario("overdue", -5, "open", assigned=40),
+    Scenario("long-overdue", -20, "progress", assigned=60, worked=45),
+    Scenario("submitted", 8, "submitted", submitted=2),
+    Scenario("closed", -10, "closed", assigned=60, worked=40, submitted=15, decided=12),
+    Scenario("returned", 15, "returned", submitted=10, decided=7),
+    Scenario("extension", 6, "extension", worked=12),
+    Scenario("not-started", 45, "open", assigned=3),
 ]
+
+
+def _days_ago(days: int):  # type: ignore[no-untyped-def]
+    """Run a demo step as if it were ``days`` days ago, during office hours."""
+    moment = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0)
+    return clock.running_at(moment - datetime.timedelta(days=days))
 
 
 class Command(BaseCommand):
@@ -172,42 +184,50 @@ class Command(BaseCommand):
             scenario = SCENARIOS[index % len(SCENARIOS)]
             worker = unit_staff[item.unit_id]
             unit_actor = services.Actor(user=worker, ip="127.0.0.1")
-            # Deadlines of closed and long-running items lie in the past; the rest ahead.
-            services.assign(
-                item=item,
-                actor=staff,
-                owner=worker if scenario.owner else None,
-                deadline=today + datetime.timedelta(days=scenario.days),
-            )
+            deadline = today + datetime.timedelta(days=scenario.days)
+            # Each step at its own past moment: deadlines then lay ahead, and the history and
+            # reminders read as they would have.
+            with _days_ago(scenario.assigned):
+                services.assign(
+                    item=item,
+                    actor=staff,
+                    owner=worker if scenario.owner else None,
+                    deadline=deadline,
+                )
             if scenario.stage != "open":
-                self._work(item, unit_actor, scenario)
+                with _days_ago(scenario.worked):
+                    self._work(item, unit_actor, scenario)
             if scenario.stage in {"submitted", "returned", "closed"}:
-                services.submit(
-                    item=item, actor=unit_actor, result="已按整改措施完成整改，详见佐证材料。"
-                )
+                with _days_ago(scenario.submitted):
+                    services.submit(
+                        item=item, actor=unit_actor, result="已按整改措施完成整改，详见佐证材料。"
+                    )
             if scenario.stage == "returned":
-                services.return_item(
-                    item=item,
-                    actor=staff,
-                    reason="佐证材料不足，请补充整改前后对比资料后重新提交。",
-                )
+                with _days_ago(scenario.decided):
+                    services.return_item(
+                        item=item,
+                        actor=staff,
+                        reason="佐证材料不足，请补充整改前后对比资料后重新提交。",
+                    )
             if scenario.stage == "closed":
-                services.close(
-                    item=item,
-                    actor=staff,
-                    outcome=ClosureOutcome.RECTIFIED,
-                    method=VerificationMethod.DOCUMENT_REVIEW,
-                    verified_by="王珊",
-                    verified_on=today,
-                    note="经书面审核，整改措施已落实，佐证材料齐全，同意销号。",
-                )
+                with _days_ago(scenario.decided):
+                    services.close(
+                        item=item,
+                        actor=staff,
+                        outcome=ClosureOutcome.RECTIFIED,
+                        method=VerificationMethod.DOCUMENT_REVIEW,
+                        verified_by="王珊",
+                        verified_on=clock.today(),
+                        note="经书面审核，整改措施已落实，佐证材料齐全，同意销号。",
+                    )
             if scenario.stage == "extension":
-                services.request_extension(
-                    item=item,
-                    actor=unit_actor,
-                    requested_deadline=today + datetime.timedelta(days=36),
-                    reason="涉及跨部门协调，需待区政府常务会议审议后实施，申请延期一个月。",
-                )
+                with _days_ago(1):
+                    services.request_extension(
+                        item=item,
+                        actor=unit_actor,
+                        requested_deadline=today + datetime.timedelta(days=36),
+                        reason="涉及跨部门协调，需待区政府常务会议审议后实施，申请延期一个月。",
+                    )
             seeded += 1
         return seeded
 

@@ -1,0 +1,147 @@
+"""The audit trail in words: what each event changed, for the item page, the back-office and
+the notifications that tell people about it.
+
+An event stores its before/after as data (ids, ISO dates, codes). ``describe`` turns one into
+sentences — owner 张三 → 李四; 整改时限 2027-01-15 → 2027-02-28, reason …; the measures text;
+the evidence names — so nobody needs to read raw JSON. Owner names are stored beside the ids
+since deadline governance; older events carry ids only, which ``describe_all`` resolves in one
+query for a whole page.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from rectification.choices import (
+    ClosureOutcome,
+    DeadlineConcern,
+    DeadlineSource,
+    EventAction,
+    ItemStatus,
+    VerificationMethod,
+)
+from rectification.models import Event
+
+
+@dataclass(frozen=True)
+class Described:
+    """An event in words: ``changes`` are "what: before → after" lines, ``text`` a longer text
+    the event carries (measures, a reason, a note), ``files`` evidence names."""
+
+    changes: list[str] = field(default_factory=list)
+    text: str = ""
+    files: list[str] = field(default_factory=list)
+
+
+def describe(event: Event, *, names: Mapping[int, str] | None = None) -> Described:
+    """``event`` in words. ``names`` (user id → name) resolves owners of events that stored
+    only ids; without it such an owner shows as "#id"."""
+    before, after = event.before or {}, event.after or {}
+    names = names or {}
+    changes: list[str] = []
+    text = event.note
+    files: list[str] = []
+
+    if "owner" in after or "owner" in before:
+        old = _person(before.get("owner"), before.get("owner_name"), names)
+        new = _person(after.get("owner"), after.get("owner_name"), names)
+        if old != new:
+            changes.append(_("Owner: %(old)s → %(new)s") % {"old": old, "new": new})
+    if "deadline" in after and before.get("deadline") != after.get("deadline"):
+        changes.append(
+            _("Deadline: %(old)s → %(new)s")
+            % {"old": _date(before.get("deadline")), "new": _date(after.get("deadline"))}
+        )
+        source = after.get("deadline_source")
+        if source in DeadlineSource.values:
+            changes.append(_("Set by: %(source)s") % {"source": DeadlineSource(source).label})
+        concerns = [
+            DeadlineConcern(c).label
+            for c in after.get("concerns", ())
+            if c in DeadlineConcern.values
+        ]
+        if concerns:
+            changes.append(_("Needed a reason: %(concerns)s") % {"concerns": "；".join(concerns)})
+        reason = after.get("deadline_reason")
+        if reason and reason != text:
+            changes.append(_("Reason: %(reason)s") % {"reason": reason})
+    if "status" in after and before.get("status") != after.get("status"):
+        changes.append(
+            _("Status: %(old)s → %(new)s")
+            % {"old": _status(before.get("status")), "new": _status(after.get("status"))}
+        )
+    if event.action == EventAction.MEASURES:
+        text = after.get("measures", "")
+    elif event.action == EventAction.PROGRESS:
+        files = list(after.get("evidence", []))
+    elif event.action == EventAction.SUBMITTED and after.get("result"):
+        text = after["result"]
+    elif event.action == EventAction.CLOSED:
+        outcome = after.get("outcome")
+        if outcome in ClosureOutcome.values:
+            changes.append(_("Outcome: %(outcome)s") % {"outcome": ClosureOutcome(outcome).label})
+        method = after.get("method")
+        if method in VerificationMethod.values:
+            changes.append(
+                _("Verified by way of: %(method)s — %(who)s, %(date)s")
+                % {
+                    "method": VerificationMethod(method).label,
+                    "who": after.get("verified_by", ""),
+                    "date": _date(after.get("verified_on")),
+                }
+            )
+    elif event.action == EventAction.EXTENSION_REQUESTED:
+        requested = _date(after.get("requested_deadline"))
+        changes.append(_("Asks for a new deadline: %(date)s") % {"date": requested})
+    elif event.action == EventAction.IMPORTED_UPDATE:
+        for part, label in (("finding", _("Problem")), ("recommendation", _("Recommendation"))):
+            if part in after:
+                changes.append(
+                    _("%(what)s: %(old)s → %(new)s")
+                    % {
+                        "what": label,
+                        "old": (before.get(part) or {}).get("title", ""),
+                        "new": after[part].get("title", ""),
+                    }
+                )
+    elif event.action == EventAction.CREATED and after.get("deadline"):
+        changes.append(_("Deadline: %(date)s") % {"date": _date(after["deadline"])})
+    return Described(changes=changes, text=text, files=files)
+
+
+def describe_all(events: Iterable[Event]) -> list[tuple[Event, Described]]:
+    """Every event of a page in words, resolving stored owner ids in one query."""
+    events = list(events)
+    ids = {
+        value
+        for event in events
+        for side in (event.before or {}, event.after or {})
+        if not side.get("owner_name") and isinstance(value := side.get("owner"), int)
+    }
+    names = {user.pk: user.display_name for user in User.objects.filter(pk__in=ids)} if ids else {}
+    return [(event, describe(event, names=names)) for event in events]
+
+
+def _person(user_id: Any, name: Any, names: Mapping[int, str]) -> str:
+    if not user_id:
+        return _("nobody")
+    return str(name or names.get(user_id) or f"#{user_id}")
+
+
+def _date(value: Any) -> str:
+    if not value:
+        return _("none")
+    try:
+        return datetime.date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        return str(value)
+
+
+def _status(value: Any) -> str:
+    return str(ItemStatus(value).label) if value in ItemStatus.values else str(value or "—")

@@ -1,0 +1,138 @@
+"""我的待办: what waits for this person, the first page after signing in.
+
+Every section is a ledger list with fixed parameters (``selectors.ledger``), so its count is the
+count of the list its link opens — the same contract as the dashboard's figures. Units see what
+is their move (returned, measures to write, deadlines close or passed); evaluation staff see
+what is the bureau's (submissions to review, extension requests to decide, items nobody owns,
+units nobody can be reminded at).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.roles import UNIT_ROLES, is_evaluation_staff, is_unit_member
+from evaluations.models import Unit
+from rectification.choices import ItemStatus
+from rectification.links import ledger_url
+from rectification.models import RectificationItem
+from rectification.selectors import ledger
+
+# Items listed per section; the link opens the whole list.
+SHOWN = 8
+# Days ahead that count as "due soon" on a unit's worklist.
+DUE_SOON_DAYS = 14
+# The menu's count is read from the cache for this long (it is on every page).
+COUNT_SECONDS = 60
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    count: int
+    link: str
+    items: list[RectificationItem] = field(default_factory=list)
+    units: list[Unit] = field(default_factory=list)
+
+
+def _sections(user: User, today: datetime.date) -> list[tuple[str, Any, dict[str, Any]]]:
+    """(key, title, ledger parameters) of the sections this person's role has."""
+    if is_unit_member(user):
+        soon = today + datetime.timedelta(days=DUE_SOON_DAYS)
+        return [
+            ("returned", _("Returned to you"), {"returned": "yes"}),
+            ("measures", _("Measures to write"), {"waiting": "measures"}),
+            (
+                "due_soon",
+                _("Due within 14 days"),
+                {
+                    "waiting": "rectifying",
+                    "deadline_after": today,
+                    "deadline_before": soon,
+                    "sort": "deadline",
+                },
+            ),
+            ("overdue", _("Overdue"), {"waiting": "rectifying", "overdue": "yes"}),
+        ]
+    if is_evaluation_staff(user):
+        return [
+            (
+                "review",
+                _("Submissions waiting for review (oldest first)"),
+                {"status": ItemStatus.SUBMITTED, "sort": "submitted"},
+            ),
+            ("extensions", _("Extension requests to decide"), {"waiting": "extension"}),
+            ("unassigned", _("Items without owner or deadline"), {"waiting": "assignment"}),
+        ]
+    return []
+
+
+def worklist(*, user: User, today: datetime.date) -> list[Section]:
+    """The sections of ``user``'s worklist, each with its first items and its count."""
+    sections = []
+    for key, title, params in _sections(user, today):
+        found = ledger(viewer=user, params=params, today=today)
+        rows = found.rows.select_related("returned_by")
+        sections.append(
+            Section(
+                key=key,
+                title=str(title),
+                count=found.counts["total"],
+                link=ledger_url(**params),
+                items=list(rows[:SHOWN]),
+            )
+        )
+    if is_evaluation_staff(user):
+        units = unreachable_units()
+        sections.append(
+            Section(
+                key="unreachable",
+                title=str(_("Units with open items and no account: nobody can be reminded")),
+                count=len(units),
+                link="",
+                units=units,
+            )
+        )
+    return sections
+
+
+def worklist_count(*, user: User, today: datetime.date) -> int:
+    """How many things wait for ``user`` (the menu's badge), cached briefly per person."""
+    if not user.is_authenticated:
+        return 0
+    key = f"liwan:worklist-count:{user.pk}:{today.isoformat()}"
+    count = cache.get(key)
+    if count is None:
+        count = sum(
+            ledger(viewer=user, params=params, today=today).counts["total"]
+            for _key, _title, params in _sections(user, today)
+        )
+        if is_evaluation_staff(user):
+            count += len(unreachable_units())
+        cache.set(key, count, COUNT_SECONDS)
+    return count
+
+
+def unreachable_units() -> list[Unit]:
+    """Units with open items and no active account of a unit role: no reminder reaches them
+    (unless a group robot is configured), so the bureau must act."""
+    members = User.objects.filter(
+        unit=OuterRef("pk"), is_active=True, groups__name__in=list(UNIT_ROLES)
+    )
+    open_items = RectificationItem.objects.filter(unit=OuterRef("pk")).filter(
+        ~Q(status=ItemStatus.CLOSED)
+    )
+    return list(
+        Unit.objects.filter(Exists(open_items))
+        .exclude(Exists(members))
+        .filter(webhook_url="")
+        .order_by("name")
+    )
