@@ -341,9 +341,9 @@ def test_the_ledger_lists_the_deadlines_counted_across_dates_the_notice_changed(
             status=ItemStatus.CLOSED, closure_outcome=ClosureOutcome.RECTIFIED
         )
         staff = factories.StaffUserFactory()
-        assert ledger(viewer=staff, params={"recheck": 2027}, today=TODAY.date()).counts[
-            "total"
-        ] == 0, "nothing to re-check while the year is still provisional"
+        assert (
+            ledger(viewer=staff, params={"recheck": 2027}, today=TODAY.date()).counts["total"] == 0
+        ), "nothing to re-check while the year is still provisional"
         tentative = (
             RectificationItem.objects.with_tentative_deadline()
             .filter(deadline_tentative=True)
