@@ -11,6 +11,8 @@ from django.urls import path
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
+from accounts.roles import Role
 from evaluations.admin_import import import_view
 from evaluations.models import (
     EvaluationResult,
@@ -38,16 +40,60 @@ class LedgerOrderAdminMixin:
 
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
-    list_display = ("name", "short_name", "email")
+    list_display = ("name", "short_name", "email", "reviewer", "webhook_kind")
+    list_select_related = ("reviewer",)
     search_fields = ("name", "short_name", "email")
+    fieldsets = (
+        (None, {"fields": ("name", "short_name", "email")}),
+        (
+            "评价局审核人",
+            {
+                "fields": ("reviewer",),
+                "description": (
+                    "审核本单位销号申请和延期申请的评价管理员；"
+                    "不指定则由评价批次的审核人、再无则由全体评价管理员接收通知。"
+                ),
+            },
+        ),
+        (
+            "群机器人（企业微信 / 粤政易 / 钉钉）",
+            {
+                "fields": ("webhook_kind", "webhook_url", "webhook_secret"),
+                "description": "配置后，本单位的办理动态和每日提醒也会发送到该群。",
+            },
+        ),
+    )
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):  # type: ignore[no-untyped-def]
+        if db_field.name == "webhook_url":
+            kwargs["assume_scheme"] = "https"  # a robot's address typed without its scheme
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):  # type: ignore[no-untyped-def]
+        if db_field.name == "reviewer":
+            kwargs["queryset"] = _evaluation_staff()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+def _evaluation_staff():  # type: ignore[no-untyped-def]
+    """The people a reviewer may be: active evaluation staff."""
+    return User.objects.filter(groups__name=Role.EVALUATION_STAFF, is_active=True).order_by(
+        "full_name", "username"
+    )
 
 
 @admin.register(EvaluationRound)
 class EvaluationRoundAdmin(LedgerOrderAdminMixin, admin.ModelAdmin):
     ledger_items_lookup = "recommendation__finding__result__round"
-    list_display = ("year", "title", "evaluator", "issued_on")
+    list_display = ("year", "title", "evaluator", "issued_on", "reviewer")
+    list_select_related = ("reviewer",)
     search_fields = ("title", "evaluator")
     change_list_template = "admin/evaluations/evaluationround/change_list.html"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):  # type: ignore[no-untyped-def]
+        if db_field.name == "reviewer":
+            kwargs["queryset"] = _evaluation_staff()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_urls(self):  # type: ignore[no-untyped-def]
         own = [
