@@ -37,7 +37,8 @@ def chart_data(dash: Dashboard) -> dict[str, Any]:
         },
         "closure": {
             "label": _("Closure rate (%)"),
-            "labels": [row.label for row in by_rate],
+            "labels": [axis_label(row.label) for row in by_rate],
+            "titles": [row.name for row in by_rate],
             "values": [float(row.figures.closure_rate) for row in by_rate],
             "notes": [
                 _("%(closed)s of %(total)s closed")
@@ -50,20 +51,23 @@ def chart_data(dash: Dashboard) -> dict[str, Any]:
         },
         "overdue": {
             "label": _("Overdue items"),
-            "labels": [row.label for row in by_overdue],
+            "labels": [axis_label(row.label) for row in by_overdue],
+            "titles": [row.name for row in by_overdue],
             "values": [row.figures.overdue for row in by_overdue],
             "links": [ledger_url(year=year, unit=row.unit_id, overdue="yes") for row in by_overdue],
         },
         "categories": {
             "label": _("Findings"),
-            "labels": [row.name for row in categories],
+            "labels": [axis_label(row.name) for row in categories],
+            "titles": [row.name for row in categories],
             "values": [row.findings for row in categories],
             "notes": [_category_notes(row) for row in categories],
             "links": [ledger_url(year=year, category=row.category_id) for row in categories],
         },
         "projects": {
-            "labels": [f"{row.seq}. {row.unit}" for row in projects],
-            "titles": [row.project for row in projects],
+            # Each bar is a project: labelled by the project, its unit in the tooltip.
+            "labels": [axis_label(f"{row.seq}. {row.project}") for row in projects],
+            "titles": [f"{row.project}（{row.unit}）" for row in projects],
             "series": [_("Score"), _("Closure rate (%)")],
             "scores": [None if row.score is None else float(row.score) for row in projects],
             "rates": [float(row.figures.closure_rate) for row in projects],
@@ -73,6 +77,15 @@ def chart_data(dash: Dashboard) -> dict[str, Any]:
             ],
         },
     }
+
+
+# An axis label longer than this is cut with "…" (a unit without a short name, a project's full
+# name): the chart keeps its bars wide, and the tooltip and the table below carry the full text.
+AXIS_LABEL_CHARS = 14
+
+
+def axis_label(text: str) -> str:
+    return text if len(text) <= AXIS_LABEL_CHARS else text[: AXIS_LABEL_CHARS - 1] + "…"
 
 
 def _category_notes(row: CategoryRow) -> list[str]:

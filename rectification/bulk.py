@@ -190,13 +190,14 @@ def owner_choices(items: Sequence[RectificationItem]) -> list[UnitOwners]:
         per_unit.setdefault(item.unit_id, []).append(item)
     if not per_unit:
         return []
-    is_unit_staff = User.groups.through.objects.filter(
-        user_id=OuterRef("pk"), group__name=Role.UNIT_STAFF
-    )
+    in_group = User.groups.through.objects.filter(user_id=OuterRef("pk"))
     members: dict[int, list[User]] = {}
     for user in (
         User.objects.filter(unit_id__in=per_unit, is_active=True)
-        .annotate(is_unit_staff=Exists(is_unit_staff))
+        .annotate(
+            is_unit_staff=Exists(in_group.filter(group__name=Role.UNIT_STAFF)),
+            is_unit_head=Exists(in_group.filter(group__name=Role.UNIT_HEAD)),
+        )
         .order_by("full_name", "username")
     ):
         members.setdefault(user.unit_id, []).append(user)

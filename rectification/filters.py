@@ -149,6 +149,7 @@ class LedgerFilter(django_filters.FilterSet):
     )
     sort = LedgerOrdering(
         label=_("Sort by"),
+        empty_label=_("Ledger order (year, then as in the table)"),
         fields=(
             ("round_year", "year"),
             ("unit__name", "unit"),

@@ -9,9 +9,11 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.roles import Role
 from calendars.forms import DeadlineForm
 from liwan import clock
 from rectification.bulk import KEEP, UnitOwners
@@ -141,9 +143,8 @@ class AssignForm(VersionedForm, DeadlineForm):
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = User.objects.filter(
-            unit_id=self.item.unit_id, is_active=True
-        ).order_by("full_name")
+        self.fields["owner"].queryset = unit_members(self.item.unit_id)
+        self.fields["owner"].label_from_instance = _member_label
         self.fields["owner"].initial = self.item.owner_id
         self.fields["deadline"].initial = self.item.deadline
 
@@ -180,6 +181,32 @@ class ExtensionDecisionForm(VersionedForm):
     )
 
 
+def unit_members(unit_id: int) -> QuerySet[User]:
+    """The active people of a unit, each knowing whether they are 经办人 and/or 负责人."""
+    in_group = User.groups.through.objects.filter(user_id=OuterRef("pk"))
+    return (
+        User.objects.filter(unit_id=unit_id, is_active=True)
+        .annotate(
+            is_unit_staff=Exists(in_group.filter(group__name=Role.UNIT_STAFF)),
+            is_unit_head=Exists(in_group.filter(group__name=Role.UNIT_HEAD)),
+        )
+        .order_by("full_name", "username")
+    )
+
+
+def _member_label(user: User) -> str:
+    """A unit member as the owner list shows them: the name and the role (经办人 / 负责人)."""
+    roles = [
+        str(role.label)
+        for role, has in (
+            (Role.UNIT_STAFF, getattr(user, "is_unit_staff", False)),
+            (Role.UNIT_HEAD, getattr(user, "is_unit_head", False)),
+        )
+        if has
+    ]
+    return f"{user.display_name}（{'、'.join(roles)}）" if roles else user.display_name
+
+
 class BulkAssignForm(DeadlineForm):
     """Owner per unit and/or one deadline for a selection of items (``rectification.bulk``).
 
@@ -213,7 +240,7 @@ class BulkAssignForm(DeadlineForm):
             choices = [(self.KEEP, _("Keep unchanged")), (self.NO_OWNER, _("No owner"))]
             for user in row.members:
                 self._members[str(user.pk)] = user
-                choices.append((str(user.pk), user.display_name))
+                choices.append((str(user.pk), _member_label(user)))
             self.fields[self.owner_field(row)] = forms.ChoiceField(
                 label=row.unit.name,
                 choices=choices,

@@ -641,6 +641,11 @@ def close(
             _("The verification date cannot be later than today."), code="verified_on"
         )
     with _locked(item, actor, Action.CLOSE, expected_version) as fresh:
+        if fresh.owner_id is None:
+            # A closure names who answers for the rectification; assign the owner first.
+            raise ValidationError(
+                _("Set the owner of the item before closing it."), code="no_owner"
+            )
         if fresh.status != ItemStatus.SUBMITTED and outcome != ClosureOutcome.NOT_RECTIFIED:
             raise ValidationError(
                 _("An item never submitted for closure can only be closed as “Not rectified”."),

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -80,14 +81,18 @@ def worklist(*, user: User, today: datetime.date) -> list[Section]:
     sections = []
     for key, title, params in _sections(user, today):
         found = ledger(viewer=user, params=params, today=today)
-        rows = found.rows.select_related("returned_by")
+        items = list(found.rows.select_related("returned_by")[:SHOWN])
+        for item in items:
+            # How long a submission has waited for the bureau, in days.
+            if item.submitted_at:
+                item.waiting_days = (today - timezone.localdate(item.submitted_at)).days  # type: ignore[attr-defined]
         sections.append(
             Section(
                 key=key,
                 title=str(title),
                 count=found.counts["total"],
                 link=ledger_url(**params),
-                items=list(rows[:SHOWN]),
+                items=items,
             )
         )
     if is_evaluation_staff(user):

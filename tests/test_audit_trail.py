@@ -52,12 +52,13 @@ class World:
 
 @pytest.fixture
 def world() -> World:
-    item = factories.ItemFactory(deadline=clock.today() + datetime.timedelta(days=30))
-    return World(
-        item=item,
-        member=factories.UnitStaffFactory(unit=item.unit),
-        staff=factories.StaffUserFactory(),
+    member = factories.UnitStaffFactory()
+    item = factories.ItemFactory(
+        recommendation__finding__result__project__unit=member.unit,
+        owner=member,
+        deadline=clock.today() + datetime.timedelta(days=30),
     )
+    return World(item=item, member=member, staff=factories.StaffUserFactory())
 
 
 def _evidence() -> Any:

@@ -50,8 +50,12 @@ def _act(page, action: str, fields: dict[str, str]) -> None:  # type: ignore[no-
 
 
 def test_a_unit_and_staff_take_an_item_from_open_to_closed(page, live_server, tmp_path):
-    item = factories.ItemFactory(deadline=datetime.date.today() + datetime.timedelta(days=30))
-    worker = factories.UnitStaffFactory(unit=item.unit, username="jbr")
+    worker = factories.UnitStaffFactory(username="jbr")
+    item = factories.ItemFactory(
+        recommendation__finding__result__project__unit=worker.unit,
+        owner=worker,
+        deadline=datetime.date.today() + datetime.timedelta(days=30),
+    )
     factories.StaffUserFactory(username="pingjia")
     base = live_server.url
     evidence = tmp_path / "整改方案.pdf"

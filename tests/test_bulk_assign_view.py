@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts.roles import Role
 from rectification import services
 from rectification.choices import EventAction, ItemStatus
 from rectification.models import Event, RectificationItem
@@ -297,3 +298,13 @@ def test_it_ignores_ticked_ids_that_are_not_plain_numbers(client, staff, year_20
     response = client.get(URL, {"items": [value, str(items[0].pk)]})
     assert response.status_code == 200
     assert [item.pk for item in response.context["selection"].items] == [items[0].pk]
+
+
+def test_its_owner_lists_say_who_is_unit_staff_and_who_is_unit_head(client, staff, year_2020):
+    unit = year_2020["units"][0]
+    factories.UnitHeadFactory(unit=unit, full_name="周建国")
+    response = client.get(URL, {"year": 2020})
+    page = response.content.decode()
+    member = year_2020["members"][0]
+    assert f"{member.display_name}（{Role.UNIT_STAFF.label}）" in page  # 单位经办人
+    assert f"周建国（{Role.UNIT_HEAD.label}）" in page

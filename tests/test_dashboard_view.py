@@ -290,3 +290,25 @@ def test_it_shows_the_newest_year_for_a_year_that_is_not_a_plausible_number(clie
     response = client.get(URL, {"year": value})
     assert response.status_code == 200
     assert response.context["dash"].year == client.get(URL).context["dash"].year
+
+
+def test_its_charts_label_projects_by_project_and_cut_long_names_keeping_them_whole_in_the_tooltip(
+    client, ledger
+):
+    from dashboard.charts import AXIS_LABEL_CHARS
+    from evaluations.models import Unit
+
+    Unit.objects.update(short_name="")  # units imported without a short name
+    client.force_login(factories.StaffUserFactory())
+    page = client.get(URL).content.decode()
+    data = json.loads(
+        re.search(r'<script id="dashboard-data" type="application/json">(.*?)</script>', page)[1]
+    )
+    projects = data["projects"]
+    assert all(title.split("（")[0] in page for title in projects["titles"])
+    for label, title in zip(projects["labels"], projects["titles"], strict=True):
+        project = title.split("（")[0]
+        assert label.split(". ", 1)[1].rstrip("…") in project, "a bar is labelled by its project"
+    for spec in ("closure", "overdue", "projects"):
+        assert all(len(label) <= AXIS_LABEL_CHARS for label in data[spec]["labels"])
+    assert all(len(title) > 0 for title in data["closure"]["titles"])

@@ -18,7 +18,12 @@ PDF = b"%PDF-1.4\n%%EOF\n"
 
 @pytest.fixture
 def item():
-    return factories.ItemFactory(deadline=datetime.date.today() + datetime.timedelta(days=10))
+    owner = factories.UnitStaffFactory()
+    return factories.ItemFactory(
+        recommendation__finding__result__project__unit=owner.unit,
+        owner=owner,
+        deadline=datetime.date.today() + datetime.timedelta(days=10),
+    )
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from rectification.choices import (
     ItemStatus,
     VerificationMethod,
 )
-from rectification.models import Event, Evidence
+from rectification.models import Event, Evidence, RectificationItem
 from rectification.uploads import check_evidence
 from tests import factories
 
@@ -31,7 +31,11 @@ def item():
 
 @pytest.fixture
 def member(item):
-    return services.Actor(user=factories.UnitStaffFactory(unit=item.unit), ip="10.0.0.1")
+    """The unit's staff member, owner of the item (a closure names who answers for it)."""
+    user = factories.UnitStaffFactory(unit=item.unit)
+    RectificationItem.objects.filter(pk=item.pk).update(owner=user)
+    item.owner = user
+    return services.Actor(user=user, ip="10.0.0.1")
 
 
 @pytest.fixture
@@ -140,7 +144,7 @@ def test_the_full_loop_return_resubmit_close_reopen(item, member, staff):
     ]
 
 
-def test_an_item_never_submitted_closes_only_as_not_rectified(item, staff):
+def test_an_item_never_submitted_closes_only_as_not_rectified(item, member, staff):
     kwargs = dict(
         item=item,
         actor=staff,
@@ -332,3 +336,18 @@ def test_it_stores_every_upload_under_a_name_bounded_in_bytes_with_its_extension
         assert stored.rsplit(".", 1)[1] == name.rsplit(".", 1)[1].lower()
         assert name.startswith(stored.rsplit(".", 1)[0])
     assert storage_name("方案.pdf") == "方案.pdf"
+
+
+def test_an_item_without_an_owner_cannot_be_closed(item, staff):
+    with pytest.raises(ValidationError, match="责任人"):
+        services.close(
+            item=item,
+            actor=staff,
+            outcome=ClosureOutcome.NOT_RECTIFIED,
+            method=VerificationMethod.DOCUMENT_REVIEW,
+            verified_by="王珊",
+            verified_on=datetime.date.today(),
+            note="单位未整改，按决定销号",
+        )
+    item.refresh_from_db()
+    assert item.status != ItemStatus.CLOSED

@@ -236,3 +236,11 @@ def test_its_page_parameter_takes_last_and_refuses_nonsense(client):
     assert len(_rows(client.get(URL, {"page": "last"}))) == 1
     assert client.get(URL, {"page": "abc"}).status_code == 404
     assert client.get(URL, {"page": 9}).status_code == 404
+
+
+def test_its_sort_order_says_ledger_order_rather_than_dashes(client):
+    factories.ItemFactory()
+    client.force_login(factories.StaffUserFactory())
+    page = client.get(URL).content.decode()
+    assert "---------" not in page
+    assert "默认顺序" in page or "台账顺序" in page

@@ -76,6 +76,10 @@
             legend: { display: false },
             tooltip: {
               callbacks: {
+                // The full name: the axis label may be cut short (dashboard/charts.py).
+                title(items) {
+                  return items.length && spec.titles ? spec.titles[items[0].dataIndex] : "";
+                },
                 afterLabel(context) {
                   const notes = spec.notes && spec.notes[context.dataIndex];
                   return notes || "";
