@@ -23,18 +23,57 @@ from evaluations.models import (
     Recommendation,
     Unit,
 )
+from evaluations.services import TextChange
 from rectification import services as ledger
+from rectification.choices import EventAction
+
+TEXT_FIELDS = ("title", "body")
+
+
+def _actor(request: HttpRequest) -> ledger.Actor:
+    return ledger.Actor(user=request.user, ip=request.META.get("REMOTE_ADDR"))
+
+
+def _text_change(form) -> TextChange | None:  # type: ignore[no-untyped-def]
+    """What a saved form changed in a problem's or recommendation's text, for the item that
+    answers it; None when its text is unchanged (or it answers no item yet)."""
+    instance = form.instance
+    changed = [f for f in TEXT_FIELDS if f in getattr(form, "changed_data", ())]
+    if not changed or instance.pk is None or not isinstance(instance, Finding | Recommendation):
+        return None
+    part = "finding" if isinstance(instance, Finding) else "recommendation"
+    recommendation = (
+        instance if part == "recommendation" else getattr(instance, "recommendation", None)
+    )
+    if recommendation is None:
+        return None
+    return TextChange(
+        recommendation_id=recommendation.pk,
+        before={part: {f: form.initial.get(f, "") for f in TEXT_FIELDS}},
+        after={part: {f: getattr(instance, f) for f in TEXT_FIELDS}},
+    )
 
 
 class LedgerOrderAdminMixin:
     """Years, numbers and texts edited here are copied onto the ledger's items, which sort and
-    search by them (``rectification.services.sync_copies``). The one place the back-office of
-    evaluation data reaches into the ledger: the items answer this text."""
+    search by them (``rectification.services.sync_copies``); a changed problem or
+    recommendation text is an event on the item that answers it. The one place the back-office
+    of evaluation data reaches into the ledger: the items answer this text."""
 
     ledger_items_lookup: str
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:  # type: ignore[no-untyped-def]
         super().save_related(request, form, formsets, change)  # type: ignore[misc]
+        forms = [form, *(inline for formset in formsets for inline in formset.forms)]
+        changes = [c for c in map(_text_change, forms) if c is not None]
+        if changes:
+            ledger.record_evaluation_changes(
+                changes=changes,
+                actor=request.user,
+                ip=request.META.get("REMOTE_ADDR"),
+                note="在后台修改了评价内容",
+                action=EventAction.EVALUATION_EDITED,
+            )
         ledger.sync_copies(**{self.ledger_items_lookup: form.instance})
 
 
@@ -114,6 +153,15 @@ class ProjectAdmin(LedgerOrderAdminMixin, admin.ModelAdmin):
     list_select_related = ("unit",)
     search_fields = ("name", "unit__name")
     autocomplete_fields = ("unit",)
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        old_unit = None
+        if change and "unit" in form.changed_data:
+            old_unit = Unit.objects.get(pk=form.initial["unit"])
+        super().save_model(request, obj, form, change)
+        if old_unit is not None:
+            # The project was filed under the wrong unit: its ledger items move with it.
+            ledger.move_project_items(project=obj, old_unit=old_unit, actor=_actor(request))
 
 
 class FindingInline(admin.StackedInline):

@@ -49,6 +49,8 @@ class EventAction(models.TextChoices):
     EXTENSION_APPROVED = "extension_approved", _("Extension approved")
     EXTENSION_REJECTED = "extension_rejected", _("Extension rejected")
     ESCALATED = "escalated", _("Escalated")
+    EVALUATION_EDITED = "evaluation_edited", _("Evaluation text edited in the back-office")
+    UNIT_CHANGED = "unit_changed", _("Responsible unit changed")
 
 
 class DeadlineSource(models.TextChoices):

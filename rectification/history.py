@@ -99,7 +99,12 @@ def describe(event: Event, *, names: Mapping[int, str] | None = None) -> Describ
     elif event.action == EventAction.EXTENSION_REQUESTED:
         requested = _date(after.get("requested_deadline"))
         changes.append(_("Asks for a new deadline: %(date)s") % {"date": requested})
-    elif event.action == EventAction.IMPORTED_UPDATE:
+    elif event.action == EventAction.UNIT_CHANGED:
+        changes.append(
+            _("Responsible unit: %(old)s → %(new)s")
+            % {"old": before.get("unit", ""), "new": after.get("unit", "")}
+        )
+    elif event.action in (EventAction.IMPORTED_UPDATE, EventAction.EVALUATION_EDITED):
         for part, label in (("finding", _("Problem")), ("recommendation", _("Recommendation"))):
             if part in after:
                 changes.append(

@@ -49,7 +49,7 @@ from rectification.uploads import CheckedFile, removed_on_failure
 if TYPE_CHECKING:
     from accounts.models import User
     from calendars.services import WorkingDayCount
-    from evaluations.models import Unit
+    from evaluations.models import Project, Unit
     from evaluations.services import TextChange
 
 
@@ -242,9 +242,15 @@ def open_items(
 
 
 def record_evaluation_changes(
-    *, changes: Iterable[TextChange], actor: User | None, note: str
+    *,
+    changes: Iterable[TextChange],
+    actor: User | None,
+    note: str,
+    action: EventAction = EventAction.IMPORTED_UPDATE,
+    ip: str | None = None,
 ) -> int:
-    """One ``import_updated`` event on the item of each changed recommendation."""
+    """One event on the item of each changed recommendation: ``import_updated`` for a
+    re-import, ``evaluation_edited`` for a correction in the back-office."""
     changes = list(changes)
     item_ids = dict(
         RectificationItem.objects.filter(
@@ -255,16 +261,49 @@ def record_evaluation_changes(
         [
             EventRecord(
                 item_id=item_ids[change.recommendation_id],
-                action=EventAction.IMPORTED_UPDATE,
+                action=action,
                 actor_id=actor.pk if actor else None,
                 before=change.before,
                 after=change.after,
                 note=note,
+                ip=ip,
             )
             for change in changes
             if change.recommendation_id in item_ids
         ]
     )
+
+
+def move_project_items(*, project: Project, old_unit: Unit, actor: Actor) -> int:
+    """A project moved to another unit in the back-office (it was filed under the wrong one):
+    its items move with it, each with a ``unit_changed`` event. An owner who is not a member
+    of the new unit is removed (the new unit assigns its own), which the event records too."""
+    items = list(
+        RectificationItem.objects.select_for_update(of=("self",))
+        .filter(recommendation__finding__result__project=project)
+        .exclude(unit=project.unit)
+        .select_related("owner")
+    )
+    for item in items:
+        before = {"unit": old_unit.name, "owner": item.owner_id, "owner_name": _name(item.owner)}
+        item.unit = project.unit
+        if item.owner is not None and item.owner.unit_id != project.unit_id:
+            item.owner = None
+        item.version += 1
+        item.save(update_fields=["unit", "owner", "version", "updated_at"])
+        record_event(
+            item,
+            actor,
+            EventAction.UNIT_CHANGED,
+            before=before,
+            after={
+                "unit": project.unit.name,
+                "owner": item.owner_id,
+                "owner_name": _name(item.owner),
+            },
+            note=f"项目「{project.name}」改属{project.unit.name}",
+        )
+    return len(items)
 
 
 def sync_copies(**lookup: Any) -> int:
