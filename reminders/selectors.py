@@ -178,8 +178,13 @@ def robot_units(unit_ids: Iterable[int]) -> set[int]:
     )
 
 
-def items_now(ids: Iterable[int], *, today: datetime.date) -> dict[int, RectificationItem]:
-    """Items as they are now, with what the rules and the mail need, in one query."""
+def items_now(
+    ids: Iterable[int], *, today: datetime.date, schedule: Schedule
+) -> dict[int, RectificationItem]:
+    """Items as they are now, with what the rules and the mail need, in one query (and one of
+    the calendar when some are submitted). They carry ``review_due`` as the planner's do: the
+    send-time re-check asks the same rules, and without it a submission's "waiting for review"
+    reminder would look no longer due and be dropped."""
     items = annotate_for_rules(
         RectificationItem.objects.filter(pk__in=set(ids)), today=today
     ).select_related(
@@ -188,7 +193,7 @@ def items_now(ids: Iterable[int], *, today: datetime.date) -> dict[int, Rectific
         "recommendation__finding__result__project",
         "recommendation__finding__result__round",
     )
-    return {item.pk: item for item in items}
+    return {item.pk: item for item in with_review_due(list(items), schedule=schedule)}
 
 
 def reminders_for_item(item: RectificationItem) -> QuerySet[Reminder]:
