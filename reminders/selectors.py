@@ -130,7 +130,9 @@ def reviewers(items: Iterable[RectificationItem]) -> dict[int, list[Person]]:
     """Each item's reviewers at the bureau: its unit's reviewer, else its round's, else every
     evaluation staff member — each only while still active evaluation staff."""
     items = list(items)
-    staff = evaluation_staff()
+    # Active accounts only: a reviewer who left (account disabled) must hand over to the next
+    # in line, not receive messages the sender then drops unread.
+    staff = evaluation_staff(active_only=True)
     by_id = {p.id: p for p in staff}
     unit_reviewer = dict(
         Unit.objects.filter(pk__in={i.unit_id for i in items}, reviewer__isnull=False).values_list(
@@ -233,11 +235,12 @@ def unit_people(unit_ids: Iterable[int]) -> dict[int, UnitPeople]:
     }
 
 
-def evaluation_staff() -> list[Person]:
-    """Every member of the evaluation staff group (the fallback reviewers; the sender skips
-    an inactive account and records why)."""
+def evaluation_staff(*, active_only: bool = False) -> list[Person]:
+    """Every member of the evaluation staff group (the sender skips an inactive account and
+    records why); ``active_only``: those whose account is enabled (the reviewers)."""
     rows = (
         User.objects.filter(groups__name=Role.EVALUATION_STAFF)
+        .filter(**({"is_active": True} if active_only else {}))
         .values_list("pk", "email")
         .order_by("pk")
     )

@@ -353,6 +353,23 @@ def test_it_tells_the_items_reviewers_of_a_submission_or_an_extension_request(
     assert "陈晓敏：" in message.body, "who acted"
 
 
+def test_it_passes_over_a_named_reviewer_who_no_longer_works_there(unit, owner):
+    """A reviewer whose account was disabled (or who left the staff group) is not the reviewer
+    any more: the next in line is, rather than a message nobody can receive."""
+    gone = factories.StaffUserFactory(username="gone", is_active=False)
+    round_reviewer = factories.StaffUserFactory(username="round_reviewer")
+    unit.reviewer = gone
+    unit.save()
+    item = make_item(unit, owner)
+    EvaluationRound.objects.filter(year=item.round_year).update(reviewer=round_reviewer)
+    with at(TODAY, 10):
+        _submit(item, owner)
+    sweep_at(TODAY, 10, 2)
+
+    assert messages() == [("round_reviewer", Rule.SUBMITTED, "to", ReminderStatus.SENT)]
+    assert [m.to for m in mail.outbox] == [[round_reviewer.email]]
+
+
 # --- 5. once, and only while fresh ---------------------------------------------------------------
 
 
