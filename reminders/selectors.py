@@ -216,12 +216,16 @@ def people(user_ids: Iterable[int]) -> dict[int, Person]:
 
 
 def unit_people(unit_ids: Iterable[int]) -> dict[int, UnitPeople]:
-    """The staff (经办人) and heads (负责人) of each unit, in one query."""
+    """The active staff (经办人) and heads (负责人) of each unit, in one query. Disabled accounts
+    are left out: a unit whose accounts are all disabled has nobody to remind (as the staff's
+    worklist says, ``rectification.worklists.unreachable_units``), and the bureau is told."""
     staff: dict[int, list[Person]] = defaultdict(list)
     heads: dict[int, list[Person]] = defaultdict(list)
     rows = (
         User.objects.filter(
-            unit_id__in=set(unit_ids), groups__name__in=[Role.UNIT_STAFF, Role.UNIT_HEAD]
+            unit_id__in=set(unit_ids),
+            is_active=True,
+            groups__name__in=[Role.UNIT_STAFF, Role.UNIT_HEAD],
         )
         .values_list("pk", "unit_id", "email", "groups__name")
         .order_by("pk")

@@ -628,6 +628,19 @@ def test_it_tells_the_reviewers_when_a_unit_has_nobody_to_remind(unit, staff):
     assert BUREAU_CLOSING in body
 
 
+def test_a_unit_whose_only_accounts_are_disabled_has_nobody_to_remind(unit, staff):
+    """The staff's worklist counts such a unit as unreachable (no active account); the sweep
+    agrees, and tells the bureau instead of planning mail the sender would drop unread."""
+    factories.UnitStaffFactory(unit=unit, username="left", is_active=False)
+    factories.UnitHeadFactory(unit=unit, username="retired", is_active=False)
+    make_item(unit, None, deadline=TODAY)
+    sweep_at(TODAY)
+
+    assert messages() == [
+        ("pingjia", Rule.NOBODY_TO_REMIND, RecipientRole.TO, ReminderStatus.SENT),
+    ]
+
+
 def test_a_unit_with_a_group_robot_is_not_unreachable(unit, staff):
     make_item(unit, None, deadline=TODAY)
     with running_robot() as robot:
