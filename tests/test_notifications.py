@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core import mail
+from django.utils import translation
 
 from accounts.models import NotifyMode
 from evaluations.models import EvaluationRound, WebhookKind
@@ -561,6 +562,22 @@ def test_it_words_the_bureaus_digest_and_the_units_digest_each_for_its_reader(un
     assert BUREAU_CLOSING not in to_unit.body
     assert "需要关注" in to_unit.subject
     assert UNIT_CLOSING in to_unit.alternatives[0][0]
+
+
+def test_it_writes_the_whole_mail_in_the_sites_language_whatever_the_callers(unit, owner, staff):
+    """A sweep may run inside a request (the back-office's "重新发送" with Celery eager) whose
+    language is English: the reasons and news lines are Chinese like the rest of the mail."""
+    item = make_item(unit, owner, status=ItemStatus.SUBMITTED)
+    with at(TODAY, 10):
+        ledger.return_item(item=item, actor=ledger.Actor(user=staff), reason="请补充材料。")
+    with translation.override("en"):
+        sweep_at(TODAY, 10, 2)
+
+    [message] = mail.outbox
+    assert "【已退回单位】" in message.body
+    assert "王珊：退回" in message.body
+    assert "状态：待销号 → 整改中" in message.body
+    assert "Returned" not in message.body and "Status" not in message.body
 
 
 # --- 10. a person moved to another unit ----------------------------------------------------------
