@@ -91,6 +91,19 @@ def digest_entries(
     today: datetime.date,
 ) -> list[DigestEntry]:
     """One entry per item (several rules may apply to it), most urgent first."""
+    # The reasons and news lines are translated text too; they must be in the site's language
+    # like the templates, even when the sweep runs inside a request in another language
+    # (the back-office's "重新发送" with Celery in eager mode).
+    with translation.override(settings.LANGUAGE_CODE):
+        return _entries(rows, items, today=today)
+
+
+def _entries(
+    rows: Sequence[Reminder],
+    items: Mapping[int, RectificationItem],
+    *,
+    today: datetime.date,
+) -> list[DigestEntry]:
     by_item: dict[int, list[Reminder]] = {}
     for row in rows:
         by_item.setdefault(row.item_id, []).append(row)

@@ -130,7 +130,9 @@ def reviewers(items: Iterable[RectificationItem]) -> dict[int, list[Person]]:
     """Each item's reviewers at the bureau: its unit's reviewer, else its round's, else every
     evaluation staff member — each only while still active evaluation staff."""
     items = list(items)
-    staff = evaluation_staff()
+    # Active accounts only: a reviewer who left (account disabled) must hand over to the next
+    # in line, not receive messages the sender then drops unread.
+    staff = evaluation_staff(active_only=True)
     by_id = {p.id: p for p in staff}
     unit_reviewer = dict(
         Unit.objects.filter(pk__in={i.unit_id for i in items}, reviewer__isnull=False).values_list(
@@ -178,8 +180,13 @@ def robot_units(unit_ids: Iterable[int]) -> set[int]:
     )
 
 
-def items_now(ids: Iterable[int], *, today: datetime.date) -> dict[int, RectificationItem]:
-    """Items as they are now, with what the rules and the mail need, in one query."""
+def items_now(
+    ids: Iterable[int], *, today: datetime.date, schedule: Schedule
+) -> dict[int, RectificationItem]:
+    """Items as they are now, with what the rules and the mail need, in one query (and one of
+    the calendar when some are submitted). They carry ``review_due`` as the planner's do: the
+    send-time re-check asks the same rules, and without it a submission's "waiting for review"
+    reminder would look no longer due and be dropped."""
     items = annotate_for_rules(
         RectificationItem.objects.filter(pk__in=set(ids)), today=today
     ).select_related(
@@ -188,7 +195,7 @@ def items_now(ids: Iterable[int], *, today: datetime.date) -> dict[int, Rectific
         "recommendation__finding__result__project",
         "recommendation__finding__result__round",
     )
-    return {item.pk: item for item in items}
+    return {item.pk: item for item in with_review_due(list(items), schedule=schedule)}
 
 
 def reminders_for_item(item: RectificationItem) -> QuerySet[Reminder]:
@@ -209,12 +216,16 @@ def people(user_ids: Iterable[int]) -> dict[int, Person]:
 
 
 def unit_people(unit_ids: Iterable[int]) -> dict[int, UnitPeople]:
-    """The staff (经办人) and heads (负责人) of each unit, in one query."""
+    """The active staff (经办人) and heads (负责人) of each unit, in one query. Disabled accounts
+    are left out: a unit whose accounts are all disabled has nobody to remind (as the staff's
+    worklist says, ``rectification.worklists.unreachable_units``), and the bureau is told."""
     staff: dict[int, list[Person]] = defaultdict(list)
     heads: dict[int, list[Person]] = defaultdict(list)
     rows = (
         User.objects.filter(
-            unit_id__in=set(unit_ids), groups__name__in=[Role.UNIT_STAFF, Role.UNIT_HEAD]
+            unit_id__in=set(unit_ids),
+            is_active=True,
+            groups__name__in=[Role.UNIT_STAFF, Role.UNIT_HEAD],
         )
         .values_list("pk", "unit_id", "email", "groups__name")
         .order_by("pk")
@@ -228,11 +239,12 @@ def unit_people(unit_ids: Iterable[int]) -> dict[int, UnitPeople]:
     }
 
 
-def evaluation_staff() -> list[Person]:
-    """Every member of the evaluation staff group (the fallback reviewers; the sender skips
-    an inactive account and records why)."""
+def evaluation_staff(*, active_only: bool = False) -> list[Person]:
+    """Every member of the evaluation staff group (the sender skips an inactive account and
+    records why); ``active_only``: those whose account is enabled (the reviewers)."""
     rows = (
         User.objects.filter(groups__name=Role.EVALUATION_STAFF)
+        .filter(**({"is_active": True} if active_only else {}))
         .values_list("pk", "email")
         .order_by("pk")
     )

@@ -478,10 +478,9 @@ def deliver_digest(
     rows = list(mine.select_related("event__actor").order_by("id"))
     result = Delivery(claimed=len(rows))
     recipient = User.objects.select_related("unit").get(pk=recipient_id)
-    items = selectors.items_now((row.item_id for row in rows), today=today)
-    rows, skipped = _partition(
-        rows, items, recipient=recipient, today=today, schedule=schedule or Schedule.from_settings()
-    )
+    schedule = schedule or Schedule.from_settings()
+    items = selectors.items_now((row.item_id for row in rows), today=today, schedule=schedule)
+    rows, skipped = _partition(rows, items, recipient=recipient, today=today, schedule=schedule)
     for reason, ids in skipped.items():
         result.skipped += mine.filter(pk__in=ids).update(
             status=ReminderStatus.SKIPPED, skip_reason=reason, claim_token=None
@@ -531,8 +530,8 @@ def deliver_robot(
     rows = list(mine.select_related("event__actor").order_by("id"))
     result = Delivery(claimed=len(rows))
     unit = Unit.objects.get(pk=unit_id)
-    items = selectors.items_now((row.item_id for row in rows), today=today)
     schedule = schedule or Schedule.from_settings()
+    items = selectors.items_now((row.item_id for row in rows), today=today, schedule=schedule)
     skipped: dict[SkipReason, list[int]] = defaultdict(list)
     keep = []
     for row in rows:
@@ -716,7 +715,9 @@ def preview(*, today: datetime.date | None = None) -> list[DigestPreview]:
             rows = list(
                 Reminder.objects.filter(pk__in=ids).select_related("event__actor").order_by("id")
             )
-            items = selectors.items_now((row.item_id for row in rows), today=today)
+            items = selectors.items_now(
+                (row.item_id for row in rows), today=today, schedule=schedule
+            )
             keep, skipped = _partition(
                 rows, items, recipient=recipient, today=today, schedule=schedule
             )
