@@ -62,7 +62,7 @@ def describe(event: Event, *, names: Mapping[int, str] | None = None) -> Describ
         if source in DeadlineSource.values:
             changes.append(_("Set by: %(source)s") % {"source": DeadlineSource(source).label})
         concerns = [
-            DeadlineConcern(c).label
+            str(DeadlineConcern(c).label)
             for c in after.get("concerns", ())
             if c in DeadlineConcern.values
         ]
