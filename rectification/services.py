@@ -229,6 +229,8 @@ def open_items(
                 after={
                     "status": item.status,
                     "deadline": _iso(item.deadline),
+                    # Where a first deadline came from, as every later change records it.
+                    **({"deadline_source": item.deadline_source} if item.deadline else {}),
                     "unit": names.get(item.unit_id) or item.unit.name,
                 },
                 note=note,
