@@ -15,7 +15,6 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
 from liwan import clock
@@ -273,7 +272,7 @@ def _in_words(described: Described, *, text_limit: int | None = None) -> str:
     if described.text:
         text = described.text
         lines.append(Truncator(text).chars(text_limit) if text_limit else text)
-    return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
+    return format_html_join("", "<div>{}</div>", ((line,) for line in lines))
 
 
 @admin.register(Event)
