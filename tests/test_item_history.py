@@ -295,7 +295,7 @@ def _history(client, item) -> list[str]:  # type: ignore[no-untyped-def]
     return [" ".join(re.sub(r"<[^>]+>", " ", li).split()) for li in block.split("<li")[1:]]
 
 
-def test_the_item_page_shows_the_history_in_words(client, item, staff, member):
+def test_it_shows_the_history_in_words_on_the_item_page(client, item, staff, member):
     zhang = factories.UnitStaffFactory(unit=item.unit, full_name="张三")
     Event.objects.create(  # an old event: ids only
         item=item, action=EventAction.ASSIGNED, before={"owner": None}, after={"owner": zhang.pk}
@@ -325,7 +325,7 @@ def test_the_item_page_shows_the_history_in_words(client, item, staff, member):
     assert "责任人：无 → 张三" in old
 
 
-def test_the_item_page_costs_the_same_queries_with_many_events(client, item, staff):
+def test_it_keeps_the_item_page_queries_constant_with_many_events(client, item, staff):
     viewer = factories.StaffUserFactory()
     client.force_login(viewer)
     url = reverse("rectification:item-detail", args=[item.pk])

@@ -343,7 +343,7 @@ def test_it_shows_oversight_the_empty_state_and_no_count(client, staff_world):
 # --- 9. the menu's count, the cost of the page ---------------------------------------------------
 
 
-def test_the_menu_shows_the_total_for_a_unit(client, unit_world):
+def test_it_shows_the_total_in_the_menu_for_a_unit(client, unit_world):
     client.force_login(unit_world["member"])
 
     page = client.get(reverse("rectification:ledger")).content.decode()
@@ -352,7 +352,7 @@ def test_the_menu_shows_the_total_for_a_unit(client, unit_world):
     assert re.search(rf'id="worklist-count">{total}</span>', page)
 
 
-def test_the_menu_shows_the_total_for_staff(client, staff_world):
+def test_it_shows_the_total_in_the_menu_for_staff(client, staff_world):
     client.force_login(factories.StaffUserFactory())
     sections = _sections(client.get(URL).content.decode())
     cache.clear()
@@ -404,7 +404,7 @@ def _staff_items(staff, n: int) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("who", ["unit", "staff"])
-def test_its_query_count_is_the_same_for_1_and_30_items_per_section(client, who):
+def test_it_costs_the_same_queries_for_1_and_30_items_per_section(client, who):
     staff = factories.StaffUserFactory()
     if who == "unit":
         user = factories.UnitStaffFactory()
