@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
 
 from liwan import clock
 from rectification import services
+from rectification.history import Described, describe_all
 from rectification.models import (
     Event,
     Evidence,
@@ -251,13 +254,59 @@ class ExtensionRequestAdmin(ReadOnlyAdmin):
     search_fields = ("reason", "decision_note", "item__unit__name")
 
 
+class EventChangeList(ChangeList):
+    """The page's events in words (``history.describe_all``): the owners of old events, which
+    stored ids only, are named in one query for the whole page."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        self.result_list = list(self.result_list)
+        for event, described in describe_all(self.result_list):
+            event.described = described  # type: ignore[attr-defined]
+
+
+def _in_words(described: Described, *, text_limit: int | None = None) -> str:
+    lines = list(described.changes)
+    if described.files:
+        lines.append("佐证材料：" + "、".join(described.files))
+    if described.text:
+        text = described.text
+        lines.append(Truncator(text).chars(text_limit) if text_limit else text)
+    return format_html_join("", "<div>{}</div>", ((line,) for line in lines))
+
+
 @admin.register(Event)
 class EventAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "action", "item_link", "actor", "ip")
+    list_display = ("created_at", "action", "item_link", "actor", "changes", "ip")
     list_select_related = ("item", "actor")
     list_filter = ("action", "item__unit")
     search_fields = ("note", "actor__username", "actor__full_name")
     date_hierarchy = "created_at"
+    # What changed, in the words of the item page, above the raw record.
+    fields = (
+        "item",
+        "action",
+        "actor",
+        "created_at",
+        "changes_in_full",
+        "note",
+        "before",
+        "after",
+        "ip",
+    )
+    readonly_fields = ("created_at", "changes_in_full")
+
+    def get_changelist(self, request: HttpRequest, **kwargs):  # type: ignore[no-untyped-def]
+        return EventChangeList
+
+    @admin.display(description="变更内容")
+    def changes(self, obj: Event) -> str:
+        described = getattr(obj, "described", None) or describe_all([obj])[0][1]
+        return _in_words(described, text_limit=120)
+
+    @admin.display(description="变更内容")
+    def changes_in_full(self, obj: Event) -> str:
+        return _in_words(describe_all([obj])[0][1])
 
     @admin.display(description="整改事项")
     def item_link(self, obj: Event) -> str:

@@ -53,7 +53,8 @@ def describe(event: Event, *, names: Mapping[int, str] | None = None) -> Describ
         new = _person(after.get("owner"), after.get("owner_name"), names)
         if old != new:
             changes.append(_("Owner: %(old)s → %(new)s") % {"old": old, "new": new})
-    if "deadline" in after and before.get("deadline") != after.get("deadline"):
+    # A change has both sides; a created or escalated event only states the deadline it had.
+    if "deadline" in after and "deadline" in before and before["deadline"] != after["deadline"]:
         changes.append(
             _("Deadline: %(old)s → %(new)s")
             % {"old": _date(before.get("deadline")), "new": _date(after.get("deadline"))}
@@ -62,7 +63,7 @@ def describe(event: Event, *, names: Mapping[int, str] | None = None) -> Describ
         if source in DeadlineSource.values:
             changes.append(_("Set by: %(source)s") % {"source": DeadlineSource(source).label})
         concerns = [
-            DeadlineConcern(c).label
+            str(DeadlineConcern(c).label)
             for c in after.get("concerns", ())
             if c in DeadlineConcern.values
         ]
@@ -106,17 +107,23 @@ def describe(event: Event, *, names: Mapping[int, str] | None = None) -> Describ
         )
     elif event.action in (EventAction.IMPORTED_UPDATE, EventAction.EVALUATION_EDITED):
         for part, label in (("finding", _("Problem")), ("recommendation", _("Recommendation"))):
-            if part in after:
-                changes.append(
-                    _("%(what)s: %(old)s → %(new)s")
-                    % {
-                        "what": label,
-                        "old": (before.get(part) or {}).get("title", ""),
-                        "new": after[part].get("title", ""),
-                    }
-                )
+            old_text, new_text = before.get(part) or {}, after.get(part) or {}
+            # The title, the body or both: only what changed, so no line reads "A → A".
+            for key in ("title", "body"):
+                if old_text.get(key, "") != new_text.get(key, ""):
+                    changes.append(
+                        _("%(what)s: %(old)s → %(new)s")
+                        % {
+                            "what": label,
+                            "old": old_text.get(key, ""),
+                            "new": new_text.get(key, ""),
+                        }
+                    )
     elif event.action == EventAction.CREATED and after.get("deadline"):
         changes.append(_("Deadline: %(date)s") % {"date": _date(after["deadline"])})
+        source = after.get("deadline_source")
+        if source in DeadlineSource.values:
+            changes.append(_("Set by: %(source)s") % {"source": DeadlineSource(source).label})
     return Described(changes=changes, text=text, files=files)
 
 

@@ -229,6 +229,8 @@ def open_items(
                 after={
                     "status": item.status,
                     "deadline": _iso(item.deadline),
+                    # Where a first deadline came from, as every later change records it.
+                    **({"deadline_source": item.deadline_source} if item.deadline else {}),
                     "unit": names.get(item.unit_id) or item.unit.name,
                 },
                 note=note,
@@ -616,9 +618,7 @@ def submit(
         fresh.status = ItemStatus.SUBMITTED
         fresh.submitted_at = clock.now()
         # The unit has answered the return: it no longer shows on the item or in the list.
-        fresh.returned_at = None
-        fresh.returned_by = None
-        fresh.return_reason = ""
+        _clear_return(fresh)
         if result.strip():
             fresh.result = result.strip()
         record_event(
@@ -629,6 +629,13 @@ def submit(
             after={"status": fresh.status, "result": fresh.result},
         )
     return item
+
+
+def _clear_return(fresh: RectificationItem) -> None:
+    """The item no longer waits for the unit to answer a return (the event keeps it)."""
+    fresh.returned_at = None
+    fresh.returned_by = None
+    fresh.return_reason = ""
 
 
 def return_item(
@@ -699,6 +706,9 @@ def close(
         fresh.verification_note = note
         fresh.closed_at = clock.now()
         fresh.closed_by = actor.user
+        # A returned item closed by decision (未整改): the return is settled, not pending; only
+        # an item in 整改中 may carry one (constraint item_returned_only_in_progress).
+        _clear_return(fresh)
         # A request for more time is moot once the item is closed; it must not linger as
         # pending (it could not be decided, and would block requests after a reopening).
         ExtensionRequest.objects.filter(item=fresh, status=ExtensionStatus.PENDING).update(

@@ -42,9 +42,17 @@ def _extension() -> ExtensionRequest:
 
 
 def _event() -> Event:
+    """An assignment as old events stored it, the owner by id only: the list names each owner,
+    so a lookup per row would show up as one more query per row."""
     item = factories.ItemFactory()
+    owner = factories.UnitStaffFactory(unit=item.unit)
     return Event.objects.create(
-        item=item, action=EventAction.ASSIGNED, actor=factories.StaffUserFactory(), ip="10.0.0.1"
+        item=item,
+        action=EventAction.ASSIGNED,
+        actor=factories.StaffUserFactory(),
+        ip="10.0.0.1",
+        before={"owner": None, "deadline": None},
+        after={"owner": owner.pk, "deadline": "2031-01-15"},
     )
 
 
@@ -339,3 +347,48 @@ def test_it_lets_only_a_superuser_change_a_superuser(client, staff):
     assert client.get(password).status_code == 403
     boss.refresh_from_db()
     assert boss.full_name != "改过的姓名"
+
+
+# --- the audit trail in words, as on the item page ------------------------------------------------
+
+
+def test_it_shows_what_each_event_changed_in_words_in_the_list_and_on_the_record(client, staff):
+    item = factories.ItemFactory()
+    zhang = factories.UnitStaffFactory(unit=item.unit, full_name="张三")
+    li = factories.UnitStaffFactory(unit=item.unit, full_name="李四")
+    old = Event.objects.create(  # ids only, as events were stored before names were kept
+        item=item,
+        action=EventAction.ASSIGNED,
+        before={"owner": zhang.pk, "deadline": "2027-01-15"},
+        after={"owner": li.pk, "deadline": "2027-02-28"},
+    )
+    actor = services.Actor(user=factories.StaffUserFactory())
+    services.save_measures(
+        item=item,
+        actor=services.Actor(user=zhang),
+        measures="一是成立专班；" + "二是逐项整改；" * 40,
+    )
+    services.assign(
+        item=item, actor=actor, owner=zhang, deadline=datetime.date(2031, 6, 30), reason="统一调整"
+    )
+
+    page = client.get(_changelist(Event), {"item__unit__id__exact": item.unit_id})
+
+    content = page.content.decode()
+    assert "变更内容" in content
+    assert "责任人：张三 → 李四</div><div>整改时限：2027-01-15 → 2027-02-28" in content
+    assert (
+        "责任人：无 → 张三</div><div>整改时限：无 → 2031-06-30</div><div>时限依据：评价管理员设定</div><div>统一调整"
+        in content
+    )
+    assert "状态：待整改 → 整改中</div><div>一是成立专班；二是逐项整改；" in content
+    assert "二是逐项整改；" * 40 not in content  # long texts are cut short in the list
+
+    record = client.get(reverse("admin:rectification_event_change", args=[old.pk]))
+    assert record.status_code == 200
+    assert (
+        "责任人：张三 → 李四</div><div>整改时限：2027-01-15 → 2027-02-28" in record.content.decode()
+    )
+    measures = Event.objects.get(item=item, action=EventAction.MEASURES)
+    record = client.get(reverse("admin:rectification_event_change", args=[measures.pk]))
+    assert "二是逐项整改；" * 40 in record.content.decode()  # the record shows it in full

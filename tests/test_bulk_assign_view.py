@@ -308,3 +308,153 @@ def test_its_owner_lists_say_who_is_unit_staff_and_who_is_unit_head(client, staf
     member = year_2020["members"][0]
     assert f"{member.display_name}（{Role.UNIT_STAFF.label}）" in page  # 单位经办人
     assert f"周建国（{Role.UNIT_HEAD.label}）" in page
+
+
+# --- items that need attention: an approved extension, a pending request, an overdue item ------
+
+
+@pytest.fixture
+def extended(staff, year_2020):
+    """The first 2020 item: deadline 2020-10-30, then an extension to 2020-12-31 approved."""
+    item = year_2020["items"][0]
+    actor = services.Actor(user=staff)
+    services.assign(item=item, actor=actor, owner=None, deadline=datetime.date(2020, 10, 30))
+    request = services.request_extension(
+        item=item,
+        actor=services.Actor(user=year_2020["members"][0]),
+        requested_deadline=datetime.date(2020, 12, 31),
+        reason="需跨部门协调。",
+    )
+    services.decide_extension(extension=request, actor=actor, approve=True)
+    item.refresh_from_db()
+    return item
+
+
+def _row(page: str, item: RectificationItem) -> str:
+    match = re.search(rf'<tr data-item="{item.pk}"[^>]*>.*?</tr>', page, re.S)
+    assert match, f"the preview must show item #{item.pk}"
+    return match.group(0)
+
+
+def test_it_shows_in_the_preview_which_items_need_attention_unticked(client, staff, extended):
+    response = client.post(f"{URL}?year=2020", {"deadline": "2020-11-30", "step": "preview"})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'id="attention"' in page
+    assert "1 项需要留意：调整时限会推翻已有的决定或解除逾期" in page
+    row = _row(page, extended)
+    assert "table-warning" in row
+    assert "将缩短已批准的延期" in row
+    assert "<del>2020-12-31</del> → <strong>2020-11-30</strong>" in row
+    checkbox = re.search(r'<input[^>]*name="include"[^>]*>', row)
+    assert checkbox, "a box to tick the item"
+    assert f'value="{extended.pk}"' in checkbox.group(0)
+    assert "checked" not in checkbox.group(0)
+    assert 'id="reason-field"' in page
+    assert [c.item.pk for c in response.context["attention"]] == [extended.pk]
+    assert extended.pk not in [c.item.pk for c in response.context["changing"]]
+
+
+def test_it_shows_each_concern_of_a_row(client, staff, year_2020):
+    pending = year_2020["items"][1]
+    actor = services.Actor(user=staff)
+    services.assign(item=pending, actor=actor, owner=None, deadline=datetime.date(2020, 10, 30))
+    services.request_extension(
+        item=pending,
+        actor=services.Actor(user=year_2020["members"][0]),
+        requested_deadline=datetime.date(2020, 11, 20),
+        reason="需跨部门协调。",
+    )
+    overdue = year_2020["items"][2]
+    RectificationItem.objects.filter(pk=overdue.pk).update(
+        deadline=datetime.date(2020, 9, 25), original_deadline=datetime.date(2020, 9, 25)
+    )
+
+    page = client.post(
+        f"{URL}?year=2020", {"deadline": "2020-11-30", "step": "preview"}
+    ).content.decode()
+
+    assert "有延期申请待审批" in _row(page, pending)
+    assert "事项已逾期，延后时限将解除逾期" in _row(page, overdue)
+    plain = _row(page, year_2020["items"][3])
+    assert 'name="include"' not in plain
+    assert "table-warning" not in plain
+
+
+def test_it_leaves_an_item_that_needs_attention_unchanged_unless_ticked(client, staff, extended):
+    data = {"deadline": "2020-11-30"}
+    preview = client.post(f"{URL}?year=2020", {**data, "step": "preview"})
+
+    response = client.post(
+        f"{URL}?year=2020",
+        {**data, "step": "confirm", "versions": _versions(preview.content.decode())},
+    )
+
+    assert response.status_code == 302
+    extended.refresh_from_db()
+    assert (extended.deadline, extended.deadline_source) == (
+        datetime.date(2020, 12, 31),
+        "extension",
+    )
+    others = RectificationItem.objects.filter(round_year=2020).exclude(pk=extended.pk)
+    assert {item.deadline for item in others} == {datetime.date(2020, 11, 30)}
+
+
+def test_it_refuses_a_ticked_item_without_a_reason_and_saves_nothing(client, staff, extended):
+    data = {"deadline": "2020-11-30"}
+    preview = client.post(f"{URL}?year=2020", {**data, "step": "preview"})
+    events = Event.objects.count()
+
+    response = client.post(
+        f"{URL}?year=2020",
+        {
+            **data,
+            "step": "confirm",
+            "include": [extended.pk],
+            "versions": _versions(preview.content.decode()),
+        },
+    )
+
+    assert response.status_code == 400
+    assert "请为勾选的需留意事项填写原因，或取消勾选。" in response.content.decode()
+    assert Event.objects.count() == events
+    extended.refresh_from_db()
+    assert extended.deadline == datetime.date(2020, 12, 31)
+    assert set(
+        RectificationItem.objects.exclude(pk=extended.pk).values_list("deadline", flat=True)
+    ) == {None}
+
+
+def test_it_changes_a_ticked_item_with_the_reason_given(client, staff, extended):
+    data = {"deadline": "2020-11-30"}
+    preview = client.post(f"{URL}?year=2020", {**data, "step": "preview"})
+
+    response = client.post(
+        f"{URL}?year=2020",
+        {
+            **data,
+            "step": "confirm",
+            "include": [extended.pk],
+            "reason": "区里要求年底前完成",
+            "versions": _versions(preview.content.decode()),
+        },
+    )
+
+    assert response.status_code == 302
+    extended.refresh_from_db()
+    assert (extended.deadline, extended.deadline_source, extended.deadline_reason) == (
+        datetime.date(2020, 11, 30),
+        "bulk",
+        "区里要求年底前完成",
+    )
+    event = Event.objects.filter(item=extended).order_by("-id").first()
+    assert event.action == EventAction.ASSIGNED
+    assert event.after["concerns"] == ["shortens_extension"]
+    assert event.note == "区里要求年底前完成"
+    assert (
+        RectificationItem.objects.filter(
+            round_year=2020, deadline=datetime.date(2020, 11, 30)
+        ).count()
+        == 4
+    )

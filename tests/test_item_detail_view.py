@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -112,3 +114,127 @@ def test_an_id_too_long_for_the_database_is_not_found(client):
     client.force_login(factories.StaffUserFactory())
     assert client.get("/items/" + "9" * 30 + "/").status_code == 404
     assert client.get("/evidence/" + "9" * 30 + "/").status_code == 404
+
+
+# --- a return stays visible until the unit answers it ---------------------------------------------
+
+SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _evidence(name: str = "会议纪要.pdf"):  # type: ignore[no-untyped-def]
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from rectification.uploads import check_evidence
+
+    return check_evidence(SimpleUploadedFile(name, PDF, "application/pdf"))
+
+
+def _banner(response) -> str:  # type: ignore[no-untyped-def]
+    match = re.search(r'id="return-banner">(.*?)\n</div>', response.content.decode(), re.S)
+    return match.group(1) if match else ""
+
+
+def test_it_shows_a_return_with_reason_who_and_when_until_the_unit_resubmits(client):
+    item = factories.ItemFactory(deadline=datetime.date(2030, 6, 30))
+    member = services.Actor(user=factories.UnitStaffFactory(unit=item.unit))
+    reviewer = factories.StaffUserFactory(full_name="王审核")
+    moment = datetime.datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI)
+    with time_machine.travel(moment, tick=False) as clock:
+        services.save_measures(item=item, actor=member, measures="成立专班")
+        services.add_progress(item=item, actor=member, note="已印发方案", files=[_evidence()])
+        services.submit(item=item, actor=member)
+        clock.move_to(datetime.datetime(2026, 12, 3, 15, 30, tzinfo=SHANGHAI))
+        services.return_item(
+            item=item, actor=services.Actor(user=reviewer), reason="佐证材料不足，请补充会议纪要。"
+        )
+
+        for user in (member.user, factories.StaffUserFactory()):
+            client.force_login(user)
+            banner = _banner(client.get(_url(item)))
+            assert banner, "a returned item carries its return as a banner"
+            assert "王审核 于 2026-12-03 15:30 退回" in banner
+            assert "佐证材料不足，请补充会议纪要。" in banner
+            hint = "请根据退回意见补报整改进展和佐证材料后，重新提交销号。"
+            assert (hint in banner) == (user == member.user)  # the hint is for the unit
+
+        clock.move_to(datetime.datetime(2026, 12, 4, 9, 0, tzinfo=SHANGHAI))
+        client.force_login(member.user)
+        services.add_progress(item=item, actor=member, note="补充会议纪要", files=[_evidence()])
+        assert _banner(client.get(_url(item))), "progress alone does not answer the return"
+        services.submit(item=item, actor=member)
+        page = client.get(_url(item)).content.decode()
+
+    assert 'id="return-banner"' not in page
+    assert "佐证材料不足，请补充会议纪要。" in page  # still in the history
+
+
+# --- the deadline's story ---------------------------------------------------------------------------
+
+
+def _deadline_cell(response) -> str:  # type: ignore[no-untyped-def]
+    match = re.search(
+        r'<dd class="col-sm-9" id="item-deadline">(.*?)</dd>', response.content.decode(), re.S
+    )
+    assert match, "the item page shows the deadline"
+    return " ".join(match.group(1).split())
+
+
+def test_it_shows_the_original_deadline_the_extensions_and_where_the_deadline_came_from(client):
+    item = factories.ItemFactory()
+    staff = services.Actor(user=factories.StaffUserFactory())
+    member = services.Actor(user=factories.UnitStaffFactory(unit=item.unit))
+    with time_machine.travel(datetime.datetime(2026, 12, 3, 9, 0, tzinfo=SHANGHAI), tick=False):
+        services.assign(item=item, actor=staff, owner=None, deadline=datetime.date(2026, 12, 31))
+        request = services.request_extension(
+            item=item,
+            actor=member,
+            requested_deadline=datetime.date(2027, 2, 28),
+            reason="需跨部门协调",
+        )
+        services.decide_extension(extension=request, actor=staff, approve=True)
+        client.force_login(member.user)
+        cell = _deadline_cell(client.get(_url(item)))
+
+    assert cell.startswith("2027-02-28")
+    assert "原定 2026-12-31" in cell
+    assert "已延期 1 次" in cell
+    assert "批准延期：需跨部门协调" in cell
+
+
+def test_it_marks_a_deadline_counted_over_a_provisional_year(client):
+    from calendars.services import count_working_days
+
+    item = factories.ItemFactory()
+    with time_machine.travel(datetime.datetime(2026, 12, 3, 9, 0, tzinfo=SHANGHAI), tick=False):
+        count = count_working_days(start=datetime.date(2026, 12, 3), days=30)
+        assert count.provisional  # 2027 has no notice yet: the law's days stand in
+        services.assign(
+            item=item,
+            actor=services.Actor(user=factories.StaffUserFactory()),
+            owner=None,
+            deadline=count.date,
+            count=count,
+        )
+        client.force_login(factories.UnitStaffFactory(unit=item.unit))
+        cell = _deadline_cell(client.get(_url(item)))
+
+    assert cell.startswith("2027-01-15")
+    assert "暂定" in cell
+    assert "（自 2026-12-03 起 30 个工作日）" in cell
+
+
+def test_it_does_not_mark_a_plain_date_in_a_provisional_year(client):
+    item = factories.ItemFactory()
+    with time_machine.travel(datetime.datetime(2026, 12, 3, 9, 0, tzinfo=SHANGHAI), tick=False):
+        services.assign(
+            item=item,
+            actor=services.Actor(user=factories.StaffUserFactory()),
+            owner=None,
+            deadline=datetime.date(2027, 1, 15),
+        )
+        client.force_login(factories.UnitStaffFactory(unit=item.unit))
+        cell = _deadline_cell(client.get(_url(item)))
+
+    assert "暂定" not in cell
+    assert "工作日" not in cell

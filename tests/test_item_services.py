@@ -351,3 +351,24 @@ def test_an_item_without_an_owner_cannot_be_closed(item, staff):
         )
     item.refresh_from_db()
     assert item.status != ItemStatus.CLOSED
+
+
+def test_it_closes_a_returned_item_by_decision_and_its_return_no_longer_shows(item, member, staff):
+    _ready_to_submit(item, member)
+    services.submit(item=item, actor=member)
+    services.return_item(item=item, actor=staff, reason="佐证材料不足")
+
+    services.close(
+        item=item,
+        actor=staff,
+        outcome=ClosureOutcome.NOT_RECTIFIED,
+        method=VerificationMethod.DOCUMENT_REVIEW,
+        verified_by="王珊",
+        verified_on=datetime.date.today(),
+        note="单位未按期补充材料，按未整改销号",
+    )
+
+    item.refresh_from_db()
+    assert item.status == ItemStatus.CLOSED
+    assert (item.returned_at, item.returned_by, item.return_reason) == (None, None, "")
+    assert Event.objects.filter(item=item, action=EventAction.RETURNED).get().note == "佐证材料不足"

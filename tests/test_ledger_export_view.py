@@ -141,3 +141,65 @@ def test_a_unit_users_file_is_named_after_their_unit_not_all(client):
 
     assert "全部" not in name
     assert name == f"整改台账_{item.unit.short_name or item.unit.name}_2026-12-03.xlsx"
+
+
+@time_machine.travel(datetime.datetime(2026, 12, 3, 9, 0, tzinfo=datetime.UTC), tick=False)
+def test_it_exports_the_deadlines_story_and_the_return_in_both_formats(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from rectification import services
+    from rectification.uploads import check_evidence
+
+    extended = factories.ItemFactory()
+    unit = extended.unit
+    returned = factories.ItemFactory(recommendation__finding__result__project__unit=unit)
+    plain = factories.ItemFactory(recommendation__finding__result__project__unit=unit)
+    projects = [i.recommendation.finding.result.project.name for i in (extended, returned, plain)]
+    staff = services.Actor(user=factories.StaffUserFactory())
+    member = services.Actor(user=factories.UnitStaffFactory(unit=unit))
+    for item in (extended, returned):
+        services.assign(item=item, actor=staff, owner=None, deadline=datetime.date(2026, 12, 31))
+    for to in (datetime.date(2027, 1, 31), datetime.date(2027, 2, 28)):
+        request = services.request_extension(
+            item=extended, actor=member, requested_deadline=to, reason="需协调"
+        )
+        services.decide_extension(extension=request, actor=staff, approve=True)
+    services.save_measures(item=returned, actor=member, measures="措施")
+    pdf = check_evidence(SimpleUploadedFile("纪要.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf"))
+    services.add_progress(item=returned, actor=member, note="进展", files=[pdf])
+    services.submit(item=returned, actor=member)
+    services.return_item(item=returned, actor=staff, reason="=佐证材料不足")
+    client.force_login(staff.user)
+
+    response = client.get(URL, {"format": "xlsx", "unit": unit.pk})
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+    header, *rows = list(workbook.active.iter_rows(values_only=True))
+    columns = ["整改时限", "原定整改时限", "延期次数", "时限依据", "是否退回", "退回原因"]
+    assert set(columns) <= set(header)
+    at = {name: header.index(name) for name in columns}
+    # One row per item (each has its own project), in the ledger order: the table's sequence.
+    assert [row[header.index("项目名称")] for row in rows] == projects
+    cells = [{name: row[i] for name, i in at.items()} for row in rows]
+    assert [r["整改时限"] for r in cells] == [
+        datetime.datetime(2027, 2, 28),
+        datetime.datetime(2026, 12, 31),
+        None,
+    ]
+    assert [r["原定整改时限"] for r in cells] == [
+        datetime.datetime(2026, 12, 31),
+        datetime.datetime(2026, 12, 31),
+        None,
+    ]
+    assert [r["延期次数"] for r in cells] == [2, 0, 0]
+    assert [r["时限依据"] for r in cells] == ["批准延期", "评价管理员设定", None]
+    assert [r["是否退回"] for r in cells] == ["否", "是", "否"]
+    assert [r["退回原因"] for r in cells] == [None, "'=佐证材料不足", None]
+
+    csv_rows = _csv_rows(client.get(URL, {"format": "csv", "unit": unit.pk}))
+    at = {name: csv_rows[0].index(name) for name in columns}
+    assert [row[csv_rows[0].index("项目名称")] for row in csv_rows[1:]] == projects
+    assert [[row[i] for i in at.values()] for row in csv_rows[1:]] == [
+        ["2027-02-28", "2026-12-31", "2", "批准延期", "否", ""],
+        ["2026-12-31", "2026-12-31", "0", "评价管理员设定", "是", "'=佐证材料不足"],
+        ["", "", "0", "", "否", ""],
+    ]

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from evaluations.models import FindingCategory
 from rectification.choices import ItemStatus
@@ -244,3 +247,111 @@ def test_its_sort_order_says_ledger_order_rather_than_dashes(client):
     page = client.get(URL).content.decode()
     assert "---------" not in page
     assert "默认顺序" in page or "台账顺序" in page
+
+
+# --- returns and the deadline's story in the list -------------------------------------------------
+
+SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
+
+
+def _row(response, item) -> str:  # type: ignore[no-untyped-def]
+    match = re.search(rf'<tr data-item="{item.pk}">(.*?)</tr>', response.content.decode(), re.S)
+    assert match, f"item #{item.pk} is listed"
+    return " ".join(match.group(1).split())
+
+
+def test_it_shows_a_returned_item_as_returned_and_filters_by_it(client):
+    staff = factories.StaffUserFactory(full_name="王审核")
+    returned = factories.ItemFactory(
+        status=ItemStatus.IN_PROGRESS,
+        measures="措施",
+        returned_at=timezone.now(),
+        returned_by=staff,
+        return_reason="佐证材料不足",
+    )
+    working = factories.ItemFactory(
+        recommendation__finding__result__project__unit=returned.unit,
+        status=ItemStatus.IN_PROGRESS,
+        measures="措施",
+    )
+    client.force_login(factories.UnitStaffFactory(unit=returned.unit))
+
+    response = client.get(URL)
+
+    assert "已退回" in _row(response, returned)
+    assert "已退回" not in _row(response, working)
+    filtered = client.get(URL, {"returned": "yes"})
+    assert _rows(filtered) == [returned.pk]
+    assert filtered.context["total_count"] == 1
+
+
+def test_it_no_longer_lists_a_resubmitted_item_as_returned(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from rectification import services
+    from rectification.uploads import check_evidence
+
+    item = factories.ItemFactory()
+    member = services.Actor(user=factories.UnitStaffFactory(unit=item.unit))
+    staff = services.Actor(user=factories.StaffUserFactory())
+
+    def report() -> None:
+        pdf = SimpleUploadedFile("纪要.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")
+        services.add_progress(item=item, actor=member, note="进展", files=[check_evidence(pdf)])
+
+    services.save_measures(item=item, actor=member, measures="措施")
+    report()
+    services.submit(item=item, actor=member)
+    services.return_item(item=item, actor=staff, reason="材料不足")
+    client.force_login(member.user)
+    assert _rows(client.get(URL, {"returned": "yes"})) == [item.pk]
+
+    report()
+    services.submit(item=item, actor=member)
+
+    assert _rows(client.get(URL, {"returned": "yes"})) == []
+    assert "已退回" not in _row(client.get(URL), item)
+
+
+def test_it_shows_the_original_deadline_and_the_extensions_beside_the_current_one(client):
+    from rectification import services
+
+    with time_machine.travel(datetime.datetime(2026, 12, 3, 9, 0, tzinfo=SHANGHAI), tick=False):
+        extended, plain = factories.ItemFactory(), factories.ItemFactory()
+        staff = services.Actor(user=factories.StaffUserFactory())
+        member = services.Actor(user=factories.UnitStaffFactory(unit=extended.unit))
+        for item in (extended, plain):
+            services.assign(
+                item=item, actor=staff, owner=None, deadline=datetime.date(2026, 12, 31)
+            )
+        for to in (datetime.date(2027, 1, 31), datetime.date(2027, 2, 28)):
+            request = services.request_extension(
+                item=extended, actor=member, requested_deadline=to, reason="需协调"
+            )
+            services.decide_extension(extension=request, actor=staff, approve=True)
+        client.force_login(staff.user)
+        response = client.get(URL)
+
+    row = _row(response, extended)
+    assert "2027-02-28" in row
+    assert "原定 2026-12-31 · 延期 2 次" in row
+    row = _row(response, plain)
+    assert "2026-12-31" in row
+    assert "原定" not in row
+    assert "延期" not in row
+
+
+def test_it_marks_a_deadline_counted_over_a_provisional_year(client):
+    from calendars.services import count_working_days
+    from rectification import services
+
+    item = factories.ItemFactory()
+    with time_machine.travel(datetime.datetime(2026, 12, 3, 9, 0, tzinfo=SHANGHAI), tick=False):
+        count = count_working_days(start=datetime.date(2026, 12, 3), days=30)
+        staff = services.Actor(user=factories.StaffUserFactory())
+        services.assign(item=item, actor=staff, owner=None, deadline=count.date, count=count)
+        client.force_login(staff.user)
+        row = _row(client.get(URL), item)
+
+    assert "2027-01-15" in row
+    assert "暂定" in row

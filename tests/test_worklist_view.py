@@ -1,0 +1,428 @@
+"""我的待办 (/todo/): the first page after signing in, what waits for this person.
+
+Every section's count is the count of the ledger list its link opens (followed here with the
+client, as the dashboard's figures are), the menu shows the total, and the page costs the same
+number of queries for 1 item per section as for 30.
+
+Today is Thursday 3 December 2026.
+"""
+
+from __future__ import annotations
+
+import datetime
+import html
+import re
+
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from rectification import services
+from rectification.choices import ExtensionStatus, ItemStatus
+from rectification.models import ExtensionRequest, RectificationItem
+from rectification.uploads import check_evidence
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+URL = reverse("rectification:worklist")
+SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
+NOW = datetime.datetime(2026, 12, 3, 9, 0, tzinfo=SHANGHAI)
+TODAY = NOW.date()
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+SECTION = re.compile(r'<section class="card mb-3" id="todo-([\w-]+)">(.*?)</section>', re.S)
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # The menu's count is cached per person and day; ids repeat between tests.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _days(n: int) -> datetime.date:
+    return TODAY + datetime.timedelta(days=n)
+
+
+def _ready(item: RectificationItem, member: services.Actor) -> None:
+    services.save_measures(item=item, actor=member, measures="成立专班，制定整改方案。")
+    services.add_progress(
+        item=item,
+        actor=member,
+        note="已印发方案。",
+        files=[check_evidence(SimpleUploadedFile("方案.pdf", PDF, "application/pdf"))],
+    )
+
+
+def _submitted(item: RectificationItem, member: services.Actor, at: datetime.datetime) -> None:
+    with time_machine.travel(at, tick=False):
+        _ready(item, member)
+        services.submit(item=item, actor=member)
+
+
+def _sections(page: str) -> dict[str, tuple[int, str, list[int]]]:
+    """Each section of the page: its count, the link of its list, the items it shows."""
+    out = {}
+    for key, body in SECTION.findall(page):
+        count = int(re.search(r'data-count="(\d+)"', body).group(1))
+        header = body.split("</div>", 1)[0]
+        link = re.search(r'<a class="small" href="([^"]+)">', header)
+        items = [int(pk) for pk in re.findall(r'href="/items/(\d+)/"', body)]
+        out[key] = (count, html.unescape(link.group(1)) if link else "", items)
+    return out
+
+
+def _listed(client, link: str) -> list[int]:  # type: ignore[no-untyped-def]
+    response = client.get(link)
+    assert response.status_code == 200, link
+    rows = [item.pk for item in response.context["object_list"]]
+    assert response.context["total_count"] == len(rows), link
+    return rows
+
+
+# --- 6. the first page after signing in ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("factory", [factories.UnitStaffFactory, factories.StaffUserFactory])
+def test_it_is_the_first_page_after_signing_in(client, factory):
+    user = factory()
+
+    response = client.post(
+        reverse("login"), {"username": user.username, "password": "correct horse battery"}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == URL == "/todo/"
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert "rectification/worklist.html" in [t.name for t in page.templates]
+    assert "我的待办" in page.content.decode()
+
+
+# --- 7. a unit's worklist --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def unit_world():
+    """One unit's items, one of each case, and another unit's overdue item."""
+    unit = factories.UnitFactory()
+    member = services.Actor(user=factories.UnitStaffFactory(unit=unit, full_name="李经办"))
+    staff = services.Actor(user=factories.StaffUserFactory(full_name="王审核"))
+
+    def make(**kwargs):  # type: ignore[no-untyped-def]
+        return factories.ItemFactory(recommendation__finding__result__project__unit=unit, **kwargs)
+
+    def working(deadline, **kwargs):  # type: ignore[no-untyped-def]
+        return make(status=ItemStatus.IN_PROGRESS, measures="措施", deadline=deadline, **kwargs)
+
+    returned = make(deadline=_days(30))
+    _submitted(returned, member, NOW - datetime.timedelta(days=2))
+    services.return_item(item=returned, actor=staff, reason="佐证材料不足，请补充会议纪要。")
+    items = {
+        "returned": returned,
+        "no_measures": make(deadline=_days(30)),
+        "no_measures_no_deadline": make(),
+        "no_measures_due": make(deadline=_days(5)),
+        "due_today": working(TODAY),
+        "due_in_14": working(_days(14)),
+        "due_in_15": working(_days(15)),
+        "overdue": working(_days(-3)),
+        "submitted_overdue": working(_days(-2)),
+        "submitted_due": working(_days(3)),
+        "closed_late": make(
+            status=ItemStatus.CLOSED,
+            closure_outcome="not_rectified",
+            measures="措施",
+            deadline=_days(-5),
+        ),
+    }
+    for key in ("submitted_overdue", "submitted_due"):
+        _submitted(items[key], member, NOW - datetime.timedelta(days=1))
+    factories.ItemFactory(deadline=_days(-3))  # another unit's
+    return {"unit": unit, "member": member.user, "items": items}
+
+
+UNIT_SECTIONS = {
+    "returned": {"returned"},
+    "measures": {"no_measures", "no_measures_no_deadline", "no_measures_due"},
+    "due_soon": {"due_today", "due_in_14", "no_measures_due"},
+    "overdue": {"overdue"},
+}
+
+
+def test_it_shows_a_unit_what_is_its_move_each_count_the_rows_of_its_list(client, unit_world):
+    items = unit_world["items"]
+    client.force_login(unit_world["member"])
+
+    page = client.get(URL).content.decode()
+
+    sections = _sections(page)
+    assert list(sections) == ["returned", "measures", "due_soon", "overdue"]
+    for key, expected in UNIT_SECTIONS.items():
+        count, link, shown = sections[key]
+        wanted = {items[name].pk for name in expected}
+        assert count == len(wanted), key
+        assert set(shown) == wanted, key
+        assert link, key
+        assert set(_listed(client, link)) == wanted, key
+    submitted = {items["submitted_overdue"].pk, items["submitted_due"].pk}
+    for _count, _link, shown in sections.values():
+        assert not submitted & set(shown), "a submitted item waits for the bureau"
+
+
+def test_it_shows_the_reason_of_a_return(client, unit_world):
+    client.force_login(unit_world["member"])
+
+    page = client.get(URL).content.decode()
+
+    section = dict(SECTION.findall(page))["returned"]
+    assert "退回：佐证材料不足，请补充会议纪要。" in section
+    assert unit_world["items"]["returned"].recommendation.title in section
+
+
+def test_it_shows_the_unit_head_the_same_sections(client, unit_world):
+    client.force_login(factories.UnitHeadFactory(unit=unit_world["unit"]))
+
+    sections = _sections(client.get(URL).content.decode())
+
+    assert {key: count for key, (count, _l, _s) in sections.items()} == {
+        key: len(names) for key, names in UNIT_SECTIONS.items()
+    }
+
+
+def test_it_says_so_when_a_section_is_empty(client):
+    client.force_login(factories.UnitStaffFactory())
+
+    page = client.get(URL).content.decode()
+
+    sections = _sections(page)
+    assert set(sections) == set(UNIT_SECTIONS)
+    assert all(count == 0 and not link for count, link, _ in sections.values())
+    assert page.count("暂无。") == 4
+
+
+# --- 8. evaluation staff ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def staff_world():
+    """Three submissions (10 days, 3 days, an hour ago), a pending extension request, an item
+    without owner, units that nobody can be reminded at and units that somebody can."""
+    reached = factories.UnitFactory()
+    member = services.Actor(user=factories.UnitStaffFactory(unit=reached))
+
+    def make(unit=reached, **kwargs):  # type: ignore[no-untyped-def]
+        return factories.ItemFactory(recommendation__finding__result__project__unit=unit, **kwargs)
+
+    def assigned(**kwargs):  # type: ignore[no-untyped-def]
+        return make(owner=member.user, deadline=_days(40), **kwargs)
+
+    waiting = {}
+    for name, ago in (
+        ("recent", datetime.timedelta(hours=1)),
+        ("old", datetime.timedelta(days=10)),
+        ("middle", datetime.timedelta(days=3)),
+    ):
+        waiting[name] = assigned()
+        _submitted(waiting[name], member, NOW - ago)
+    extension = assigned()
+    services.request_extension(
+        item=extension, actor=member, requested_deadline=_days(60), reason="需跨部门协调。"
+    )
+    decided = assigned()
+    ExtensionRequest.objects.create(
+        item=decided,
+        requested_deadline=_days(60),
+        reason="已处理",
+        status=ExtensionStatus.REJECTED,
+    )
+    no_owner = make(deadline=_days(40))
+    no_deadline = make(owner=member.user)
+    nobody = factories.UnitFactory(name="广州市荔湾区无账号单位")
+    make(unit=nobody, owner=None, deadline=_days(40))
+    inactive = factories.UnitFactory(name="广州市荔湾区停用账号单位")
+    factories.UnitStaffFactory(unit=inactive, is_active=False)
+    make(unit=inactive, deadline=_days(40))
+    closed_only = factories.UnitFactory(name="广州市荔湾区已销号单位")
+    make(unit=closed_only, status=ItemStatus.CLOSED, closure_outcome="not_rectified")
+    robot = factories.UnitFactory(
+        name="广州市荔湾区群机器人单位", webhook_url="https://qyapi.weixin.qq.com/robot"
+    )
+    make(unit=robot, deadline=_days(40))
+    return {
+        "waiting": waiting,
+        "extension": extension,
+        "no_owner": no_owner,
+        "no_deadline": no_deadline,
+        "unreachable": [inactive, nobody],
+    }
+
+
+def test_it_shows_staff_what_is_the_bureaus_move_each_count_the_rows_of_its_list(
+    client, staff_world
+):
+    client.force_login(factories.StaffUserFactory())
+
+    page = client.get(URL).content.decode()
+
+    sections = _sections(page)
+    assert list(sections) == ["review", "extensions", "unassigned", "unreachable"]
+    waiting = staff_world["waiting"]
+    oldest_first = [waiting["old"].pk, waiting["middle"].pk, waiting["recent"].pk]
+    expected = {
+        "review": oldest_first,
+        "extensions": [staff_world["extension"].pk],
+        "unassigned": sorted(
+            RectificationItem.objects.exclude(status=ItemStatus.CLOSED)
+            .filter(Q(owner__isnull=True) | Q(deadline__isnull=True))
+            .values_list("pk", flat=True)
+        ),
+    }
+    assert staff_world["no_owner"].pk in expected["unassigned"]
+    assert staff_world["no_deadline"].pk in expected["unassigned"]
+    for key, wanted in expected.items():
+        count, link, shown = sections[key]
+        assert count == len(wanted), key
+        assert set(shown) == set(wanted), key
+        assert set(_listed(client, link)) == set(wanted), key
+    # Oldest first, on the page and in the list the link opens.
+    assert sections["review"][2] == oldest_first
+    assert _listed(client, sections["review"][1]) == oldest_first
+
+
+def test_it_shows_how_long_each_submission_has_waited(client, staff_world):
+    client.force_login(factories.StaffUserFactory())
+
+    page = client.get(URL).content.decode()
+
+    section = dict(SECTION.findall(page))["review"]
+    waited = re.findall(r"已等待 ([^<]+?)</div>", section)
+    assert waited == ["10 天", "3 天", "0 天"]
+
+
+def test_it_lists_the_units_nobody_can_be_reminded_at(client, staff_world):
+    client.force_login(factories.StaffUserFactory())
+
+    page = client.get(URL).content.decode()
+
+    count, link, _shown = _sections(page)["unreachable"]
+    assert count == 2
+    assert link == ""
+    section = dict(SECTION.findall(page))["unreachable"]
+    names = re.findall(r'<span class="me-auto">([^<]+)</span>', section)
+    assert names == [unit.name for unit in staff_world["unreachable"]]
+    for unit in staff_world["unreachable"]:
+        href = f'href="/?unit={unit.pk}&amp;closed=no"'
+        assert href in section
+        assert len(_listed(client, f"/?unit={unit.pk}&closed=no")) == 1
+
+
+def test_it_shows_oversight_the_empty_state_and_no_count(client, staff_world):
+    client.force_login(factories.OversightFactory())
+
+    response = client.get(URL)
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert response.context["sections"] == []
+    assert 'id="todo-empty"' in page
+    assert 'id="worklist-count"' not in page
+
+
+# --- 9. the menu's count, the cost of the page ---------------------------------------------------
+
+
+def test_it_shows_the_total_in_the_menu_for_a_unit(client, unit_world):
+    client.force_login(unit_world["member"])
+
+    page = client.get(reverse("rectification:ledger")).content.decode()
+
+    total = sum(len(names) for names in UNIT_SECTIONS.values())
+    assert re.search(rf'id="worklist-count">{total}</span>', page)
+
+
+def test_it_shows_the_total_in_the_menu_for_staff(client, staff_world):
+    client.force_login(factories.StaffUserFactory())
+    sections = _sections(client.get(URL).content.decode())
+    cache.clear()
+
+    page = client.get(reverse("dashboard:index")).content.decode()
+
+    total = sum(count for count, _link, _shown in sections.values())
+    assert total == 3 + 1 + sections["unassigned"][0] + 2
+    assert re.search(rf'id="worklist-count">{total}</span>', page)
+
+
+def _unit_items(unit, member, staff, n: int) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(n):
+        # Returned and due soon; without measures and overdue; submitted (in no section).
+        factories.ItemFactory(
+            recommendation__finding__result__project__unit=unit,
+            status=ItemStatus.IN_PROGRESS,
+            measures="措施",
+            owner=member,
+            deadline=_days(5),
+            returned_at=NOW,
+            returned_by=staff,
+            return_reason="请补充材料",
+        )
+        factories.ItemFactory(
+            recommendation__finding__result__project__unit=unit, deadline=_days(-2)
+        )
+        factories.ItemFactory(
+            recommendation__finding__result__project__unit=unit,
+            status=ItemStatus.SUBMITTED,
+            measures="措施",
+            deadline=_days(-2),
+            submitted_at=NOW,
+        )
+
+
+def _staff_items(staff, n: int) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(n):
+        # Submitted; with a request pending; without owner (and a unit nobody can remind).
+        factories.ItemFactory(
+            status=ItemStatus.SUBMITTED, measures="措施", deadline=_days(9), submitted_at=NOW
+        )
+        ExtensionRequest.objects.create(
+            item=factories.ItemFactory(deadline=_days(9)),
+            requested_deadline=_days(30),
+            reason="延期",
+        )
+        factories.ItemFactory()
+
+
+@pytest.mark.parametrize("who", ["unit", "staff"])
+def test_it_costs_the_same_queries_for_1_and_30_items_per_section(client, who):
+    staff = factories.StaffUserFactory()
+    if who == "unit":
+        user = factories.UnitStaffFactory()
+        make = lambda n: _unit_items(user.unit, user, staff, n)  # noqa: E731
+    else:
+        user = staff
+        make = lambda n: _staff_items(staff, n)  # noqa: E731
+    make(1)
+    client.force_login(user)
+    client.get(URL)  # the session's first request also writes the session
+
+    def count() -> int:
+        cache.clear()  # the menu's count is part of the cost
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(URL)
+        assert response.status_code == 200
+        return len(ctx.captured_queries)
+
+    one = count()
+    make(29)
+    assert count() == one
