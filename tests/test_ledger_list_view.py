@@ -255,7 +255,9 @@ SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
 
 
 def _row(response, item) -> str:  # type: ignore[no-untyped-def]
-    match = re.search(rf'<tr data-item="{item.pk}"[^>]*>(.*?)</tr>', response.content.decode(), re.S)
+    match = re.search(
+        rf'<tr data-item="{item.pk}"[^>]*>(.*?)</tr>', response.content.decode(), re.S
+    )
     assert match, f"item #{item.pk} is listed"
     return " ".join(match.group(1).split())
 
