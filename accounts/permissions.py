@@ -40,6 +40,9 @@ _EVALUATION_STAFF: ModelGrants = {
     ("rectification", "evidence"): ("view",),
     ("rectification", "extensionrequest"): ("view",),
     ("rectification", "event"): ("view",),
+    ("rectification", "rectificationplan"): ("view",),
+    ("rectification", "milestone"): ("view",),
+    ("rectification", "followup"): ("view",),
     # The working-day calendar: staff enter a year from the State Council's notice.
     ("calendars", "calendaryear"): ("add", "change", "delete", "view"),
     ("calendars", "holiday"): ("add", "change", "delete", "view"),

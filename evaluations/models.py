@@ -61,6 +61,12 @@ class Unit(models.Model):
         on_delete=models.SET_NULL,
         related_name="reviewed_units",
     )
+    # Whether a submission for closure by the unit's staff goes to its head first (负责人确认).
+    head_signoff = models.BooleanField(
+        _("unit head signs off submissions"),
+        default=True,
+        help_text=_("A submission by the unit's staff goes to its head before the bureau."),
+    )
     # A group-chat robot that receives the unit's notifications and reminders as well.
     webhook_kind = models.CharField(
         _("group robot"), max_length=10, choices=WebhookKind.choices, blank=True

@@ -237,6 +237,10 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # The ledger.
 # How many extension requests (延期申请) one item may receive.
 LIWAN_MAX_EXTENSIONS_PER_ITEM = env_int("LIWAN_MAX_EXTENSIONS_PER_ITEM", 2)
+# The plan (整改方案) is due this many days after the item is first assigned (provincial
+# practice: about 30 days after the results letter); working days when the switch is on.
+LIWAN_PLAN_DUE_DAYS = env_int("LIWAN_PLAN_DUE_DAYS", 30)
+LIWAN_PLAN_DUE_IN_WORKING_DAYS = env_bool("LIWAN_PLAN_DUE_IN_WORKING_DAYS", False)
 # Evidence uploads.
 LIWAN_EVIDENCE_MAX_BYTES = env_int("LIWAN_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024)
 LIWAN_EVIDENCE_ALLOWED_TYPES = env_list(

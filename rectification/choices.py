@@ -9,18 +9,84 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ItemStatus(models.TextChoices):
+    """Where an item is in the workflow (docs/design.md has the diagram). The order is the
+    workflow's: lists and counts show the statuses in it."""
+
     OPEN = "open", _("Open")
     IN_PROGRESS = "in_progress", _("In progress")
+    # Submitted by the unit's staff, waiting for the unit head's sign-off (负责人确认).
+    HEAD_REVIEW = "head_review", _("Awaiting the unit head")
+    # At the bureau, waiting for the first review (初审).
     SUBMITTED = "submitted", _("Awaiting closure")
+    # Ruled on by a first reviewer, waiting for a second one (复核) to confirm and close.
+    SECOND_REVIEW = "second_review", _("Awaiting second review")
     CLOSED = "closed", _("Closed")
+
+
+# At the bureau: the unit has handed the item over and waits for the reviews, so it is not
+# chased then (the bureau's reviewers are, instead).
+AT_THE_BUREAU = (ItemStatus.SUBMITTED, ItemStatus.SECOND_REVIEW)
 
 
 class ClosureOutcome(models.TextChoices):
     """How a closed item ended (cf. GAO's closed-implemented / closed-not-implemented)."""
 
     RECTIFIED = "rectified", _("Rectified")
-    PARTLY = "partly", _("Partly rectified")
+    # 持续整改（阶段性完成）: closed for this round, followed up by its roadmap.
+    ONGOING = "ongoing", _("Ongoing (stage completed)")
     NOT_RECTIFIED = "not_rectified", _("Not rectified")
+    # 不予整改: the unit disagrees or the recommendation no longer applies; needs a written
+    # justification and the second reviewer's explicit consent.
+    NOT_APPLICABLE = "not_applicable", _("Not to be rectified")
+    # Kept for items closed before the two-level review; no longer offered.
+    PARTLY = "partly", _("Partly rectified")
+
+
+# The outcomes a first reviewer may propose.
+REVIEW_OUTCOMES = (
+    ClosureOutcome.RECTIFIED,
+    ClosureOutcome.ONGOING,
+    ClosureOutcome.NOT_RECTIFIED,
+    ClosureOutcome.NOT_APPLICABLE,
+)
+
+
+class RectificationType(models.TextChoices):
+    """整改类型, after the 2021 opinion on a long-term mechanism for rectifying audit findings."""
+
+    IMMEDIATE = "immediate", _("Fix at once")  # 立行立改
+    STAGED = "staged", _("Fix in stages")  # 分阶段整改: milestones with their own deadlines
+    ONGOING = "ongoing", _("Ongoing")  # 持续整改: a roadmap with yearly measures
+
+
+class Agreement(models.TextChoices):
+    """The unit's view of the finding, stated with its plan."""
+
+    AGREE = "agree", _("Agree")
+    PARTLY = "partly", _("Partly agree")
+    DISAGREE = "disagree", _("Disagree")
+
+
+class PlanStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Awaiting acceptance")
+    ACCEPTED = "accepted", _("Accepted")
+    RETURNED = "returned", _("Returned")
+    # An accepted plan that a later accepted revision replaced (kept as history).
+    SUPERSEDED = "superseded", _("Replaced by a revision")
+
+
+class MilestoneStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    SUBMITTED = "submitted", _("Reported done")
+    ACCEPTED = "accepted", _("Accepted")
+
+
+class FollowUpStatus(models.TextChoices):
+    """A re-check after closure (回头看)."""
+
+    SCHEDULED = "scheduled", _("Scheduled")
+    PASSED = "passed", _("Holds")
+    FAILED = "failed", _("Relapsed")
 
 
 class VerificationMethod(models.TextChoices):
@@ -51,6 +117,19 @@ class EventAction(models.TextChoices):
     ESCALATED = "escalated", _("Escalated")
     EVALUATION_EDITED = "evaluation_edited", _("Evaluation text edited in the back-office")
     UNIT_CHANGED = "unit_changed", _("Responsible unit changed")
+    PLAN_SUBMITTED = "plan_submitted", _("Plan submitted")
+    PLAN_ACCEPTED = "plan_accepted", _("Plan accepted")
+    PLAN_RETURNED = "plan_returned", _("Plan returned")
+    MILESTONE_REPORTED = "milestone_reported", _("Milestone reported done")
+    MILESTONE_ACCEPTED = "milestone_accepted", _("Milestone accepted")
+    MILESTONE_RETURNED = "milestone_returned", _("Milestone returned")
+    HEAD_CONFIRMED = "head_confirmed", _("Confirmed by the unit head")
+    HEAD_RETURNED = "head_returned", _("Sent back by the unit head")
+    FIRST_REVIEWED = "first_reviewed", _("First review")
+    SECOND_REVIEW_DECLINED = "second_declined", _("Second review sent it back")
+    FOLLOW_UP_SCHEDULED = "follow_up_scheduled", _("Follow-up check scheduled")
+    FOLLOW_UP_PASSED = "follow_up_passed", _("Follow-up check: holds")
+    FOLLOW_UP_FAILED = "follow_up_failed", _("Follow-up check: relapsed")
 
 
 class DeadlineSource(models.TextChoices):

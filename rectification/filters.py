@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.forms.utils import flatatt
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
@@ -22,8 +22,22 @@ from calendars.models import CalendarYear
 from calendars.services import provisional_changes
 from evaluations.models import EvaluationRound, FindingCategory, Project, Unit
 from liwan.params import id_param
-from rectification.choices import ExtensionStatus, ItemStatus
-from rectification.models import ExtensionRequest, RectificationItem
+from rectification.choices import (
+    ClosureOutcome,
+    ExtensionStatus,
+    FollowUpStatus,
+    ItemStatus,
+    MilestoneStatus,
+    PlanStatus,
+    RectificationType,
+)
+from rectification.models import (
+    ExtensionRequest,
+    FollowUp,
+    Milestone,
+    RectificationItem,
+    RectificationPlan,
+)
 from rectification.querysets import LEDGER_ORDER
 
 if TYPE_CHECKING:
@@ -133,12 +147,38 @@ class LedgerFilter(django_filters.FilterSet):
         label=_("Waiting for"),
         choices=[
             ("rectifying", _("The unit (not yet submitted)")),
+            ("plan", _("Plan to write or revise")),
             ("measures", _("Measures not written")),
+            ("milestone", _("Milestone due within 14 days or overdue")),
             ("assignment", _("Owner or deadline not set")),
             ("extension", _("Extension request to decide")),
+            ("plan_review", _("Plan to accept")),
+            ("milestone_review", _("Milestone to accept")),
+            ("second_review", _("Second review by me")),
+            ("follow_up", _("Follow-up check due")),
         ],
         method="filter_waiting",
         empty_label=_("Anything"),
+    )
+    rectification_type = django_filters.ChoiceFilter(
+        label=_("Rectification type"),
+        choices=RectificationType.choices,
+        empty_label=_("All types"),
+        null_label=_("Not yet decided"),
+        null_value="none",
+        method="filter_type",
+    )
+    outcome = django_filters.ChoiceFilter(
+        label=_("Closure outcome"),
+        field_name="closure_outcome",
+        choices=ClosureOutcome.choices,
+        empty_label=_("All outcomes"),
+    )
+    relapse = django_filters.ChoiceFilter(
+        label=_("Relapse"),
+        choices=[("yes", _("Reopened after a follow-up check"))],
+        method="filter_relapse",
+        empty_label=_("All"),
     )
     # The deadlines counted over a provisional year's days that its notice changed.
     recheck = YearFilter(
@@ -251,10 +291,47 @@ class LedgerFilter(django_filters.FilterSet):
     def filter_returned(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(returned_at__isnull=False) if value == "yes" else queryset
 
+    def filter_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(rectification_type="" if value == "none" else value)
+
+    def filter_relapse(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(relapsed_at__isnull=False) if value == "yes" else queryset
+
     def filter_waiting(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """What waits, and for whom: each choice is a worklist section (``worklists``)."""
         open_items = queryset.exclude(status=ItemStatus.CLOSED)
+        plans = RectificationPlan.objects.filter(item=OuterRef("pk"))
+        if value == "plan":
+            # No plan accepted and none waiting for acceptance: the unit has to write one.
+            return open_items.exclude(
+                Exists(plans.filter(status__in=[PlanStatus.SUBMITTED, PlanStatus.ACCEPTED]))
+            )
+        if value == "plan_review":
+            return queryset.filter(Exists(plans.filter(status=PlanStatus.SUBMITTED)))
+        if value == "milestone":
+            soon = self.today + datetime.timedelta(days=14)
+            due = Milestone.objects.filter(
+                item=OuterRef("pk"), status=MilestoneStatus.OPEN, deadline__lte=soon
+            )
+            return open_items.filter(Exists(due))
+        if value == "milestone_review":
+            reported = Milestone.objects.filter(
+                item=OuterRef("pk"), status=MilestoneStatus.SUBMITTED
+            )
+            return queryset.filter(Exists(reported))
+        if value == "second_review":
+            waiting = queryset.filter(status=ItemStatus.SECOND_REVIEW)
+            # Four eyes: the second review is for anyone but the first reviewer.
+            return waiting.exclude(first_reviewer=self.user) if self.user else waiting
+        if value == "follow_up":
+            due = FollowUp.objects.filter(
+                item=OuterRef("pk"), status=FollowUpStatus.SCHEDULED, due_on__lte=self.today
+            )
+            return queryset.filter(Exists(due))
         if value == "rectifying":
-            return queryset.filter(status__in=[ItemStatus.OPEN, ItemStatus.IN_PROGRESS])
+            return queryset.filter(
+                status__in=[ItemStatus.OPEN, ItemStatus.IN_PROGRESS, ItemStatus.HEAD_REVIEW]
+            )
         if value == "measures":
             return open_items.filter(measures="")
         if value == "assignment":

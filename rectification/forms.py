@@ -17,8 +17,17 @@ from accounts.roles import Role
 from calendars.forms import DeadlineForm
 from liwan import clock
 from rectification.bulk import KEEP, UnitOwners
-from rectification.choices import ClosureOutcome, VerificationMethod
-from rectification.models import RectificationItem
+from rectification.choices import (
+    REVIEW_OUTCOMES,
+    Agreement,
+    ClosureOutcome,
+    MilestoneStatus,
+    PlanStatus,
+    RectificationType,
+    VerificationMethod,
+)
+from rectification.models import Milestone, RectificationItem
+from rectification.services import PlannedMilestone
 from rectification.uploads import CheckedFile, check_evidence
 
 
@@ -30,15 +39,6 @@ class VersionedForm(forms.Form):
         kwargs["initial"].setdefault("version", item.version)
         super().__init__(*args, **kwargs)
         self.item = item
-
-
-class MeasuresForm(VersionedForm):
-    measures = forms.CharField(
-        label=_("Rectification measures"),
-        widget=forms.Textarea(attrs={"rows": 6}),
-        max_length=10000,
-        help_text=_("What the unit does about the recommendation, point by point."),
-    )
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -73,21 +73,28 @@ class ProgressForm(VersionedForm):
     MAX_FILES = 10
 
     def clean_files(self) -> list[CheckedFile]:
-        uploads = self.cleaned_data.get("files") or []
-        if len(uploads) > self.MAX_FILES:
-            raise ValidationError(
-                _("At most %(n)d files per progress report.") % {"n": self.MAX_FILES},
-                code="too_many",
-            )
-        checked, errors = [], []
-        for upload in uploads:
-            try:
-                checked.append(check_evidence(upload))
-            except ValidationError as exc:
-                errors.extend(exc.messages)
-        if errors:
-            raise ValidationError(errors)
-        return checked
+        return _checked_files(self.cleaned_data.get("files") or [])
+
+
+# Files per progress report or milestone report.
+MAX_FILES = 10
+
+
+def _checked_files(uploads: list[Any]) -> list[CheckedFile]:
+    """Every upload checked by content (``uploads.check_evidence``); all refusals together."""
+    if len(uploads) > MAX_FILES:
+        raise ValidationError(
+            _("At most %(n)d files per progress report.") % {"n": MAX_FILES}, code="too_many"
+        )
+    checked, errors = [], []
+    for upload in uploads:
+        try:
+            checked.append(check_evidence(upload))
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+    return checked
 
 
 class SubmitForm(VersionedForm):
@@ -106,8 +113,28 @@ class ReasonForm(VersionedForm):
     )
 
 
-class CloseForm(VersionedForm):
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=ClosureOutcome.choices)
+class ReopenForm(ReasonForm):
+    """Reopen a closed item; the old deadline has usually passed, so a new one may be set."""
+
+    new_deadline = forms.DateField(
+        label=_("New deadline"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Leave empty to keep the current deadline."),
+    )
+
+
+class FirstReviewForm(VersionedForm):
+    """初审: rule on the evidence and propose the outcome."""
+
+    outcome = forms.ChoiceField(
+        label=_("Proposed outcome"),
+        choices=[(o.value, o.label) for o in REVIEW_OUTCOMES],
+        help_text=_(
+            "“Ongoing” closes the item for this round and keeps it on the follow-up list with "
+            "its roadmap; “Not to be rectified” needs a written justification below."
+        ),
+    )
     method = forms.ChoiceField(label=_("Verified by way of"), choices=VerificationMethod.choices)
     verified_by = forms.CharField(label=_("Verified by"), max_length=50)
     verified_on = forms.DateField(
@@ -120,6 +147,235 @@ class CloseForm(VersionedForm):
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.fields["verified_on"].initial = clock.today()
+
+
+class SecondReviewForm(VersionedForm):
+    """复核: confirm the proposed outcome and close, or send it back to the first review."""
+
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("confirm", _("Confirm and close")), ("decline", _("Send back"))],
+        widget=forms.RadioSelect,
+    )
+    consent = forms.BooleanField(
+        label=_("I consent to closing it as “Not to be rectified”"), required=False
+    )
+    note = forms.CharField(
+        label=_("Comment"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=5000,
+        help_text=_("Required when sending it back."),
+    )
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        if self.item.proposed_outcome != ClosureOutcome.NOT_APPLICABLE:
+            del self.fields["consent"]
+
+
+class DecisionForm(VersionedForm):
+    """Accept or send back what the unit handed over (a plan, a milestone, a submission)."""
+
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("accept", _("Accept")), ("return", _("Send back"))],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("Comment"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=5000,
+        help_text=_("Required when sending it back."),
+    )
+
+
+class HeadSignoffForm(DecisionForm):
+    """负责人确认: the unit head confirms the submission to the bureau or sends it back."""
+
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("accept", _("Confirm and send to the bureau")), ("return", _("Send back"))],
+        widget=forms.RadioSelect,
+    )
+
+
+class MilestoneDecisionForm(DecisionForm):
+    milestone = forms.ModelChoiceField(label=_("Milestone"), queryset=Milestone.objects.none())
+    field_order = ["milestone", "decision", "note"]
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        waiting = Milestone.objects.filter(item=self.item, status=MilestoneStatus.SUBMITTED)
+        self.fields["milestone"].queryset = waiting
+        first = waiting.first()
+        if first is not None:
+            self.fields["milestone"].initial = first.pk
+
+
+class PlanForm(VersionedForm):
+    """整改方案: type, measures, the unit's view of the finding, and for a staged rectification
+    its milestones (one row each; empty rows are ignored), for an ongoing one its roadmap."""
+
+    MILESTONE_ROWS = 6
+    PLAN_FIELDS = ("rectification_type", "measures", "agreement", "agreement_reason", "roadmap")
+
+    rectification_type = forms.ChoiceField(
+        label=_("Rectification type"),
+        choices=RectificationType.choices,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Fix at once: one deadline. In stages: milestones, each with its deadline and the "
+            "evidence expected. Ongoing: a roadmap of yearly measures; the item closes for the "
+            "round and stays on the follow-up list."
+        ),
+    )
+    measures = forms.CharField(
+        label=_("Rectification measures"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=10000,
+        help_text=_("What the unit does about the recommendation, point by point."),
+    )
+    agreement = forms.ChoiceField(
+        label=_("The unit's view of the finding"),
+        choices=Agreement.choices,
+        widget=forms.RadioSelect,
+        initial=Agreement.AGREE,
+    )
+    agreement_reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=5000,
+        help_text=_("Required unless the unit agrees."),
+    )
+    roadmap = forms.CharField(
+        label=_("Roadmap (yearly measures)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=10000,
+        help_text=_("Ongoing rectification only: the timetable and the measures year by year."),
+    )
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        accepted = self.item.plans.filter(status=PlanStatus.ACCEPTED).first()
+        planned = accepted.milestones if accepted else []
+        if accepted is not None and not self.is_bound:
+            # A revision starts from the accepted plan.
+            for name in self.PLAN_FIELDS:
+                self.fields[name].initial = getattr(accepted, name)
+        for row in range(self.MILESTONE_ROWS):
+            spec = planned[row] if row < len(planned) else {}
+            self.fields[f"milestone_{row}_title"] = forms.CharField(
+                label=_("Milestone %(n)d") % {"n": row + 1},
+                required=False,
+                max_length=200,
+                initial=spec.get("title", ""),
+            )
+            self.fields[f"milestone_{row}_deadline"] = forms.DateField(
+                label=_("due by"),
+                required=False,
+                initial=spec.get("deadline"),
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            )
+            self.fields[f"milestone_{row}_evidence"] = forms.CharField(
+                label=_("evidence expected"),
+                required=False,
+                max_length=200,
+                initial=spec.get("evidence", ""),
+            )
+
+    def milestone_rows(self) -> list[tuple[forms.BoundField, ...]]:
+        return [
+            tuple(self[f"milestone_{row}_{part}"] for part in ("title", "deadline", "evidence"))
+            for row in range(self.MILESTONE_ROWS)
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        milestones = []
+        for row in range(self.MILESTONE_ROWS):
+            title = (cleaned.get(f"milestone_{row}_title") or "").strip()
+            deadline = cleaned.get(f"milestone_{row}_deadline")
+            if not title and not deadline:
+                continue
+            if not title or not deadline:
+                self.add_error(
+                    f"milestone_{row}_title" if not title else f"milestone_{row}_deadline",
+                    ValidationError(
+                        _("A milestone needs both what is to be done and its deadline."),
+                        code="milestone_incomplete",
+                    ),
+                )
+                continue
+            milestones.append(
+                PlannedMilestone(
+                    title=title,
+                    deadline=deadline,
+                    evidence=(cleaned.get(f"milestone_{row}_evidence") or "").strip(),
+                )
+            )
+        cleaned["milestones"] = (
+            milestones if cleaned.get("rectification_type") == RectificationType.STAGED else []
+        )
+        return cleaned
+
+
+class MilestoneReportForm(VersionedForm):
+    """The unit reports a milestone done, with its evidence."""
+
+    milestone = forms.ModelChoiceField(label=_("Milestone"), queryset=Milestone.objects.none())
+    note = forms.CharField(
+        label=_("What was done"), widget=forms.Textarea(attrs={"rows": 3}), max_length=10000
+    )
+    files = MultipleFileField(
+        label=_("Supporting evidence"),
+        help_text=_("PDF, JPG, PNG, Word, Excel or OFD; at most 20 MB each."),
+    )
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        open_ones = Milestone.objects.filter(item=self.item, status=MilestoneStatus.OPEN)
+        self.fields["milestone"].queryset = open_ones
+        first = open_ones.first()
+        if first is not None:
+            self.fields["milestone"].initial = first.pk
+
+    def clean_files(self) -> list[CheckedFile]:
+        return _checked_files(self.cleaned_data.get("files") or [])
+
+
+class FollowUpScheduleForm(VersionedForm):
+    due_on = forms.DateField(
+        label=_("Re-check on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Usually about six months after the closure."),
+    )
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        closed = self.item.closed_at.date() if self.item.closed_at else clock.today()
+        self.fields["due_on"].initial = max(
+            closed + datetime.timedelta(days=182), clock.today() + datetime.timedelta(days=1)
+        )
+
+
+class FollowUpRecordForm(VersionedForm):
+    holds = forms.ChoiceField(
+        label=_("Result of the check"),
+        choices=[("yes", _("The rectification holds")), ("no", _("Relapsed: reopen the item"))],
+        widget=forms.RadioSelect,
+    )
+    finding = forms.CharField(
+        label=_("What the check found"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
+    new_deadline = forms.DateField(
+        label=_("New deadline (if relapsed)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
 
 
 class AssignForm(VersionedForm, DeadlineForm):

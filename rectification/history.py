@@ -19,11 +19,13 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from rectification.choices import (
+    Agreement,
     ClosureOutcome,
     DeadlineConcern,
     DeadlineSource,
     EventAction,
     ItemStatus,
+    RectificationType,
     VerificationMethod,
 )
 from rectification.models import Event
@@ -79,8 +81,49 @@ def describe(event: Event, *, names: Mapping[int, str] | None = None) -> Describ
         )
     if event.action == EventAction.MEASURES:
         text = after.get("measures", "")
-    elif event.action == EventAction.PROGRESS:
+    elif event.action in (EventAction.PROGRESS, EventAction.MILESTONE_REPORTED):
         files = list(after.get("evidence", []))
+        if "milestone" in after:
+            changes.append(_("Milestone %(n)s") % {"n": after["milestone"]})
+    elif event.action == EventAction.PLAN_SUBMITTED:
+        text = after.get("measures", "")
+        kind = after.get("type")
+        if kind in RectificationType.values:
+            changes.append(
+                _("Plan version %(v)s: %(type)s")
+                % {"v": after.get("version", ""), "type": RectificationType(kind).label}
+            )
+        agreement = after.get("agreement")
+        if agreement in Agreement.values:
+            changes.append(_("View of the finding: %(a)s") % {"a": Agreement(agreement).label})
+        for milestone in after.get("milestones", []):
+            changes.append(
+                _("Milestone %(n)s: %(title)s, by %(date)s")
+                % {
+                    "n": milestone.get("number"),
+                    "title": milestone.get("title", ""),
+                    "date": _date(milestone.get("deadline")),
+                }
+            )
+    elif event.action in (EventAction.PLAN_ACCEPTED, EventAction.PLAN_RETURNED):
+        changes.append(_("Plan version %(v)s") % {"v": after.get("version", "")})
+    elif event.action in (EventAction.MILESTONE_ACCEPTED, EventAction.MILESTONE_RETURNED):
+        changes.append(
+            _("Milestone %(n)s: %(title)s")
+            % {"n": after.get("milestone", ""), "title": after.get("title", "")}
+        )
+    elif event.action == EventAction.FIRST_REVIEWED:
+        outcome = after.get("outcome")
+        if outcome in ClosureOutcome.values:
+            changes.append(
+                _("Proposed outcome: %(outcome)s") % {"outcome": ClosureOutcome(outcome).label}
+            )
+    elif event.action in (
+        EventAction.FOLLOW_UP_SCHEDULED,
+        EventAction.FOLLOW_UP_PASSED,
+        EventAction.FOLLOW_UP_FAILED,
+    ):
+        changes.append(_("Check due on %(date)s") % {"date": _date(after.get("due_on"))})
     elif event.action == EventAction.SUBMITTED and after.get("result"):
         text = after["result"]
     elif event.action == EventAction.CLOSED:
@@ -119,7 +162,9 @@ def describe(event: Event, *, names: Mapping[int, str] | None = None) -> Describ
                             "new": new_text.get(key, ""),
                         }
                     )
-    elif event.action == EventAction.CREATED and after.get("deadline"):
+    if after.get("relapse"):
+        changes.append(_("Marked as a relapse"))
+    if event.action == EventAction.CREATED and after.get("deadline"):
         changes.append(_("Deadline: %(date)s") % {"date": _date(after["deadline"])})
         source = after.get("deadline_source")
         if source in DeadlineSource.values:

@@ -14,11 +14,16 @@ from django.utils.translation import gettext_lazy as _
 
 from liwan import clock
 from rectification.choices import (
+    Agreement,
     ClosureOutcome,
     DeadlineSource,
     EventAction,
     ExtensionStatus,
+    FollowUpStatus,
     ItemStatus,
+    MilestoneStatus,
+    PlanStatus,
+    RectificationType,
     VerificationMethod,
 )
 from rectification.querysets import RectificationItemQuerySet
@@ -75,6 +80,13 @@ class RectificationItem(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=ItemStatus.choices, default=ItemStatus.OPEN
     )
+    # 整改类型, from the accepted plan (the unit proposes it, staff confirm it by accepting).
+    rectification_type = models.CharField(
+        _("rectification type"), max_length=10, choices=RectificationType.choices, blank=True
+    )
+    # The plan (整改方案) is due this many days after the item was first assigned.
+    plan_due = models.DateField(_("plan due"), null=True, blank=True)
+    # The accepted plan's measures (整改措施).
     measures = models.TextField(_("rectification measures"), blank=True)
     result = models.TextField(_("rectification result"), blank=True)
     closure_outcome = models.CharField(
@@ -86,6 +98,20 @@ class RectificationItem(models.Model):
     verification_note = models.TextField(_("verification note"), blank=True)
     verified_by = models.CharField(_("verified by"), max_length=50, blank=True)
     verified_on = models.DateField(_("verified on"), null=True, blank=True)
+    # The first review (初审): who proposed which outcome; a second, different reviewer (复核)
+    # confirms it and closes (the four-eyes rule, rules.permitted_actions).
+    proposed_outcome = models.CharField(
+        _("proposed outcome"), max_length=20, choices=ClosureOutcome.choices, blank=True
+    )
+    first_reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("first reviewer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    first_reviewed_at = models.DateTimeField(_("first reviewed at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -108,6 +134,8 @@ class RectificationItem(models.Model):
         related_name="+",
     )
     return_reason = models.TextField(_("reason for returning"), blank=True)
+    # Reopened because a follow-up check (回头看) found the problem back: a relapse.
+    relapsed_at = models.DateTimeField(_("relapsed at"), null=True, blank=True)
     # Set when a long-overdue item has been escalated (督办) to evaluation staff.
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
@@ -148,6 +176,17 @@ class RectificationItem(models.Model):
             models.CheckConstraint(
                 condition=Q(deadline_source="") | Q(deadline_source__in=DeadlineSource.values),
                 name="item_deadline_source_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(rectification_type="")
+                | Q(rectification_type__in=RectificationType.values),
+                name="item_type_valid",
+            ),
+            # Only an item waiting for its second review carries a proposed outcome.
+            models.CheckConstraint(
+                condition=(Q(status=ItemStatus.SECOND_REVIEW) & ~Q(proposed_outcome=""))
+                | (~Q(status=ItemStatus.SECOND_REVIEW) & Q(proposed_outcome="")),
+                name="item_proposal_iff_second_review",
             ),
             # Only an item handed back to its unit (整改中) carries a return.
             models.CheckConstraint(
@@ -200,6 +239,15 @@ class ProgressUpdate(models.Model):
         related_name="+",
     )
     note = models.TextField(_("progress"))
+    # Progress towards one milestone of a staged rectification (分阶段整改), if it is.
+    milestone = models.ForeignKey(
+        "Milestone",
+        verbose_name=_("milestone"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="progress",
+    )
     # Stamped by liwan.clock (not auto_now_add), so demo history can be written at its moment.
     created_at = models.DateTimeField(_("reported at"), default=clock.now, editable=False)
 
@@ -307,6 +355,184 @@ class ExtensionRequest(models.Model):
 
     def __str__(self) -> str:
         return gettext("Extension request #%(pk)s") % {"pk": self.pk}
+
+
+class RectificationPlan(models.Model):
+    """A unit's plan (整改方案) for one item, in versions: the unit submits, staff accept or
+    return it; an accepted plan's revision needs accepting again, and the older one stays as
+    history. Accepting copies its type, measures and milestones onto the item."""
+
+    item = models.ForeignKey(
+        RectificationItem,
+        verbose_name=_("rectification item"),
+        on_delete=models.PROTECT,
+        related_name="plans",
+    )
+    version = models.PositiveSmallIntegerField(_("version"))
+    status = models.CharField(
+        _("plan status"), max_length=12, choices=PlanStatus.choices, default=PlanStatus.SUBMITTED
+    )
+    rectification_type = models.CharField(
+        _("rectification type"), max_length=10, choices=RectificationType.choices
+    )
+    measures = models.TextField(_("rectification measures"))
+    # 持续整改: the timetable and the measures year by year.
+    roadmap = models.TextField(_("roadmap (yearly measures)"), blank=True)
+    agreement = models.CharField(
+        _("agreement with the finding"), max_length=10, choices=Agreement.choices
+    )
+    agreement_reason = models.TextField(_("reason"), blank=True)
+    # 分阶段整改: the milestones as planned, [{"number", "title", "deadline", "evidence"}].
+    milestones = models.JSONField(_("milestones"), default=list, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), default=clock.now, editable=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("comment on the decision"), blank=True)
+
+    class Meta:
+        verbose_name = _("rectification plan")
+        verbose_name_plural = _("rectification plans")
+        ordering = ["item", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "version"], name="plan_version_unique"),
+            models.UniqueConstraint(
+                fields=["item"],
+                condition=Q(status=PlanStatus.SUBMITTED),
+                name="plan_one_awaiting_per_item",
+            ),
+            models.UniqueConstraint(
+                fields=["item"],
+                condition=Q(status=PlanStatus.ACCEPTED),
+                name="plan_one_accepted_per_item",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=PlanStatus.values), name="plan_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return gettext("Plan v%(version)s of item #%(item)s") % {
+            "version": self.version,
+            "item": self.item_id,
+        }
+
+
+class Milestone(models.Model):
+    """A stage of a staged rectification (分阶段整改): tracked like a small item, with its own
+    deadline, progress and evidence, done once staff accept it."""
+
+    item = models.ForeignKey(
+        RectificationItem,
+        verbose_name=_("rectification item"),
+        on_delete=models.PROTECT,
+        related_name="milestones",
+    )
+    number = models.PositiveSmallIntegerField(_("number"))
+    title = models.CharField(_("milestone"), max_length=200)
+    deadline = models.DateField(_("deadline"))
+    evidence_expected = models.CharField(_("evidence expected"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=MilestoneStatus.choices, default=MilestoneStatus.OPEN
+    )
+    reported_at = models.DateTimeField(_("reported done at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("comment on the decision"), blank=True)
+
+    class Meta:
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        ordering = ["item", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "number"], name="milestone_number_unique"),
+            models.CheckConstraint(
+                condition=Q(status__in=MilestoneStatus.values), name="milestone_status_valid"
+            ),
+        ]
+        indexes = [
+            # Reminders: the open milestones by deadline.
+            models.Index(fields=["status", "deadline"], name="milestone_status_deadline"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.title}"
+
+
+class FollowUp(models.Model):
+    """A re-check of a closed item (回头看): scheduled by staff, then recorded as holding or as
+    a relapse — which reopens the item."""
+
+    item = models.ForeignKey(
+        RectificationItem,
+        verbose_name=_("rectification item"),
+        on_delete=models.PROTECT,
+        related_name="follow_ups",
+    )
+    due_on = models.DateField(_("due on"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=FollowUpStatus.choices, default=FollowUpStatus.SCHEDULED
+    )
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("scheduled by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    scheduled_at = models.DateTimeField(_("scheduled at"), default=clock.now, editable=False)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("checked by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+    finding = models.TextField(_("what the check found"), blank=True)
+
+    class Meta:
+        verbose_name = _("follow-up check")
+        verbose_name_plural = _("follow-up checks")
+        ordering = ["due_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item"],
+                condition=Q(status=FollowUpStatus.SCHEDULED),
+                name="follow_up_one_scheduled_per_item",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=FollowUpStatus.values), name="follow_up_status_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "due_on"], name="follow_up_due")]
+
+    def __str__(self) -> str:
+        return gettext("Follow-up check of item #%(item)s on %(date)s") % {
+            "item": self.item_id,
+            "date": self.due_on,
+        }
 
 
 class EventQuerySet(models.QuerySet):

@@ -2,11 +2,14 @@
 
 Views ask :func:`permitted_actions` to decide which buttons to show; every service calls
 :func:`require` before it changes anything, so a hidden button is also refused on the server.
+The workflow (docs/design.md has it drawn):
 
-    待整改 open ──measures/progress──▶ 整改中 in_progress ──submit──▶ 待销号 submitted
-        ▲                                   ▲                            │       │
-        │                                   └──────── return ────────────┘       │ close
-        └──────────────── reopen ◀── 已销号 closed ◀──────────────────────────────┘
+    待整改 ──plan accepted / progress──▶ 整改中 ──submit──▶ 待负责人确认 ──confirm──▶ 待销号
+      ▲                                  ▲  ▲                │ (if the unit has it)       │
+      │                                  │  └── head sends back                        初审 first
+      │                                  └──────── return (退回) ◀── 待复核 ◀──── review
+      │                                                               │ 复核 by another person
+      └── reopen, or a relapse found by a follow-up check ◀── 已销号 ◀─┘
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.roles import is_evaluation_staff, is_unit_member
+from accounts.roles import is_evaluation_staff, is_unit_head, is_unit_member
 from rectification.choices import DeadlineConcern, DeadlineSource, ItemStatus
 
 if TYPE_CHECKING:
@@ -29,56 +32,97 @@ if TYPE_CHECKING:
 
 class Action(models.TextChoices):
     ASSIGN = "assign", gettext_lazy("Assign owner and deadline")
-    MEASURES = "measures", gettext_lazy("Write rectification measures")
+    PLAN = "plan", gettext_lazy("Submit the rectification plan")
+    DECIDE_PLAN = "decide_plan", gettext_lazy("Decide on the plan")
     PROGRESS = "progress", gettext_lazy("Report progress")
+    REPORT_MILESTONE = "report_milestone", gettext_lazy("Report a milestone done")
+    DECIDE_MILESTONE = "decide_milestone", gettext_lazy("Decide on a milestone")
     SUBMIT = "submit", gettext_lazy("Submit for closure")
+    HEAD_SIGNOFF = "head_signoff", gettext_lazy("Sign off as unit head")
     RETURN = "return", gettext_lazy("Return")
-    CLOSE = "close", gettext_lazy("Close the item")
+    FIRST_REVIEW = "first_review", gettext_lazy("First review")
+    SECOND_REVIEW = "second_review", gettext_lazy("Second review and closure")
     REOPEN = "reopen", gettext_lazy("Reopen")
     REQUEST_EXTENSION = "request_extension", gettext_lazy("Request extension")
     DECIDE_EXTENSION = "decide_extension", gettext_lazy("Decide on the extension")
+    SCHEDULE_FOLLOW_UP = "schedule_follow_up", gettext_lazy("Schedule a follow-up check")
+    RECORD_FOLLOW_UP = "record_follow_up", gettext_lazy("Record a follow-up check")
 
 
+_RECTIFYING = frozenset(
+    {
+        Action.ASSIGN,
+        Action.PLAN,
+        Action.DECIDE_PLAN,
+        Action.PROGRESS,
+        Action.REPORT_MILESTONE,
+        Action.DECIDE_MILESTONE,
+        Action.REQUEST_EXTENSION,
+        # Staff may close an item the unit never submitted, by decision (未整改), still
+        # through both reviews.
+        Action.FIRST_REVIEW,
+    }
+)
 # State → actions that state allows, before asking who the user is.
 _BY_STATE: dict[str, frozenset[Action]] = {
-    ItemStatus.OPEN: frozenset(
-        {Action.ASSIGN, Action.MEASURES, Action.PROGRESS, Action.REQUEST_EXTENSION, Action.CLOSE}
+    ItemStatus.OPEN: _RECTIFYING,
+    ItemStatus.IN_PROGRESS: _RECTIFYING | {Action.SUBMIT},
+    ItemStatus.HEAD_REVIEW: frozenset({Action.ASSIGN, Action.HEAD_SIGNOFF}),
+    ItemStatus.SUBMITTED: frozenset(
+        {Action.ASSIGN, Action.RETURN, Action.FIRST_REVIEW, Action.DECIDE_MILESTONE}
     ),
-    ItemStatus.IN_PROGRESS: frozenset(
-        {
-            Action.ASSIGN,
-            Action.MEASURES,
-            Action.PROGRESS,
-            Action.SUBMIT,
-            Action.REQUEST_EXTENSION,
-            Action.CLOSE,
-        }
+    ItemStatus.SECOND_REVIEW: frozenset({Action.ASSIGN, Action.RETURN, Action.SECOND_REVIEW}),
+    ItemStatus.CLOSED: frozenset(
+        {Action.REOPEN, Action.SCHEDULE_FOLLOW_UP, Action.RECORD_FOLLOW_UP}
     ),
-    ItemStatus.SUBMITTED: frozenset({Action.ASSIGN, Action.RETURN, Action.CLOSE}),
-    ItemStatus.CLOSED: frozenset({Action.REOPEN}),
 }
 _UNIT_ACTIONS = frozenset(
-    {Action.MEASURES, Action.PROGRESS, Action.SUBMIT, Action.REQUEST_EXTENSION}
+    {
+        Action.PLAN,
+        Action.PROGRESS,
+        Action.REPORT_MILESTONE,
+        Action.SUBMIT,
+        Action.REQUEST_EXTENSION,
+    }
 )
+_HEAD_ACTIONS = frozenset({Action.HEAD_SIGNOFF})
 _STAFF_ACTIONS = frozenset(
-    {Action.ASSIGN, Action.RETURN, Action.CLOSE, Action.REOPEN, Action.DECIDE_EXTENSION}
+    {
+        Action.ASSIGN,
+        Action.DECIDE_PLAN,
+        Action.DECIDE_MILESTONE,
+        Action.RETURN,
+        Action.FIRST_REVIEW,
+        Action.SECOND_REVIEW,
+        Action.REOPEN,
+        Action.DECIDE_EXTENSION,
+        Action.SCHEDULE_FOLLOW_UP,
+        Action.RECORD_FOLLOW_UP,
+    }
 )
 
 
 def permitted_actions(*, item: RectificationItem, user: User) -> frozenset[Action]:
     """Actions ``user`` may take on ``item`` right now (state and role; not the form's data).
 
-    Extension decisions depend on a pending request rather than the item's state, so they are
-    offered to staff whenever the item is not closed; the service checks for the request.
+    Decisions on a pending extension request, plan or milestone depend on that request rather
+    than on the item's state, so they are offered to staff whenever the item is not closed; the
+    service checks there is something to decide. The four-eyes rule: whoever made the first
+    review (初审) may not make the second (复核).
     """
     allowed: set[Action] = set()
     by_state = _BY_STATE[item.status]
-    if is_unit_member(user) and user.unit_id == item.unit_id:
+    member = is_unit_member(user) and user.unit_id == item.unit_id
+    if member:
         allowed |= by_state & _UNIT_ACTIONS
+        if is_unit_head(user):
+            allowed |= by_state & _HEAD_ACTIONS
     if is_evaluation_staff(user):
         allowed |= by_state & _STAFF_ACTIONS
         if item.status != ItemStatus.CLOSED:
             allowed.add(Action.DECIDE_EXTENSION)
+        if item.first_reviewer_id == user.pk:
+            allowed.discard(Action.SECOND_REVIEW)
     return frozenset(allowed)
 
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.roles import UNIT_ROLES, is_evaluation_staff, is_unit_member
+from accounts.roles import UNIT_ROLES, is_evaluation_staff, is_unit_head, is_unit_member
 from evaluations.models import Unit
 from rectification.choices import ItemStatus
 from rectification.links import ledger_url
@@ -48,9 +48,22 @@ def _sections(user: User, today: datetime.date) -> list[tuple[str, Any, dict[str
     """(key, title, ledger parameters) of the sections this person's role has."""
     if is_unit_member(user):
         soon = today + datetime.timedelta(days=DUE_SOON_DAYS)
+        head = (
+            [
+                (
+                    "head",
+                    _("Submissions to sign off as unit head"),
+                    {"status": ItemStatus.HEAD_REVIEW},
+                )
+            ]
+            if is_unit_head(user)
+            else []
+        )
         return [
+            *head,
             ("returned", _("Returned to you"), {"returned": "yes"}),
-            ("measures", _("Measures to write"), {"waiting": "measures"}),
+            ("plan", _("Plans to write or revise"), {"waiting": "plan"}),
+            ("milestone", _("Milestones due within 14 days or overdue"), {"waiting": "milestone"}),
             (
                 "due_soon",
                 _("Due within 14 days"),
@@ -67,10 +80,18 @@ def _sections(user: User, today: datetime.date) -> list[tuple[str, Any, dict[str
         return [
             (
                 "review",
-                _("Submissions waiting for review (oldest first)"),
+                _("Submissions waiting for the first review (oldest first)"),
                 {"status": ItemStatus.SUBMITTED, "sort": "submitted"},
             ),
+            (
+                "second_review",
+                _("Proposed closures waiting for your second review"),
+                {"waiting": "second_review", "sort": "submitted"},
+            ),
+            ("plans", _("Plans to accept"), {"waiting": "plan_review"}),
+            ("milestones", _("Milestones to accept"), {"waiting": "milestone_review"}),
             ("extensions", _("Extension requests to decide"), {"waiting": "extension"}),
+            ("follow_ups", _("Follow-up checks due (回头看)"), {"waiting": "follow_up"}),
             ("unassigned", _("Items without owner or deadline"), {"waiting": "assignment"}),
         ]
     return []

@@ -15,6 +15,11 @@ class Rule(models.TextChoices):
     ESCALATED = "escalated", _("Escalation")
     STALE = "stale", _("No progress for a long time")
     REVIEW_WAITING = "review_waiting", _("Submission waiting for review")
+    PLAN_DUE = "plan_due", _("Plan due")
+    PLAN_OVERDUE = "plan_overdue", _("Plan overdue")
+    MILESTONE_DUE = "milestone_due", _("Milestone due")
+    MILESTONE_OVERDUE = "milestone_late", _("Milestone overdue")
+    FOLLOW_UP_DUE = "follow_up_due", _("Follow-up check due")
     NOBODY_TO_REMIND = "nobody", _("Unit has nobody to remind")
     ASSIGNED = "assigned", _("Assigned")
     RETURNED = "returned", _("Returned to the unit")
@@ -24,6 +29,15 @@ class Rule(models.TextChoices):
     EXTENSION_REJECTED = "extension_rejected", _("Extension rejected")
     SUBMITTED = "submitted", _("Submitted for closure")
     EXTENSION_REQUESTED = "extension_requested", _("Extension requested")
+    PLAN_SUBMITTED = "plan_submitted", _("Plan to accept")
+    PLAN_DECIDED = "plan_decided", _("Decision on the plan")
+    MILESTONE_REPORTED = "milestone_reported", _("Milestone to accept")
+    MILESTONE_DECIDED = "milestone_decided", _("Decision on a milestone")
+    HEAD_SIGNOFF = "head_signoff", _("Submission to sign off")
+    HEAD_RETURNED = "head_returned", _("Sent back by the unit head")
+    SECOND_REVIEW = "second_review", _("Second review to make")
+    REVIEW_DECLINED = "review_declined", _("First review sent back")
+    RELAPSED = "relapsed", _("Relapse found by a follow-up check")
 
 
 # Rules that follow the deadline: an approved extension (a new deadline) replaces them.
@@ -39,6 +53,15 @@ NOTIFICATION_RULES = frozenset(
         Rule.EXTENSION_REJECTED,
         Rule.SUBMITTED,
         Rule.EXTENSION_REQUESTED,
+        Rule.PLAN_SUBMITTED,
+        Rule.PLAN_DECIDED,
+        Rule.MILESTONE_REPORTED,
+        Rule.MILESTONE_DECIDED,
+        Rule.HEAD_SIGNOFF,
+        Rule.HEAD_RETURNED,
+        Rule.SECOND_REVIEW,
+        Rule.REVIEW_DECLINED,
+        Rule.RELAPSED,
     }
 )
 # Addressed to evaluation staff (the bureau); every other rule addresses the unit.
@@ -47,10 +70,17 @@ STAFF_RULES = frozenset(
         Rule.ESCALATED,
         Rule.REVIEW_WAITING,
         Rule.NOBODY_TO_REMIND,
+        Rule.FOLLOW_UP_DUE,
         Rule.SUBMITTED,
         Rule.EXTENSION_REQUESTED,
+        Rule.PLAN_SUBMITTED,
+        Rule.MILESTONE_REPORTED,
+        Rule.SECOND_REVIEW,
+        Rule.REVIEW_DECLINED,
     }
 )
+# Unit rules that go to the owner alone, without the head in copy.
+OWNER_ONLY_RULES = frozenset({Rule.ASSIGNED, Rule.HEAD_RETURNED})
 
 
 class Channel(models.TextChoices):

@@ -20,23 +20,40 @@ from reminders.links import item_url
 from reminders.models import Reminder
 
 # Why the person gets a line, strongest first: the order of reasons within one item.
+# The order of the reasons in a digest entry: what changed first, then what is due. Every rule
+# has its place (tests/test_reminder_emails.py holds it so).
 _RULE_ORDER = [
     Rule.RETURNED,
+    Rule.HEAD_RETURNED,
+    Rule.REVIEW_DECLINED,
+    Rule.RELAPSED,
     Rule.REOPENED,
     Rule.EXTENSION_REJECTED,
     Rule.EXTENSION_APPROVED,
+    Rule.PLAN_DECIDED,
+    Rule.MILESTONE_DECIDED,
     Rule.CLOSED,
     Rule.ASSIGNED,
+    Rule.HEAD_SIGNOFF,
     Rule.SUBMITTED,
+    Rule.SECOND_REVIEW,
+    Rule.PLAN_SUBMITTED,
+    Rule.MILESTONE_REPORTED,
     Rule.EXTENSION_REQUESTED,
     Rule.ESCALATED,
     Rule.NOBODY_TO_REMIND,
     Rule.REVIEW_WAITING,
     Rule.OVERDUE,
+    Rule.PLAN_OVERDUE,
+    Rule.MILESTONE_OVERDUE,
     Rule.DUE_TODAY,
     Rule.DUE_SOON,
+    Rule.PLAN_DUE,
+    Rule.MILESTONE_DUE,
+    Rule.FOLLOW_UP_DUE,
     Rule.STALE,
 ]
+
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,11 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.utils import timezone
 
-from rectification.choices import ItemStatus
+from rectification.choices import AT_THE_BUREAU, EventAction, ItemStatus
 from reminders.choices import (
     DEADLINE_RULES,
     NOTIFICATION_RULES,
+    OWNER_ONLY_RULES,
     STAFF_RULES,
     RecipientRole,
     Rule,
@@ -92,7 +93,7 @@ def deadline_occurrence(
     ``overdue_every`` days until closed. Closed items and items without a deadline get nothing,
     nor do submitted ones: the unit has done its part and waits for the bureau (which gets
     ``review_occurrence`` instead). Returned items are in progress again and chased."""
-    if deadline is None or status in (ItemStatus.CLOSED, ItemStatus.SUBMITTED):
+    if deadline is None or status == ItemStatus.CLOSED or status in AT_THE_BUREAU:
         return None
     if is_overdue:
         days_late = (today - deadline).days
@@ -121,7 +122,7 @@ def escalation_occurrence(
     """Escalation (督办) to evaluation staff once an item has been overdue ``escalate_after``
     days (overdue day 1 is the day after the deadline); not while it waits for the bureau's
     review (submitted)."""
-    if deadline is None or not is_overdue or status == ItemStatus.SUBMITTED:
+    if deadline is None or not is_overdue or status in AT_THE_BUREAU:
         return None
     if (today - deadline).days < schedule.escalate_after:
         return None
@@ -156,10 +157,77 @@ def review_occurrence(
     """A submission (待销号) the bureau has not ruled on by ``review_due`` — the submission day
     plus ``Schedule.review_after`` working days, counted by the caller with the calendar —
     reminds its reviewers, then again every ``overdue_every`` days while it waits."""
-    if status != ItemStatus.SUBMITTED or review_due is None or today < review_due:
+    if status not in AT_THE_BUREAU or review_due is None or today < review_due:
         return None
-    laps = (today - review_due).days // schedule.overdue_every
-    return Occurrence(Rule.REVIEW_WAITING, review_due + _DAY * (laps * schedule.overdue_every))
+    return _weekly(Rule.REVIEW_WAITING, review_due, today, schedule)
+
+
+def _weekly(
+    rule: Rule, start: datetime.date, today: datetime.date, schedule: Schedule
+) -> Occurrence:
+    """The current occurrence of a rule repeated every ``overdue_every`` days from ``start``."""
+    laps = (today - start).days // schedule.overdue_every
+    return Occurrence(rule, start + _DAY * (laps * schedule.overdue_every))
+
+
+def _approaching(
+    due: datetime.date,
+    today: datetime.date,
+    schedule: Schedule,
+    *,
+    soon: Rule,
+    late: Rule,
+) -> Occurrence | None:
+    """Before a date (the reminder days before it, and on it) and after it (the day after,
+    then every ``overdue_every`` days): the shape of the plan's and the milestones' rules."""
+    days_left = (due - today).days
+    if days_left < 0:
+        return _weekly(late, due + _DAY, today, schedule)
+    reached = [d for d in (*schedule.days_before, 0) if d >= days_left]
+    if not reached:
+        return None
+    return Occurrence(soon, due - _DAY * min(reached))
+
+
+def plan_occurrence(
+    *,
+    status: str,
+    plan_due: datetime.date | None,
+    has_plan: bool,
+    today: datetime.date,
+    schedule: Schedule,
+) -> Occurrence | None:
+    """The plan (整改方案) is due: reminded before and on the day, chased weekly after, until
+    the unit has submitted one (or the item is closed)."""
+    if plan_due is None or has_plan or status == ItemStatus.CLOSED:
+        return None
+    return _approaching(plan_due, today, schedule, soon=Rule.PLAN_DUE, late=Rule.PLAN_OVERDUE)
+
+
+def milestone_occurrence(
+    *,
+    status: str,
+    next_milestone: datetime.date | None,
+    today: datetime.date,
+    schedule: Schedule,
+) -> Occurrence | None:
+    """The earliest milestone not yet reported done: reminded before and on its deadline,
+    chased weekly after it — each milestone in turn."""
+    if next_milestone is None or status == ItemStatus.CLOSED or status in AT_THE_BUREAU:
+        return None
+    return _approaching(
+        next_milestone, today, schedule, soon=Rule.MILESTONE_DUE, late=Rule.MILESTONE_OVERDUE
+    )
+
+
+def follow_up_occurrence(
+    *, follow_up_due: datetime.date | None, today: datetime.date, schedule: Schedule
+) -> Occurrence | None:
+    """A follow-up check (回头看) that has come due reminds the item's reviewers, weekly until
+    it is recorded."""
+    if follow_up_due is None or today < follow_up_due:
+        return None
+    return _weekly(Rule.FOLLOW_UP_DUE, follow_up_due, today, schedule)
 
 
 def occurrences_for(
@@ -187,6 +255,22 @@ def occurrences_for(
             today=today,
             schedule=schedule,
         ),
+        plan_occurrence(
+            status=item.status,
+            plan_due=item.plan_due,
+            has_plan=bool(getattr(item, "has_plan", False)),
+            today=today,
+            schedule=schedule,
+        ),
+        milestone_occurrence(
+            status=item.status,
+            next_milestone=getattr(item, "next_milestone", None),
+            today=today,
+            schedule=schedule,
+        ),
+        follow_up_occurrence(
+            follow_up_due=getattr(item, "follow_up_due", None), today=today, schedule=schedule
+        ),
     ]
     return [o for o in found if o is not None]
 
@@ -205,7 +289,7 @@ def skip_reason(
     that happened, so it stays true and is always sent."""
     if rule in NOTIFICATION_RULES:
         return None
-    if item.status == ItemStatus.CLOSED:
+    if item.status == ItemStatus.CLOSED and rule != Rule.FOLLOW_UP_DUE:
         return SkipReason.ITEM_CLOSED
     if rule == Rule.NOBODY_TO_REMIND:
         return None
@@ -250,15 +334,51 @@ def notification_recipients(
     unit has no staff account)."""
     if rule in STAFF_RULES:
         pairs = [(p, RecipientRole.TO) for p in reviewers]
+    elif rule == Rule.HEAD_SIGNOFF:
+        pairs = [(p, RecipientRole.TO) for p in unit.heads]
     elif owner is not None:
         pairs = [(owner, RecipientRole.TO)]
-        if rule != Rule.ASSIGNED:
+        if rule not in OWNER_ONLY_RULES:
             pairs += [(p, RecipientRole.CC) for p in unit.heads]
     else:
         head_role = RecipientRole.CC if unit.staff else RecipientRole.TO
         pairs = [(p, RecipientRole.TO) for p in unit.staff]
         pairs += [(p, head_role) for p in unit.heads]
     return _unique([(p, r) for p, r in pairs if p.id != actor_id])
+
+
+# The audit records that hand an item to someone, and the notification each one sends.
+_NOTIFYING: dict[str, Rule] = {
+    EventAction.ASSIGNED: Rule.ASSIGNED,
+    EventAction.RETURNED: Rule.RETURNED,
+    EventAction.CLOSED: Rule.CLOSED,
+    EventAction.REOPENED: Rule.REOPENED,
+    EventAction.EXTENSION_APPROVED: Rule.EXTENSION_APPROVED,
+    EventAction.EXTENSION_REJECTED: Rule.EXTENSION_REJECTED,
+    EventAction.EXTENSION_REQUESTED: Rule.EXTENSION_REQUESTED,
+    EventAction.HEAD_CONFIRMED: Rule.SUBMITTED,
+    EventAction.PLAN_SUBMITTED: Rule.PLAN_SUBMITTED,
+    EventAction.PLAN_ACCEPTED: Rule.PLAN_DECIDED,
+    EventAction.PLAN_RETURNED: Rule.PLAN_DECIDED,
+    EventAction.MILESTONE_REPORTED: Rule.MILESTONE_REPORTED,
+    EventAction.MILESTONE_ACCEPTED: Rule.MILESTONE_DECIDED,
+    EventAction.MILESTONE_RETURNED: Rule.MILESTONE_DECIDED,
+    EventAction.HEAD_RETURNED: Rule.HEAD_RETURNED,
+    EventAction.FIRST_REVIEWED: Rule.SECOND_REVIEW,
+    EventAction.SECOND_REVIEW_DECLINED: Rule.REVIEW_DECLINED,
+    EventAction.FOLLOW_UP_FAILED: Rule.RELAPSED,
+}
+NOTIFYING_ACTIONS = frozenset({*_NOTIFYING, EventAction.SUBMITTED})
+
+
+def notification_for(action: str, after: dict[str, object]) -> Rule | None:
+    """The notification an audit record sends, if any. A submission goes to the unit head when
+    it stopped there (负责人确认), else straight to the bureau."""
+    if action == EventAction.SUBMITTED:
+        return (
+            Rule.HEAD_SIGNOFF if after.get("status") == ItemStatus.HEAD_REVIEW else Rule.SUBMITTED
+        )
+    return _NOTIFYING.get(action)
 
 
 def _unique(pairs: list[tuple[Person, RecipientRole]]) -> list[tuple[Person, RecipientRole]]:

@@ -15,25 +15,26 @@ from accounts.models import User
 from accounts.roles import Role
 from calendars.services import working_days_after_each
 from evaluations.models import EvaluationRound, Unit
-from rectification.choices import EventAction, ItemStatus
-from rectification.models import Event, ProgressUpdate, RectificationItem
+from rectification.choices import (
+    AT_THE_BUREAU,
+    EventAction,
+    FollowUpStatus,
+    ItemStatus,
+    MilestoneStatus,
+    PlanStatus,
+)
+from rectification.models import (
+    Event,
+    FollowUp,
+    Milestone,
+    ProgressUpdate,
+    RectificationItem,
+    RectificationPlan,
+)
 from rectification.querysets import RectificationItemQuerySet, overdue_q
-from reminders.choices import Rule
 from reminders.models import Reminder
 from reminders.people import Person, UnitPeople
-from reminders.rules import Schedule, local_midnight
-
-# The audit records that hand an item to someone, and the notification each one sends.
-NOTIFYING_EVENTS: dict[str, Rule] = {
-    EventAction.ASSIGNED: Rule.ASSIGNED,
-    EventAction.RETURNED: Rule.RETURNED,
-    EventAction.CLOSED: Rule.CLOSED,
-    EventAction.REOPENED: Rule.REOPENED,
-    EventAction.EXTENSION_APPROVED: Rule.EXTENSION_APPROVED,
-    EventAction.EXTENSION_REJECTED: Rule.EXTENSION_REJECTED,
-    EventAction.SUBMITTED: Rule.SUBMITTED,
-    EventAction.EXTENSION_REQUESTED: Rule.EXTENSION_REQUESTED,
-}
+from reminders.rules import NOTIFYING_ACTIONS, Schedule, local_midnight
 
 _DAY = datetime.timedelta(days=1)
 
@@ -42,8 +43,8 @@ def annotate_for_rules(
     items: RectificationItemQuerySet, *, today: datetime.date
 ) -> RectificationItemQuerySet:
     """``is_overdue`` (the shared definition) and ``last_progress_at``: the latest of the item's
-    last progress report, its last measures revision or return (each restarts the unit's work),
-    and its creation."""
+    last progress report, its plan's acceptance (or, before plans, its measures), its last
+    return (each restarts the unit's work), and its creation."""
     latest_report = (
         ProgressUpdate.objects.filter(item=OuterRef("pk"))
         .order_by("-created_at", "-id")
@@ -51,7 +52,13 @@ def annotate_for_rules(
     )
     latest_restart = (
         Event.objects.filter(
-            item=OuterRef("pk"), action__in=[EventAction.MEASURES, EventAction.RETURNED]
+            item=OuterRef("pk"),
+            action__in=[
+                EventAction.MEASURES,
+                EventAction.PLAN_ACCEPTED,
+                EventAction.RETURNED,
+                EventAction.HEAD_RETURNED,
+            ],
         )
         .order_by("-created_at", "-id")
         .values("created_at")[:1]
@@ -73,15 +80,38 @@ def candidates(*, today: datetime.date, schedule: Schedule) -> RectificationItem
     quiet for long enough); they never grant a reminder the rules would refuse.
     """
     quiet_since = local_midnight(today - _DAY * (schedule.stale_after - 1))
-    items = annotate_for_rules(RectificationItem.objects.all(), today=today)
+    horizon = today + _DAY * schedule.horizon
+    plans = RectificationPlan.objects.filter(
+        item=OuterRef("pk"), status__in=[PlanStatus.SUBMITTED, PlanStatus.ACCEPTED]
+    )
+    milestones = (
+        Milestone.objects.filter(item=OuterRef("pk"), status=MilestoneStatus.OPEN)
+        .order_by("deadline")
+        .values("deadline")[:1]
+    )
+    follow_ups = (
+        FollowUp.objects.filter(item=OuterRef("pk"), status=FollowUpStatus.SCHEDULED)
+        .order_by("due_on")
+        .values("due_on")[:1]
+    )
+    items = annotate_for_rules(RectificationItem.objects.all(), today=today).annotate(
+        has_plan=Exists(plans),
+        next_milestone=Subquery(milestones),
+        follow_up_due=Subquery(follow_ups),
+    )
     return (
         items.filter(
-            Q(deadline__gte=today, deadline__lte=today + _DAY * schedule.horizon)
-            | overdue_q(today)
-            | Q(status=ItemStatus.IN_PROGRESS, last_progress_at__lt=quiet_since)
-            | Q(status=ItemStatus.SUBMITTED)
+            (
+                Q(deadline__gte=today, deadline__lte=horizon)
+                | overdue_q(today)
+                | Q(status=ItemStatus.IN_PROGRESS, last_progress_at__lt=quiet_since)
+                | Q(status__in=AT_THE_BUREAU)
+                | Q(plan_due__lte=horizon, has_plan=False)
+                | Q(next_milestone__lte=horizon)
+            )
+            & ~Q(status=ItemStatus.CLOSED)
+            | Q(status=ItemStatus.CLOSED, follow_up_due__lte=today)
         )
-        .exclude(status=ItemStatus.CLOSED)
         .only(
             "pk",
             "unit_id",
@@ -92,6 +122,7 @@ def candidates(*, today: datetime.date, schedule: Schedule) -> RectificationItem
             "created_at",
             "submitted_at",
             "round_year",
+            "plan_due",
         )
         .order_by("pk")
     )
@@ -105,7 +136,7 @@ def with_review_due(
     submitted = {
         item.pk: timezone.localdate(item.submitted_at)
         for item in items
-        if item.status == ItemStatus.SUBMITTED and item.submitted_at
+        if item.status in AT_THE_BUREAU and item.submitted_at
     }
     due = working_days_after_each(submitted.values(), days=schedule.review_after)
     for item in items:
@@ -119,7 +150,7 @@ def unnotified_events(*, since: datetime.datetime) -> list[Event]:
     it, cheaply: the index on the time)."""
     planned = Reminder.objects.filter(event=OuterRef("pk"))
     return list(
-        Event.objects.filter(action__in=list(NOTIFYING_EVENTS), created_at__gte=since)
+        Event.objects.filter(action__in=list(NOTIFYING_ACTIONS), created_at__gte=since)
         .exclude(Exists(planned))
         .select_related("item")
         .order_by("pk")

@@ -27,6 +27,7 @@ from accounts.roles import is_evaluation_staff
 from evaluations.models import Unit
 from liwan import clock
 from rectification import services as ledger
+from rectification.choices import EventAction
 from rectification.models import RectificationItem
 from reminders import channels, rules, selectors
 from reminders.choices import Channel, RecipientRole, ReminderStatus, Rule, SkipReason
@@ -141,20 +142,38 @@ def plan_notifications(*, now: datetime.datetime) -> int:
     if not events:
         return 0
     items = [event.item for event in events]
-    owners = selectors.people(item.owner_id for item in items if item.owner_id)
+    first_reviewers = {
+        event.pk: (event.before or {}).get("first_reviewer")
+        for event in events
+        if event.action == EventAction.SECOND_REVIEW_DECLINED
+    }
+    owners = selectors.people(
+        [item.owner_id for item in items if item.owner_id]
+        + [pk for pk in first_reviewers.values() if isinstance(pk, int)]
+    )
     units = selectors.unit_people({item.unit_id for item in items})
-    reviewers = selectors.reviewers(items)
+    reviewers = selectors.LazyReviewers(items)
     robots = selectors.robot_units({item.unit_id for item in items})
     rows = []
     for event in events:
         item = event.item
-        rule = selectors.NOTIFYING_EVENTS[event.action]
+        rule = rules.notification_for(event.action, event.after or {})
+        if rule is None:
+            continue
         occurrence = Occurrence(rule, timezone.localdate(event.created_at))
+        if rule == Rule.SECOND_REVIEW:
+            # Four eyes: any evaluation staff member but the first reviewer may confirm.
+            bureau = selectors.evaluation_staff()
+        elif rule == Rule.REVIEW_DECLINED:
+            first = owners.get(first_reviewers.get(event.pk))  # type: ignore[arg-type]
+            bureau = [first] if first else []
+        else:
+            bureau = reviewers[item.pk]
         pairs = rules.notification_recipients(
             rule=rule,
             owner=rules.responsible_owner(owners.get(item.owner_id), item.unit_id),
             unit=units.get(item.unit_id, UnitPeople()),
-            reviewers=reviewers[item.pk],
+            reviewers=bureau,
             actor_id=event.actor_id,
         )
         rows += [

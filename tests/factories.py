@@ -28,6 +28,9 @@ class UnitFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"广州市荔湾区测试单位{n}")
     short_name = factory.Sequence(lambda n: f"测试单位{n}")
+    # Off unless a test is about it: most tests follow a submission straight to the bureau
+    # (the model's default, for real units, is on).
+    head_signoff = False
 
 
 class RoundFactory(factory.django.DjangoModelFactory):

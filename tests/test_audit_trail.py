@@ -25,8 +25,15 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from liwan import clock
 from rectification import services
-from rectification.choices import ClosureOutcome, EventAction, ItemStatus, VerificationMethod
-from rectification.models import Event, ExtensionRequest, RectificationItem
+from rectification.choices import (
+    Agreement,
+    ClosureOutcome,
+    EventAction,
+    ItemStatus,
+    RectificationType,
+    VerificationMethod,
+)
+from rectification.models import Event, ExtensionRequest, Milestone, RectificationItem
 from rectification.uploads import check_evidence
 from tests import factories, images
 
@@ -40,7 +47,9 @@ IP = "10.9.8.7"
 class World:
     item: RectificationItem
     member: Any  # unit staff of the item's unit
-    staff: Any  # evaluation staff
+    head: Any  # the unit's head
+    staff: Any  # evaluation staff (the first reviewer)
+    staff2: Any  # another evaluation staff member (the second reviewer)
 
     def act(self, user: Any) -> services.Actor:
         return services.Actor(user=user, ip="10.0.0.1")
@@ -48,6 +57,9 @@ class World:
     def fresh(self) -> RectificationItem:
         self.item.refresh_from_db()
         return self.item
+
+    def user(self, who: str) -> Any:
+        return getattr(self, who)
 
 
 @pytest.fixture
@@ -58,22 +70,64 @@ def world() -> World:
         owner=member,
         deadline=clock.today() + datetime.timedelta(days=30),
     )
-    return World(item=item, member=member, staff=factories.StaffUserFactory())
+    return World(
+        item=item,
+        member=member,
+        head=factories.UnitHeadFactory(unit=member.unit),
+        staff=factories.StaffUserFactory(),
+        staff2=factories.StaffUserFactory(),
+    )
 
 
 def _evidence() -> Any:
     return check_evidence(SimpleUploadedFile("佐证.pdf", PDF))
 
 
-def _submitted(w: World) -> None:
-    services.save_measures(item=w.item, actor=w.act(w.member), measures="措施")
-    services.add_progress(item=w.item, actor=w.act(w.member), note="进展", files=[_evidence()])
+def _plan_pending(w: World) -> None:
+    services.submit_plan(
+        item=w.item,
+        actor=w.act(w.member),
+        rectification_type=RectificationType.STAGED,
+        measures="一是建立制度；二是加强培训。",
+        agreement=Agreement.AGREE,
+        milestones=[services.PlannedMilestone("建立制度", clock.today(), "制度文件")],
+    )
+
+
+def _plan_accepted(w: World) -> Milestone:
+    _plan_pending(w)
+    services.decide_plan(plan=w.item.plans.get(), actor=w.act(w.staff), accept=True)
+    return w.item.milestones.get()
+
+
+def _milestone_reported(w: World) -> Milestone:
+    milestone = _plan_accepted(w)
+    services.report_milestone(
+        milestone=milestone, actor=w.act(w.member), note="制度已印发", files=[_evidence()]
+    )
+    return milestone
+
+
+def _ready(w: World) -> None:
+    milestone = _milestone_reported(w)
+    services.decide_milestone(milestone=milestone, actor=w.act(w.staff), accept=True)
+
+
+def _at_the_head(w: World) -> None:
+    _ready(w)
+    w.item.unit.head_signoff = True
+    w.item.unit.save()
     services.submit(item=w.item, actor=w.act(w.member))
 
 
-def _closed(w: World) -> None:
+def _submitted(w: World) -> None:
+    _ready(w)
+    services.submit(item=w.item, actor=w.act(w.member))
+
+
+def _first_reviewed(w: World) -> None:
     _submitted(w)
-    services.close(
+    services.first_review(
         item=w.item,
         actor=w.act(w.staff),
         outcome=ClosureOutcome.RECTIFIED,
@@ -82,6 +136,16 @@ def _closed(w: World) -> None:
         verified_on=clock.today(),
         note="核查通过",
     )
+
+
+def _closed(w: World) -> None:
+    _first_reviewed(w)
+    services.second_review(item=w.item, actor=w.act(w.staff2), confirm=True)
+
+
+def _follow_up_scheduled(w: World) -> None:
+    _closed(w)
+    services.schedule_follow_up(item=w.item, actor=w.act(w.staff), due_on=clock.today())
 
 
 def _pending_extension(w: World) -> ExtensionRequest:
@@ -97,11 +161,10 @@ def _pending_extension(w: World) -> ExtensionRequest:
 class Scenario:
     """A valid POST to an item endpoint: who sends it, after which setup, with what data."""
 
-    who: str  # "member" or "staff"
-    data: Callable[[World], dict[str, Any]]
+    who: str  # an attribute of World: member, head, staff, staff2
+    data: Callable[[World, Any], dict[str, Any]]
     action: EventAction
     setup: Callable[[World], Any] = lambda w: None
-    url_kwargs: Callable[[World, Any], dict[str, Any]] = lambda w, made: {"pk": w.item.pk}
 
 
 def _v(w: World) -> dict[str, Any]:
@@ -111,17 +174,28 @@ def _v(w: World) -> dict[str, Any]:
 ITEM_ENDPOINTS: dict[str, Scenario] = {
     "rectification:item-assign": Scenario(
         "staff",
-        lambda w: {**_v(w), "owner": w.member.pk, "deadline": "2031-06-30"},
+        lambda w, made: {**_v(w), "owner": w.member.pk, "deadline": "2031-06-30"},
         EventAction.ASSIGNED,
     ),
-    "rectification:item-measures": Scenario(
+    "rectification:item-plan": Scenario(
         "member",
-        lambda w: {**_v(w), "measures": "一是建立制度；二是加强培训。"},
-        EventAction.MEASURES,
+        lambda w, made: {
+            **_v(w),
+            "rectification_type": RectificationType.IMMEDIATE,
+            "measures": "一是建立制度；二是加强培训。",
+            "agreement": Agreement.AGREE,
+        },
+        EventAction.PLAN_SUBMITTED,
+    ),
+    "rectification:item-plan-decide": Scenario(
+        "staff",
+        lambda w, made: {**_v(w), "decision": "accept", "note": ""},
+        EventAction.PLAN_ACCEPTED,
+        setup=_plan_pending,
     ),
     "rectification:item-progress": Scenario(
         "member",
-        lambda w: {
+        lambda w, made: {
             **_v(w),
             "note": "已完成第一阶段",
             # Two files, one event: the event is the report, the files are its evidence.
@@ -132,23 +206,44 @@ ITEM_ENDPOINTS: dict[str, Scenario] = {
         },
         EventAction.PROGRESS,
     ),
+    "rectification:item-milestone-report": Scenario(
+        "member",
+        lambda w, milestone: {
+            **_v(w),
+            "milestone": milestone.pk,
+            "note": "制度已印发",
+            "files": [SimpleUploadedFile("制度.pdf", PDF)],
+        },
+        EventAction.MILESTONE_REPORTED,
+        setup=_plan_accepted,
+    ),
+    "rectification:item-milestone-decide": Scenario(
+        "staff",
+        lambda w, milestone: {**_v(w), "milestone": milestone.pk, "decision": "accept"},
+        EventAction.MILESTONE_ACCEPTED,
+        setup=_milestone_reported,
+    ),
     "rectification:item-submit": Scenario(
         "member",
-        lambda w: {**_v(w), "result": "已全部整改"},
+        lambda w, made: {**_v(w), "result": "已全部整改"},
         EventAction.SUBMITTED,
-        setup=lambda w: (
-            services.save_measures(item=w.item, actor=w.act(w.member), measures="措施"),
-            services.add_progress(
-                item=w.item, actor=w.act(w.member), note="进展", files=[_evidence()]
-            ),
-        ),
+        setup=_ready,
+    ),
+    "rectification:item-head-signoff": Scenario(
+        "head",
+        lambda w, made: {**_v(w), "decision": "accept", "note": ""},
+        EventAction.HEAD_CONFIRMED,
+        setup=_at_the_head,
     ),
     "rectification:item-return": Scenario(
-        "staff", lambda w: {**_v(w), "reason": "佐证不足"}, EventAction.RETURNED, setup=_submitted
-    ),
-    "rectification:item-close": Scenario(
         "staff",
-        lambda w: {
+        lambda w, made: {**_v(w), "reason": "佐证不足"},
+        EventAction.RETURNED,
+        setup=_submitted,
+    ),
+    "rectification:item-first-review": Scenario(
+        "staff",
+        lambda w, made: {
             **_v(w),
             "outcome": ClosureOutcome.RECTIFIED,
             "method": VerificationMethod.DOCUMENT_REVIEW,
@@ -156,15 +251,36 @@ ITEM_ENDPOINTS: dict[str, Scenario] = {
             "verified_on": clock.today().isoformat(),
             "note": "核查通过",
         },
-        EventAction.CLOSED,
+        EventAction.FIRST_REVIEWED,
         setup=_submitted,
     ),
+    "rectification:item-second-review": Scenario(
+        "staff2",
+        lambda w, made: {**_v(w), "decision": "confirm", "note": ""},
+        EventAction.CLOSED,
+        setup=_first_reviewed,
+    ),
     "rectification:item-reopen": Scenario(
-        "staff", lambda w: {**_v(w), "reason": "发现虚假整改"}, EventAction.REOPENED, setup=_closed
+        "staff",
+        lambda w, made: {**_v(w), "reason": "发现虚假整改"},
+        EventAction.REOPENED,
+        setup=_closed,
+    ),
+    "rectification:item-follow-up-schedule": Scenario(
+        "staff",
+        lambda w, made: {**_v(w), "due_on": clock.today().isoformat()},
+        EventAction.FOLLOW_UP_SCHEDULED,
+        setup=_closed,
+    ),
+    "rectification:item-follow-up-record": Scenario(
+        "staff",
+        lambda w, made: {**_v(w), "holds": "yes", "finding": "整改成果保持良好"},
+        EventAction.FOLLOW_UP_PASSED,
+        setup=_follow_up_scheduled,
     ),
     "rectification:item-extension-request": Scenario(
         "member",
-        lambda w: {
+        lambda w, made: {
             **_v(w),
             "requested_deadline": (w.item.deadline + datetime.timedelta(days=60)).isoformat(),
             "reason": "需跨部门协调",
@@ -173,10 +289,9 @@ ITEM_ENDPOINTS: dict[str, Scenario] = {
     ),
     "rectification:item-extension-decide": Scenario(
         "staff",
-        lambda w: {**_v(w), "decision": "approve", "note": ""},
+        lambda w, made: {**_v(w), "decision": "approve", "note": ""},
         EventAction.EXTENSION_APPROVED,
         setup=_pending_extension,
-        url_kwargs=lambda w, extension: {"pk": w.item.pk, "extension_pk": extension.pk},
     ),
 }
 
@@ -234,14 +349,12 @@ def test_every_endpoint_is_classified():
 def test_each_item_endpoint_writes_exactly_one_event(client, world, name):
     scenario = ITEM_ENDPOINTS[name]
     made = scenario.setup(world)
-    user = world.member if scenario.who == "member" else world.staff
+    user = world.user(scenario.who)
     version = world.fresh().version
     before = set(Event.objects.values_list("pk", flat=True))
     client.force_login(user)
     response = client.post(
-        reverse(name, kwargs=scenario.url_kwargs(world, made)),
-        scenario.data(world),
-        REMOTE_ADDR=IP,
+        reverse(name, kwargs={"pk": world.item.pk}), scenario.data(world, made), REMOTE_ADDR=IP
     )
     assert response.status_code == 302, getattr(response, "context", None) and [
         p["form"].errors for p in response.context.get("action_panels", [])
@@ -262,26 +375,23 @@ def test_each_item_endpoint_writes_exactly_one_event(client, world, name):
 def test_a_refused_request_writes_no_event(client, world, name):
     scenario = ITEM_ENDPOINTS[name]
     made = scenario.setup(world)
-    url = reverse(name, kwargs=scenario.url_kwargs(world, made))
+    url = reverse(name, kwargs={"pk": world.item.pk})
     before = Event.objects.count()
     # An incomplete form, by the right person…
-    client.force_login(world.member if scenario.who == "member" else world.staff)
+    client.force_login(world.user(scenario.who))
     assert client.post(url, {}).status_code == 400
     # …and a complete one by someone the rules do not allow (an oversight reader).
     client.force_login(factories.OversightFactory())
-    assert client.post(url, scenario.data(world)).status_code == 403
+    assert client.post(url, scenario.data(world, made)).status_code == 403
     assert Event.objects.count() == before
 
 
 def test_the_extension_rejection_writes_exactly_one_event(client, world):
-    extension = _pending_extension(world)
+    _pending_extension(world)
     client.force_login(world.staff)
     before = Event.objects.count()
     response = client.post(
-        reverse(
-            "rectification:item-extension-decide",
-            kwargs={"pk": world.item.pk, "extension_pk": extension.pk},
-        ),
+        reverse("rectification:item-extension-decide", kwargs={"pk": world.item.pk}),
         {**_v(world), "decision": "reject", "note": "理由不充分"},
     )
     assert response.status_code == 302
@@ -310,10 +420,9 @@ def test_bulk_assignment_writes_one_event_per_item(client, world):
     }
 
 
-def _kwargs(pattern: URLPattern, world: World, extension: ExtensionRequest, evidence: Any) -> dict:
+def _kwargs(pattern: URLPattern, world: World, evidence: Any) -> dict:
     values = {
         "pk": world.item.pk,
-        "extension_pk": extension.pk,
         "unit_id": world.item.unit_id,
         "year": 2020,
         "uidb64": "MQ",
@@ -329,7 +438,7 @@ def _kwargs(pattern: URLPattern, world: World, extension: ExtensionRequest, evid
 def test_no_endpoint_writes_an_event_on_an_empty_post(client, world):
     # Anything that is not a complete, valid request changes nothing: walk every URL as a unit
     # member and as staff, POST nothing, count events.
-    extension = _pending_extension(world)
+    _pending_extension(world)
     evidence = factories.EvidenceFactory(progress__item=world.item)
     before = Event.objects.count()
     for user in (world.member, world.staff):
@@ -337,7 +446,7 @@ def test_no_endpoint_writes_an_event_on_an_empty_post(client, world):
         for name, pattern in _site_urls().items():
             if name in {"logout"}:
                 continue  # would sign the user out; it writes no event either
-            client.post(reverse(name, kwargs=_kwargs(pattern, world, extension, evidence)), {})
+            client.post(reverse(name, kwargs=_kwargs(pattern, world, evidence)), {})
     assert Event.objects.count() == before
 
 
@@ -443,7 +552,7 @@ def test_an_evaluation_data_change_in_the_back_office_is_in_the_admin_log(client
 
 @pytest.fixture
 def event(world) -> Event:
-    services.save_measures(item=world.item, actor=world.act(world.member), measures="措施")
+    _plan_pending(world)
     return Event.objects.get(item=world.item)
 
 

@@ -8,9 +8,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from rectification.choices import EventAction, ItemStatus
+from rectification.choices import DeadlineSource, EventAction, ItemStatus, PlanStatus
 from rectification.models import Event, Evidence
-from tests import factories, images
+from tests import factories, images, workflow
 
 pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.4\n%%EOF\n"
@@ -37,19 +37,25 @@ def _post(client, name: str, item, data: dict, **extra):  # type: ignore[no-unty
     return client.post(reverse(f"rectification:{name}", kwargs={"pk": item.pk}), data, **extra)
 
 
-def test_measures_are_saved_with_a_message(member_client, item):
-    response = _post(member_client, "item-measures", item, {"measures": "成立专班"}, follow=True)
+def _plan(measures: str = "成立专班", **extra) -> dict:  # type: ignore[no-untyped-def]
+    return {"rectification_type": "immediate", "measures": measures, "agreement": "agree", **extra}
+
+
+def test_a_plan_is_submitted_with_a_message(member_client, item):
+    response = _post(member_client, "item-plan", item, _plan(), follow=True)
     assert response.status_code == 200
-    item.refresh_from_db()
-    assert item.measures == "成立专班"
+    plan = item.plans.get()
+    assert (plan.status, plan.measures) == (PlanStatus.SUBMITTED, "成立专班")
     assert [str(m) for m in response.context["messages"]]
 
 
-def test_an_empty_measures_form_shows_the_error_and_changes_nothing(member_client, item):
-    response = _post(member_client, "item-measures", item, {"measures": ""})
+def test_an_empty_plan_form_shows_the_error_and_changes_nothing(member_client, item):
+    response = _post(member_client, "item-plan", item, _plan(measures=""))
     assert response.status_code == 400
-    assert response.context["action_panels"][0]["form"].errors
+    [panel] = [p for p in response.context["action_panels"] if p["key"] == "plan"]
+    assert "measures" in panel["form"].errors
     assert not Event.objects.filter(item=item).exists()
+    assert not item.plans.exists()
 
 
 def test_progress_with_several_files_stores_each_file(member_client, item):
@@ -97,50 +103,58 @@ def test_the_second_of_two_concurrent_saves_is_refused(client, item):
     second = factories.UnitHeadFactory(unit=item.unit)
     opened_version = item.version
     client.force_login(first)
-    _post(client, "item-measures", item, {"measures": "甲的措施", "version": opened_version})
+    _post(client, "item-plan", item, {**_plan("甲的措施"), "version": opened_version})
     client.force_login(second)
     response = _post(
-        client,
-        "item-measures",
-        item,
-        {"measures": "乙的措施", "version": opened_version},
-        follow=True,
+        client, "item-plan", item, {**_plan("乙的措施"), "version": opened_version}, follow=True
     )
-    item.refresh_from_db()
-    assert item.measures == "甲的措施"
+    assert [plan.measures for plan in item.plans.all()] == ["甲的措施"]
     assert "已被他人修改" in response.content.decode()
 
 
-def test_staff_close_a_submitted_item_with_a_verification_note(client, item):
-    item.status = ItemStatus.SUBMITTED
-    item.save()
-    client.force_login(factories.StaffUserFactory())
-    response = _post(
-        client,
-        "item-close",
-        item,
-        {
-            "outcome": "rectified",
-            "method": "site_check",
-            "verified_by": "王珊",
-            "verified_on": datetime.date.today().isoformat(),
-            "note": "实地核查属实",
-        },
-    )
+def _first_review() -> dict:  # type: ignore[no-untyped-def]
+    return {
+        "outcome": "rectified",
+        "method": "site_check",
+        "verified_by": "王珊",
+        "verified_on": datetime.date.today().isoformat(),
+        "note": "实地核查属实",
+    }
+
+
+def test_two_staff_members_close_a_submitted_item_first_and_second_review(client, item):
+    workflow.submitted(item, item.owner)
+    first = factories.StaffUserFactory()
+    client.force_login(first)
+    response = _post(client, "item-first-review", item, _first_review())
     assert response.status_code == 302
     item.refresh_from_db()
-    assert item.status == ItemStatus.CLOSED
+    assert (item.status, item.proposed_outcome) == (ItemStatus.SECOND_REVIEW, "rectified")
+
+    # Four eyes: the first reviewer is not offered the second review and is refused it.
+    page = client.get(reverse("rectification:item-detail", kwargs={"pk": item.pk}))
+    assert "second_review" not in [p["key"] for p in page.context["action_panels"]]
+    response = _post(client, "item-second-review", item, {"decision": "confirm"})
+    assert response.status_code == 403
+
+    client.force_login(factories.StaffUserFactory())
+    item.refresh_from_db()
+    response = _post(client, "item-second-review", item, {"decision": "confirm", "note": ""})
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert (item.status, item.closure_outcome) == (ItemStatus.CLOSED, "rectified")
     assert item.verification_note == "实地核查属实"
+    assert (item.first_reviewer, item.closed_by) != (None, None)
+    assert item.first_reviewer != item.closed_by
 
 
-def test_the_close_form_offers_the_signed_in_reviewer_as_verifier(client, item):
-    item.status = ItemStatus.SUBMITTED
-    item.save()
+def test_the_first_review_form_offers_the_signed_in_reviewer_as_verifier(client, item):
+    workflow.submitted(item, item.owner)
     client.force_login(factories.StaffUserFactory(full_name="王珊"))
 
     page = client.get(reverse("rectification:item-detail", kwargs={"pk": item.pk}))
 
-    [panel] = [p for p in page.context["action_panels"] if p["key"] == "close"]
+    [panel] = [p for p in page.context["action_panels"] if p["key"] == "first_review"]
     assert panel["form"]["verified_by"].value() == "王珊"
     assert 'name="verified_by" value="王珊"' in page.content.decode()
 
@@ -156,9 +170,8 @@ def test_staff_decide_an_extension_from_the_item_page(client, member_client, ite
     item.refresh_from_db()
     extension = item.extensions.get()
     client.force_login(factories.StaffUserFactory())
-    url = reverse(
-        "rectification:item-extension-decide", kwargs={"pk": item.pk, "extension_pk": extension.pk}
-    )
+    assert extension.status == "pending"
+    url = reverse("rectification:item-extension-decide", kwargs={"pk": item.pk})
     response = client.post(url, {"version": item.version, "decision": "reject", "note": ""})
     assert response.status_code == 400  # rejecting needs a reason
     response = client.post(url, {"version": item.version, "decision": "approve", "note": ""})
@@ -199,29 +212,29 @@ def test_a_path_in_an_uploaded_name_never_reaches_storage(member_client, item):
 
 def test_a_stale_save_keeps_what_the_user_typed(client, item):
     first = factories.UnitStaffFactory(unit=item.unit)
-    second = factories.UnitHeadFactory(unit=item.unit)
     opened_version = item.version
     client.force_login(first)
-    _post(client, "item-measures", item, {"measures": "甲的措施", "version": opened_version})
-    client.force_login(second)
+    _post(client, "item-extension-request", item, {
+        "requested_deadline": item.deadline + datetime.timedelta(days=5), "reason": "协调中",
+        "version": opened_version,
+    })  # fmt: skip
+    client.force_login(factories.UnitHeadFactory(unit=item.unit))
     long_text = "乙写了很长的整改措施。" * 50
-    response = _post(
-        client, "item-measures", item, {"measures": long_text, "version": opened_version}
-    )
+    response = _post(client, "item-plan", item, {**_plan(long_text), "version": opened_version})
     assert response.status_code == 409
     body = response.content.decode()
     assert long_text in body
     assert "已被他人修改" in body
+    assert not item.plans.exists()
     item.refresh_from_db()
-    assert item.measures == "甲的措施"
     # The re-shown form carries the current version, so saving again is a deliberate overwrite.
-    form = next(p["form"] for p in response.context["action_panels"] if p["key"] == "measures")
+    form = next(p["form"] for p in response.context["action_panels"] if p["key"] == "plan")
     assert form["version"].value() == str(item.version)
 
 
 def test_progress_is_never_refused_as_stale(member_client, item):
     stale_version = item.version
-    _post(member_client, "item-measures", item, {"measures": "措施"})
+    _post(member_client, "item-plan", item, _plan())
     response = _post(
         member_client, "item-progress", item, {"note": "进展", "version": stale_version}
     )
@@ -229,7 +242,7 @@ def test_progress_is_never_refused_as_stale(member_client, item):
 
 
 def test_an_action_url_opened_by_get_leads_to_the_item(member_client, item):
-    response = member_client.get(reverse("rectification:item-measures", kwargs={"pk": item.pk}))
+    response = member_client.get(reverse("rectification:item-plan", kwargs={"pk": item.pk}))
     assert response.status_code == 302
     assert response["Location"] == reverse("rectification:item-detail", kwargs={"pk": item.pk})
 
@@ -273,3 +286,40 @@ def test_progress_with_a_long_chinese_file_name_keeps_the_report(member_client, 
         reverse("rectification:evidence-download", kwargs={"pk": long_one.pk})
     )
     assert download.status_code == 200
+
+
+def test_staff_reopen_a_closed_item_with_a_new_deadline(client, item):
+    workflow.submitted(item, item.owner)
+    workflow.closed(item)
+    client.force_login(factories.StaffUserFactory())
+    new_deadline = datetime.date.today() + datetime.timedelta(days=30)
+
+    response = _post(
+        client, "item-reopen", item, {"reason": "复查发现虚假整改", "new_deadline": new_deadline}
+    )
+
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert (item.status, item.deadline, item.deadline_source) == (
+        ItemStatus.OPEN,
+        new_deadline,
+        DeadlineSource.REOPENING,
+    )
+
+
+def test_a_reopening_with_a_past_deadline_is_refused_and_changes_nothing(client, item):
+    workflow.submitted(item, item.owner)
+    workflow.closed(item)
+    client.force_login(factories.StaffUserFactory())
+
+    response = _post(
+        client,
+        "item-reopen",
+        item,
+        {"reason": "复查", "new_deadline": datetime.date.today() - datetime.timedelta(days=1)},
+    )
+
+    assert response.status_code == 400
+    assert "不能早于今天" in response.content.decode()
+    item.refresh_from_db()
+    assert item.status == ItemStatus.CLOSED

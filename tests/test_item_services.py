@@ -10,15 +10,17 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from rectification import services
 from rectification.choices import (
+    Agreement,
     ClosureOutcome,
     EventAction,
     ExtensionStatus,
     ItemStatus,
+    RectificationType,
     VerificationMethod,
 )
 from rectification.models import Event, Evidence, RectificationItem
 from rectification.uploads import check_evidence
-from tests import factories
+from tests import factories, workflow
 
 pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -52,31 +54,70 @@ def _pdf(name: str = "方案.pdf"):
     return check_evidence(SimpleUploadedFile(name, PDF, "application/pdf"))
 
 
-def _ready_to_submit(item, member):
-    services.save_measures(item=item, actor=member, measures="成立专班，制定方案。")
+def _plan(item, actor, measures: str = "成立专班，制定方案。", **kwargs):
+    return services.submit_plan(
+        item=item,
+        actor=actor,
+        rectification_type=RectificationType.IMMEDIATE,
+        measures=measures,
+        agreement=Agreement.AGREE,
+        **kwargs,
+    )
+
+
+def _accepted(item, member, staff, measures: str = "成立专班，制定方案。"):
+    services.decide_plan(plan=_plan(item, member, measures), actor=staff, accept=True)
+
+
+def _ready_to_submit(item, member, staff):
+    _accepted(item, member, staff)
     services.add_progress(item=item, actor=member, note="已印发方案。", files=[_pdf()])
+
+
+def _close(item, first, second, outcome=ClosureOutcome.RECTIFIED, note="实地核查属实"):
+    services.first_review(
+        item=item,
+        actor=first,
+        outcome=outcome,
+        method=VerificationMethod.SITE_CHECK,
+        verified_by="王珊",
+        verified_on=datetime.date.today(),
+        note=note,
+    )
+    services.second_review(item=item, actor=second, confirm=True)
+
+
+@pytest.fixture
+def second():
+    return services.Actor(user=factories.StaffUserFactory(), ip="10.0.0.8")
 
 
 def _events(item) -> list[str]:
     return list(Event.objects.filter(item=item).order_by("id").values_list("action", flat=True))
 
 
-def test_it_starts_work_when_measures_are_written_and_records_one_event(item, member):
-    services.save_measures(item=item, actor=member, measures="一是……二是……")
+def test_it_starts_work_when_the_plan_is_accepted_each_step_one_event(item, member, staff):
+    plan = _plan(item, member, "一是……二是……")
     item.refresh_from_db()
-    assert item.status == ItemStatus.IN_PROGRESS
+    assert item.status == ItemStatus.OPEN, "a plan waiting for acceptance starts nothing"
     assert item.version == 2
     event = Event.objects.get(item=item)
-    assert event.action == EventAction.MEASURES
+    assert event.action == EventAction.PLAN_SUBMITTED
     assert event.actor == member.user
     assert event.ip == "10.0.0.1"
-    assert event.before["status"] == ItemStatus.OPEN
+    services.decide_plan(plan=plan, actor=staff, accept=True)
+    item.refresh_from_db()
+    assert item.status == ItemStatus.IN_PROGRESS
+    assert item.measures == "一是……二是……"
+    assert item.rectification_type == RectificationType.IMMEDIATE
+    accepted = Event.objects.get(item=item, action=EventAction.PLAN_ACCEPTED)
+    assert accepted.before["status"] == ItemStatus.OPEN
 
 
-def test_it_refuses_measures_from_another_unit_and_from_staff(item, outsider, staff):
+def test_it_refuses_a_plan_from_another_unit_and_from_staff(item, outsider, staff):
     for actor in (outsider, staff):
         with pytest.raises(PermissionDenied):
-            services.save_measures(item=item, actor=actor, measures="越权")
+            _plan(item, actor, "越权")
     item.refresh_from_db()
     assert item.measures == ""
     assert _events(item) == []
@@ -91,11 +132,11 @@ def test_it_stores_evidence_with_its_hash(item, member):
     assert evidence.file.read() == PDF
 
 
-def test_submit_needs_measures_and_evidence(item, member):
+def test_submit_needs_an_accepted_plan_and_evidence(item, member, staff):
     services.add_progress(item=item, actor=member, note="只有文字进展")
-    with pytest.raises(ValidationError, match="整改措施"):
+    with pytest.raises(ValidationError, match="整改方案"):
         services.submit(item=item, actor=member)
-    services.save_measures(item=item, actor=member, measures="措施")
+    _accepted(item, member, staff, "措施")
     with pytest.raises(ValidationError, match="佐证材料"):
         services.submit(item=item, actor=member)
     services.add_progress(item=item, actor=member, note="补充材料", files=[_pdf()])
@@ -104,8 +145,8 @@ def test_submit_needs_measures_and_evidence(item, member):
     assert item.status == ItemStatus.SUBMITTED
 
 
-def test_the_full_loop_return_resubmit_close_reopen(item, member, staff):
-    _ready_to_submit(item, member)
+def test_the_full_loop_return_resubmit_close_reopen(item, member, staff, second):
+    _ready_to_submit(item, member, staff)
     services.submit(item=item, actor=member)
     with pytest.raises(PermissionDenied):
         services.return_item(item=item, actor=member, reason="自己退回")
@@ -114,37 +155,32 @@ def test_the_full_loop_return_resubmit_close_reopen(item, member, staff):
     assert item.status == ItemStatus.IN_PROGRESS
     services.add_progress(item=item, actor=member, note="补充材料", files=[_pdf("补充.pdf")])
     services.submit(item=item, actor=member)
-    services.close(
-        item=item,
-        actor=staff,
-        outcome=ClosureOutcome.RECTIFIED,
-        method=VerificationMethod.SITE_CHECK,
-        verified_by="王珊",
-        verified_on=datetime.date.today(),
-        note="实地核查属实",
-    )
+    _close(item, staff, second)
     item.refresh_from_db()
     assert item.status == ItemStatus.CLOSED
-    assert item.closed_by == staff.user
+    assert item.first_reviewer == staff.user
+    assert item.closed_by == second.user
     with pytest.raises(PermissionDenied):
-        services.save_measures(item=item, actor=member, measures="已销号仍修改")
+        _plan(item, member, "已销号仍修改")
     services.reopen(item=item, actor=staff, reason="发现虚假整改")
     item.refresh_from_db()
     assert item.status == ItemStatus.OPEN
     assert item.closure_outcome == ""
     assert _events(item) == [
-        EventAction.MEASURES,
+        EventAction.PLAN_SUBMITTED,
+        EventAction.PLAN_ACCEPTED,
         EventAction.PROGRESS,
         EventAction.SUBMITTED,
         EventAction.RETURNED,
         EventAction.PROGRESS,
         EventAction.SUBMITTED,
+        EventAction.FIRST_REVIEWED,
         EventAction.CLOSED,
         EventAction.REOPENED,
     ]
 
 
-def test_an_item_never_submitted_closes_only_as_not_rectified(item, member, staff):
+def test_an_item_never_submitted_closes_only_as_not_rectified(item, member, staff, second):
     kwargs = dict(
         item=item,
         actor=staff,
@@ -154,23 +190,26 @@ def test_an_item_never_submitted_closes_only_as_not_rectified(item, member, staf
         note="单位未整改，按决定销号",
     )
     with pytest.raises(ValidationError, match="未整改"):
-        services.close(outcome=ClosureOutcome.RECTIFIED, **kwargs)
-    services.close(outcome=ClosureOutcome.NOT_RECTIFIED, **kwargs)
+        services.first_review(outcome=ClosureOutcome.RECTIFIED, **kwargs)
+    services.first_review(outcome=ClosureOutcome.NOT_RECTIFIED, **kwargs)
+    services.second_review(item=item, actor=second, confirm=True)
     item.refresh_from_db()
     assert item.closure_outcome == ClosureOutcome.NOT_RECTIFIED
 
 
-def test_a_stale_form_changes_nothing(item, member):
+def test_a_stale_form_changes_nothing(item, member, staff):
     opened_at = item.version
-    services.save_measures(
-        item=item, actor=member, measures="第一人保存", expected_version=opened_at
+    services.assign(
+        item=item,
+        actor=staff,
+        owner=member.user,
+        deadline=item.deadline + datetime.timedelta(days=1),
+        expected_version=opened_at,
     )
     with pytest.raises(services.StaleItemError):
-        services.save_measures(
-            item=item, actor=member, measures="第二人覆盖", expected_version=opened_at
-        )
+        _plan(item, member, "第二人覆盖", expected_version=opened_at)
     item.refresh_from_db()
-    assert item.measures == "第一人保存"
+    assert not item.plans.exists()
     assert len(_events(item)) == 1
 
 
@@ -228,11 +267,11 @@ def test_oversight_readers_can_do_nothing(item):
     with pytest.raises(PermissionDenied):
         services.assign(item=item, actor=reader, owner=None, deadline=None)
     with pytest.raises(PermissionDenied):
-        services.save_measures(item=item, actor=reader, measures="只读")
+        _plan(item, reader, "只读")
 
 
 def test_events_cannot_be_edited_or_deleted(item, member):
-    services.save_measures(item=item, actor=member, measures="措施")
+    _plan(item, member, "措施")
     event = Event.objects.get(item=item)
     event.note = "篡改"
     with pytest.raises(PermissionError):
@@ -246,7 +285,7 @@ def test_events_cannot_be_edited_or_deleted(item, member):
 
 
 def test_a_returned_item_needs_new_evidence_before_it_is_submitted_again(item, member, staff):
-    _ready_to_submit(item, member)
+    _ready_to_submit(item, member, staff)
     services.submit(item=item, actor=member)
     services.return_item(item=item, actor=staff, reason="佐证材料不足")
     with pytest.raises(ValidationError) as error:
@@ -258,18 +297,10 @@ def test_a_returned_item_needs_new_evidence_before_it_is_submitted_again(item, m
     assert item.status == ItemStatus.SUBMITTED
 
 
-def test_reopening_clears_the_old_closure_and_can_set_a_new_deadline(item, member, staff):
-    _ready_to_submit(item, member)
+def test_reopening_clears_the_old_closure_and_can_set_a_new_deadline(item, member, staff, second):
+    _ready_to_submit(item, member, staff)
     services.submit(item=item, actor=member)
-    services.close(
-        item=item,
-        actor=staff,
-        outcome=ClosureOutcome.RECTIFIED,
-        method=VerificationMethod.SITE_CHECK,
-        verified_by="王珊",
-        verified_on=datetime.date.today(),
-        note="实地核查属实",
-    )
+    _close(item, staff, second)
     item.escalated_at = item.closed_at
     item.save(update_fields=["escalated_at"])
     new_deadline = datetime.date.today() + datetime.timedelta(days=40)
@@ -282,25 +313,17 @@ def test_reopening_clears_the_old_closure_and_can_set_a_new_deadline(item, membe
     assert event.before["verified_by"] == "王珊"
 
 
-def test_closing_withdraws_a_pending_extension_request(item, member, staff):
+def test_closing_withdraws_a_pending_extension_request(item, member, staff, second):
     request = services.request_extension(
         item=item,
         actor=member,
         requested_deadline=item.deadline + datetime.timedelta(days=30),
         reason="协调中",
     )
-    services.close(
-        item=item,
-        actor=staff,
-        outcome=ClosureOutcome.NOT_RECTIFIED,
-        method=VerificationMethod.DOCUMENT_REVIEW,
-        verified_by="王珊",
-        verified_on=datetime.date.today(),
-        note="按决定销号",
-    )
+    _close(item, staff, second, outcome=ClosureOutcome.NOT_RECTIFIED, note="按决定销号")
     request.refresh_from_db()
     assert request.status == ExtensionStatus.REJECTED
-    assert request.decided_by == staff.user
+    assert request.decided_by == second.user
 
 
 @pytest.mark.postgres
@@ -340,7 +363,7 @@ def test_it_stores_every_upload_under_a_name_bounded_in_bytes_with_its_extension
 
 def test_an_item_without_an_owner_cannot_be_closed(item, staff):
     with pytest.raises(ValidationError, match="责任人"):
-        services.close(
+        services.first_review(
             item=item,
             actor=staff,
             outcome=ClosureOutcome.NOT_RECTIFIED,
@@ -354,11 +377,11 @@ def test_an_item_without_an_owner_cannot_be_closed(item, staff):
 
 
 def test_it_closes_a_returned_item_by_decision_and_its_return_no_longer_shows(item, member, staff):
-    _ready_to_submit(item, member)
+    _ready_to_submit(item, member, staff)
     services.submit(item=item, actor=member)
     services.return_item(item=item, actor=staff, reason="佐证材料不足")
 
-    services.close(
+    services.first_review(
         item=item,
         actor=staff,
         outcome=ClosureOutcome.NOT_RECTIFIED,
@@ -367,8 +390,12 @@ def test_it_closes_a_returned_item_by_decision_and_its_return_no_longer_shows(it
         verified_on=datetime.date.today(),
         note="单位未按期补充材料，按未整改销号",
     )
+    item.refresh_from_db()
+    assert (item.returned_at, item.returned_by, item.return_reason) == (None, None, "")
+    services.second_review(
+        item=item, actor=workflow.actor(factories.StaffUserFactory()), confirm=True
+    )
 
     item.refresh_from_db()
-    assert item.status == ItemStatus.CLOSED
-    assert (item.returned_at, item.returned_by, item.return_reason) == (None, None, "")
+    assert (item.status, item.closure_outcome) == (ItemStatus.CLOSED, ClosureOutcome.NOT_RECTIFIED)
     assert Event.objects.filter(item=item, action=EventAction.RETURNED).get().note == "佐证材料不足"

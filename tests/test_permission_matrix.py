@@ -28,12 +28,19 @@ MATRIX: dict[str, dict[str, tuple[int | str, ...]]] = {
     "rectification:worklist": {"GET": (LOGIN, 200, 200, 200, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "rectification:item-detail": {"GET": (LOGIN, 200, 200, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "rectification:item-assign": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 403, 403, 404, 400, 403)},
-    "rectification:item-measures": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 400, 400, 404, 403, 403)},
     "rectification:item-progress": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 400, 400, 404, 403, 403)},
     "rectification:item-submit": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 403, 403, 404, 403, 403)},
     "rectification:item-return": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 403, 403, 404, 403, 403)},
-    "rectification:item-close": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 403, 403, 404, 400, 403)},
     "rectification:item-reopen": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 403, 403, 404, 403, 403)},
+    "rectification:item-plan": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 400, 400, 404, 403, 403)},
+    "rectification:item-plan-decide": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 403, 403, 404, 400, 403)},
+    "rectification:item-milestone-report": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 400, 400, 404, 403, 403)},
+    "rectification:item-milestone-decide": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 403, 403, 404, 400, 403)},
+    "rectification:item-head-signoff": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 403, 403, 404, 403, 403)},
+    "rectification:item-first-review": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 403, 403, 404, 400, 403)},
+    "rectification:item-second-review": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 403, 403, 404, 403, 403)},
+    "rectification:item-follow-up-schedule": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 403, 403, 404, 403, 403)},
+    "rectification:item-follow-up-record": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 403, 403, 404, 403, 403)},
     "rectification:item-extension-request": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 400, 400, 404, 403, 403)},
     "rectification:item-extension-decide": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 403, 403, 404, 400, 403)},
     "rectification:evidence-download": {"GET": (LOGIN, 200, 200, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
@@ -88,7 +95,7 @@ def test_every_url_has_a_row_in_the_matrix():
 def world():
     item = factories.ItemFactory(deadline=datetime.date.today() + datetime.timedelta(days=20))
     evidence = factories.EvidenceFactory(progress__item=item)
-    extension = ExtensionRequest.objects.create(
+    ExtensionRequest.objects.create(
         item=item,
         requested_deadline=item.deadline + datetime.timedelta(days=30),
         reason="需要更多时间",
@@ -106,7 +113,6 @@ def world():
     kwargs = {
         "item": {"pk": item.pk},
         "evidence": {"pk": evidence.pk},
-        "extension": {"pk": item.pk, "extension_pk": extension.pk},
         "reset": {"uidb64": "MQ", "token": "set-password"},
         "report": {"unit_id": item.unit_id, "year": item.recommendation.finding.result.round.year},
     }
@@ -116,8 +122,6 @@ def world():
 def _url(name: str, kwargs: dict) -> str:
     if name == "rectification:evidence-download":
         return reverse(name, kwargs=kwargs["evidence"])
-    if name == "rectification:item-extension-decide":
-        return reverse(name, kwargs=kwargs["extension"])
     if name.startswith("rectification:item-"):
         return reverse(name, kwargs=kwargs["item"])
     if name.startswith("dashboard:unit-report"):
@@ -151,9 +155,11 @@ def test_an_unoffered_field_changes_nothing(client, world):
     other_unit = users["b_staff"].unit
     client.force_login(users["a_staff"])
     response = client.post(
-        reverse("rectification:item-measures", kwargs={"pk": item.pk}),
+        reverse("rectification:item-plan", kwargs={"pk": item.pk}),
         {
             "version": item.version,
+            "rectification_type": "immediate",
+            "agreement": "agree",
             "measures": "整改措施",
             "unit": other_unit.pk,
             "status": "closed",
@@ -163,9 +169,9 @@ def test_an_unoffered_field_changes_nothing(client, world):
     )
     assert response.status_code == 302
     item.refresh_from_db()
-    assert item.measures == "整改措施"
+    assert item.plans.get().measures == "整改措施"
     assert item.unit_id != other_unit.pk
-    assert item.status == "in_progress"
+    assert item.status == "open"
     assert item.owner_id is None
     assert item.deadline != datetime.date(2099, 1, 1)
 

@@ -13,7 +13,9 @@ register = template.Library()
 _STATUS_CLASSES = {
     ItemStatus.OPEN: "text-bg-secondary",
     ItemStatus.IN_PROGRESS: "text-bg-primary",
+    ItemStatus.HEAD_REVIEW: "text-bg-info",
     ItemStatus.SUBMITTED: "text-bg-warning",
+    ItemStatus.SECOND_REVIEW: "text-bg-warning",
     ItemStatus.CLOSED: "text-bg-success",
 }
 
