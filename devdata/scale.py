@@ -43,10 +43,13 @@ from liwan import clock
 from liwan.bulk_insert import copy_rows, insert_objects, reserve_ids
 from rectification import services
 from rectification.choices import (
+    Agreement,
     ClosureOutcome,
     EventAction,
     ExtensionStatus,
     ItemStatus,
+    PlanStatus,
+    RectificationType,
     VerificationMethod,
 )
 from rectification.models import (
@@ -54,11 +57,14 @@ from rectification.models import (
     ExtensionRequest,
     ProgressUpdate,
     RectificationItem,
+    RectificationPlan,
 )
 
 # Synthetic accounts share one password (hashed once: hashing 1,000 passwords would take minutes).
 SCALE_PASSWORD = "Liwan-scale-2020"  # noqa: S105 # nosec B105
 SCALE_STAFF_USERNAME = "scale.pingjia"
+# The second reviewer (复核): closing takes two people.
+SCALE_SECOND_USERNAME = "scale.fuhe"
 _DAY = datetime.timedelta(days=1)
 _MONTH = datetime.timedelta(days=30)
 
@@ -141,16 +147,36 @@ EVIDENCE_NAMES = ["整改方案.pdf", "制度文件.pdf", "会议纪要.pdf", "�
 # Share of items per status: older rounds are mostly closed, the newest is in full swing.
 STATUS_MIX_OLD = [
     (ItemStatus.CLOSED, 0.86),
-    (ItemStatus.SUBMITTED, 0.03),
-    (ItemStatus.IN_PROGRESS, 0.07),
+    (ItemStatus.SECOND_REVIEW, 0.01),
+    (ItemStatus.SUBMITTED, 0.02),
+    (ItemStatus.HEAD_REVIEW, 0.01),
+    (ItemStatus.IN_PROGRESS, 0.06),
     (ItemStatus.OPEN, 0.04),
 ]
 STATUS_MIX_NEW = [
     (ItemStatus.CLOSED, 0.22),
-    (ItemStatus.SUBMITTED, 0.13),
+    (ItemStatus.SECOND_REVIEW, 0.04),
+    (ItemStatus.SUBMITTED, 0.06),
+    (ItemStatus.HEAD_REVIEW, 0.03),
     (ItemStatus.IN_PROGRESS, 0.42),
     (ItemStatus.OPEN, 0.23),
 ]
+TYPE_MIX = (
+    [RectificationType.IMMEDIATE, RectificationType.STAGED, RectificationType.ONGOING],
+    [0.6, 0.25, 0.15],
+)
+OUTCOME_MIX = (
+    [
+        ClosureOutcome.RECTIFIED,
+        ClosureOutcome.ONGOING,
+        ClosureOutcome.NOT_RECTIFIED,
+        ClosureOutcome.NOT_APPLICABLE,
+    ],
+    [0.8, 0.12, 0.05, 0.03],
+)
+# Past the unit (its head has confirmed): at the bureau, or reviewed there.
+_CONFIRMED = (ItemStatus.SUBMITTED, ItemStatus.SECOND_REVIEW, ItemStatus.CLOSED)
+_FIRST_REVIEWED = (ItemStatus.SECOND_REVIEW, ItemStatus.CLOSED)
 
 
 def _pdf(number: int) -> bytes:
@@ -247,7 +273,14 @@ class ScaleSeeder:
                 email="scale.pingjia@liwan.example",
                 password=password,
                 password_changed_at=now,
-            )
+            ),
+            User(
+                username=SCALE_SECOND_USERNAME,
+                full_name="评价科复核（压测）",
+                email="scale.fuhe@liwan.example",
+                password=password,
+                password_changed_at=now,
+            ),
         ]
         for n, unit in enumerate(self.units, start=1):
             for kind in ("staff", "head"):
@@ -265,14 +298,15 @@ class ScaleSeeder:
         insert_objects(users)
         created = {u.username: u for u in User.objects.filter(username__startswith="scale")}
         self.staff_user = created[SCALE_STAFF_USERNAME]
+        self.second_user = created[SCALE_SECOND_USERNAME]
         self.unit_staff = {u.unit_id: u for u in created.values() if u.username.endswith(".staff")}
+        self.unit_heads = {u.unit_id: u for u in created.values() if u.username.endswith(".head")}
         # The role groups exist after migrate; ensuring them keeps the seeder working on a
         # database whose groups were emptied (a flushed test database).
         groups = ensure_role_groups()
         memberships = [
-            User.groups.through(
-                user_id=self.staff_user.pk, group_id=groups[Role.EVALUATION_STAFF].pk
-            )
+            User.groups.through(user_id=reviewer.pk, group_id=groups[Role.EVALUATION_STAFF].pk)
+            for reviewer in (self.staff_user, self.second_user)
         ]
         for user in created.values():
             if user.username.endswith(".staff"):
@@ -438,22 +472,29 @@ class ScaleSeeder:
                 "updated_at": self._moment(created),
             }
             if status != ItemStatus.OPEN:
+                # The accepted plan's type and measures (the plan rows follow in _history).
                 item["measures"] = self._text(MEASURE_PHRASES, 2, 4)
-            if status == ItemStatus.CLOSED:
-                closed = deadline + datetime.timedelta(days=rng.randint(-90, 30))
-                closed = min(max(closed, created + _MONTH), today - _DAY)
-                item["closure_outcome"] = rng.choices(
-                    [ClosureOutcome.RECTIFIED, ClosureOutcome.PARTLY, ClosureOutcome.NOT_RECTIFIED],
-                    [0.85, 0.12, 0.03],
-                )[0]
+                item["rectification_type"] = rng.choices(*TYPE_MIX)[0]
+            if status in _FIRST_REVIEWED:
+                reviewed = deadline + datetime.timedelta(days=rng.randint(-90, 30))
+                reviewed = min(max(reviewed, created + _MONTH), today - 2 * _DAY)
+                outcome = rng.choices(*OUTCOME_MIX)[0]
                 item["result"] = "经整改，" + self._text(PROGRESS_PHRASES, 1, 2)
                 item["verification_method"] = rng.choice(VerificationMethod.values)
                 item["verification_note"] = "经核查，整改佐证材料齐全，整改措施已落实。"
                 item["verified_by"] = staff.full_name
-                item["verified_on"] = closed
-                item["closed_at"] = self._moment(closed)
-                item["closed_by"] = staff
-                item["updated_at"] = item["closed_at"]
+                item["verified_on"] = reviewed
+                item["first_reviewer"] = staff
+                item["first_reviewed_at"] = self._moment(reviewed)
+                item["updated_at"] = item["first_reviewed_at"]
+                if status == ItemStatus.SECOND_REVIEW:
+                    item["proposed_outcome"] = outcome
+                else:
+                    # 复核 and 销号 by the second reviewer, the next day.
+                    item["closure_outcome"] = outcome
+                    item["closed_at"] = self._moment(reviewed + _DAY)
+                    item["closed_by"] = self.second_user
+                    item["updated_at"] = item["closed_at"]
             # Steady state of the reminder pipeline: an item long overdue today was escalated
             # (督办) on the day it crossed the line, as the daily sweep would have done.
             escalate_on = deadline + datetime.timedelta(days=escalate_after)
@@ -489,7 +530,9 @@ class ScaleSeeder:
         rng = self.rng
         staff_id = self.staff_user.pk
         names = {u.pk: u.display_name for u in self.unit_staff.values()}
+        second_id = self.second_user.pk
         progress: list[tuple] = []  # (item, author, note, created_at)
+        plans: list[tuple] = []
         events: list[services.EventRecord] = []
         extensions: list[tuple] = []
 
@@ -521,11 +564,38 @@ class ScaleSeeder:
                 event(item.pk, EventAction.ESCALATED, None, item.escalated_at)
             if item.status == ItemStatus.OPEN:
                 continue
+            # The plan (整改方案), submitted and accepted: it moved the item to 整改中.
             day = min(day + datetime.timedelta(days=rng.randint(5, 20)), last)
-            event(item.pk, EventAction.MEASURES, author, self._moment(day))
+            submitted_at = self._moment(day)
+            event(item.pk, EventAction.PLAN_SUBMITTED, author, submitted_at)
+            day = min(day + datetime.timedelta(days=rng.randint(1, 5)), last)
+            accepted_at = self._moment(day)
+            event(item.pk, EventAction.PLAN_ACCEPTED, staff_id, accepted_at)
+            plans.append(
+                (
+                    item.pk,
+                    1,
+                    PlanStatus.ACCEPTED,
+                    item.rectification_type,
+                    item.measures,
+                    "逐年推进，纳入年度工作计划。"
+                    if item.rectification_type == RectificationType.ONGOING
+                    else "",
+                    Agreement.AGREE,
+                    "",
+                    [],
+                    author,
+                    submitted_at,
+                    staff_id,
+                    accepted_at,
+                    "",
+                )
+            )
             reports = {
                 ItemStatus.IN_PROGRESS: rng.randint(1, 3),
+                ItemStatus.HEAD_REVIEW: rng.randint(2, 3),
                 ItemStatus.SUBMITTED: rng.randint(2, 3),
+                ItemStatus.SECOND_REVIEW: rng.randint(2, 4),
                 ItemStatus.CLOSED: rng.randint(2, 4),
             }[item.status]
             for _ in range(reports):
@@ -551,11 +621,17 @@ class ScaleSeeder:
                     )
                 )
                 event(item.pk, EventAction.EXTENSION_REQUESTED, author, at)
-            if item.status in (ItemStatus.SUBMITTED, ItemStatus.CLOSED):
+            if item.status in (ItemStatus.HEAD_REVIEW, *_CONFIRMED):
                 day = min(day + datetime.timedelta(days=rng.randint(1, 10)), last)
                 event(item.pk, EventAction.SUBMITTED, author, self._moment(day))
+            if item.status in _CONFIRMED:
+                day = min(day + _DAY, last)
+                head = self.unit_heads[item.unit_id].pk
+                event(item.pk, EventAction.HEAD_CONFIRMED, head, self._moment(day))
+            if item.status in _FIRST_REVIEWED:
+                event(item.pk, EventAction.FIRST_REVIEWED, staff_id, item.first_reviewed_at)
             if item.status == ItemStatus.CLOSED:
-                event(item.pk, EventAction.CLOSED, staff_id, item.closed_at)
+                event(item.pk, EventAction.CLOSED, second_id, item.closed_at)
 
         first = reserve_ids(ProgressUpdate, len(progress))
         copy_rows(
@@ -597,6 +673,26 @@ class ScaleSeeder:
                 "decision_note",
             ),
             extensions,
+        )
+        copy_rows(
+            RectificationPlan,
+            (
+                "item_id",
+                "version",
+                "status",
+                "rectification_type",
+                "measures",
+                "roadmap",
+                "agreement",
+                "agreement_reason",
+                "milestones",
+                "submitted_by_id",
+                "submitted_at",
+                "decided_by_id",
+                "decided_at",
+                "decision_note",
+            ),
+            plans,
         )
         services.record_events(events, fast=True)
         self.report.progress = len(progress)

@@ -1,8 +1,9 @@
 """End to end in a real browser: headless Chromium (Debian's package) driven by Playwright.
 
-The whole loop of the workflow (docs/design.md) through the pages a person uses: a unit writes
-measures, reports progress with a PDF and submits; evaluation staff return it; the unit
-resubmits; staff close it; the list and the export show it closed.
+The whole loop of the workflow (docs/design.md) through the pages people use: the unit's plan
+with a milestone, its acceptance, the milestone reported and accepted, the submission and the
+unit head's sign-off, the first review and — by another person — the second review that closes
+it, and a follow-up check scheduled; a return by the bureau and the new evidence it asks for.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from rectification.choices import ItemStatus
-from rectification.models import RectificationItem
-from tests import factories
+from rectification.choices import FollowUpStatus, ItemStatus
+from tests import factories, workflow
 from tests.browser import browser_context, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,10 +38,19 @@ def _logout(page) -> None:  # type: ignore[no-untyped-def]
 
 
 def _act(page, action: str, fields: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """Fill the action panel's form as a person would (radio, checkbox, select or text) and
+    send it; the page must come back with a success message."""
     panel = page.locator(f"#action-{action}")
     for name, value in fields.items():
         control = panel.locator(f"[name={name}]")
-        if control.evaluate("el => el.tagName") == "SELECT":
+        kind = control.first.evaluate("el => el.tagName + ':' + (el.type || '')")
+        if kind == "INPUT:radio":
+            panel.locator(f"[name={name}][value={value}]").check()
+        elif kind == "INPUT:checkbox":
+            control.check()
+        elif kind == "INPUT:file":
+            control.set_input_files(value)
+        elif kind.startswith("SELECT"):
             control.select_option(value)
         else:
             control.fill(value)
@@ -49,7 +58,110 @@ def _act(page, action: str, fields: dict[str, str]) -> None:  # type: ignore[no-
     page.wait_for_selector(".alert-success")
 
 
-def test_a_unit_and_staff_take_an_item_from_open_to_closed(page, live_server, tmp_path):
+def _status(page) -> str:  # type: ignore[no-untyped-def]
+    return page.inner_text("#item-status")
+
+
+def test_plan_milestones_head_sign_off_two_reviews_and_a_follow_up(page, live_server, tmp_path):
+    """plan → accept → milestone → head sign-off → 初审 → 复核 销号 → 回头看 scheduled."""
+    worker = factories.UnitStaffFactory(username="jbr", unit__head_signoff=True)
+    factories.UnitHeadFactory(unit=worker.unit, username="fzr")
+    factories.StaffUserFactory(username="pingjia", full_name="王珊")
+    factories.StaffUserFactory(username="fuhe", full_name="陈立")
+    today = datetime.date.today()
+    item = factories.ItemFactory(
+        recommendation__finding__result__project__unit=worker.unit,
+        owner=worker,
+        deadline=today + datetime.timedelta(days=60),
+    )
+    base = live_server.url
+    evidence = tmp_path / "制度文件.pdf"
+    evidence.write_bytes(PDF)
+
+    # The unit's plan: staged, one milestone.
+    login(page, base, worker.username)
+    page.click(f'tr[data-item="{item.pk}"] a')
+    _act(
+        page,
+        "plan",
+        {
+            "rectification_type": "staged",
+            "measures": "一是修订资金管理办法；二是开展专项培训。",
+            "agreement": "agree",
+            "milestone_0_title": "印发资金管理办法",
+            "milestone_0_deadline": (today + datetime.timedelta(days=20)).isoformat(),
+            "milestone_0_evidence": "印发文件",
+        },
+    )
+    assert "待整改" in _status(page)
+    _logout(page)
+
+    # Staff accept it: the item is being rectified, its milestone open.
+    login(page, base, "pingjia", then=f"/items/{item.pk}/")
+    _act(page, "decide_plan", {"decision": "accept"})
+    assert "整改中" in _status(page)
+    assert "印发资金管理办法" in page.inner_text("#item-plan")
+    _logout(page)
+
+    # The unit reports the milestone done, with its evidence; staff accept it.
+    login(page, base, worker.username, then=f"/items/{item.pk}/")
+    _act(page, "report_milestone", {"note": "办法已印发。", "files": str(evidence)})
+    _logout(page)
+    login(page, base, "pingjia", then=f"/items/{item.pk}/")
+    _act(page, "decide_milestone", {"decision": "accept"})
+    assert "已完成 1 / 1" in page.inner_text("#milestone-progress")
+    _logout(page)
+
+    # The unit submits; its head confirms and sends it to the bureau.
+    login(page, base, worker.username, then=f"/items/{item.pk}/")
+    _act(page, "submit", {"result": "已完成整改。"})
+    assert "待单位负责人确认" in _status(page)
+    _logout(page)
+    login(page, base, "fzr", then=f"/items/{item.pk}/")
+    _act(page, "head_signoff", {"decision": "accept"})
+    assert "待销号" in _status(page)
+    _logout(page)
+
+    # 初审 by one reviewer, who may not also close it; 复核 and 销号 by another.
+    login(page, base, "pingjia", then=f"/items/{item.pk}/")
+    _act(
+        page,
+        "first_review",
+        {
+            "outcome": "rectified",
+            "method": "document_review",
+            "verified_by": "王珊",
+            "verified_on": today.isoformat(),
+            "note": "经书面审核，整改到位。",
+        },
+    )
+    assert "待复核" in _status(page)
+    assert page.locator("#action-second_review").count() == 0
+    _logout(page)
+    login(page, base, "fuhe", then=f"/items/{item.pk}/")
+    _act(page, "second_review", {"decision": "confirm"})
+    assert "已销号" in _status(page)
+
+    # 回头看: a re-check about six months on (the form suggests the date).
+    _act(page, "schedule_follow_up", {})
+    item.refresh_from_db()
+    follow_up = item.follow_ups.get()
+    assert follow_up.status == FollowUpStatus.SCHEDULED
+    assert follow_up.due_on > today
+    assert item.status == ItemStatus.CLOSED
+    assert item.closed_by.username == "fuhe" and item.first_reviewer.username == "pingjia"
+    for width in (390, 768, 1366):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(tmp_path / f"item-closed-{width}.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+    page.goto(f"{base}/?status=closed")
+    assert page.locator(f'tr[data-item="{item.pk}"]').count() == 1
+    export = page.request.get(f"{base}/ledger/export/?format=csv&status=closed")
+    assert "已销号" in export.text()
+
+
+def test_a_return_by_the_bureau_needs_new_evidence_before_resubmitting(page, live_server, tmp_path):
     worker = factories.UnitStaffFactory(username="jbr")
     item = factories.ItemFactory(
         recommendation__finding__result__project__unit=worker.unit,
@@ -57,60 +169,25 @@ def test_a_unit_and_staff_take_an_item_from_open_to_closed(page, live_server, tm
         deadline=datetime.date.today() + datetime.timedelta(days=30),
     )
     factories.StaffUserFactory(username="pingjia")
+    workflow.submitted(item, worker)
     base = live_server.url
     evidence = tmp_path / "整改方案.pdf"
     evidence.write_bytes(PDF)
 
-    login(page, base, worker.username)
-    page.click(f'tr[data-item="{item.pk}"] a')
-    _act(page, "measures", {"measures": "一是成立整改专班；二是制定整改方案。"})
-    page.locator("#action-progress textarea[name=note]").fill("已印发整改方案。")
-    page.locator("#action-progress input[type=file]").set_input_files(str(evidence))
-    page.locator("#action-progress button[type=submit]").click()
-    page.wait_for_selector("#progress-timeline >> text=整改方案.pdf")
-    _act(page, "submit", {"result": "已完成整改。"})
-    assert "待销号" in page.inner_text("#item-status")
-    _logout(page)
-
-    login(page, base, "pingjia")
-    page.goto(f"{base}/items/{item.pk}/")
+    login(page, base, "pingjia", then=f"/items/{item.pk}/")
     _act(page, "return", {"reason": "请补充整改前后对比材料。"})
-    assert "整改中" in page.inner_text("#item-status")
+    assert "整改中" in _status(page)
     _logout(page)
 
-    login(page, base, worker.username)
-    page.goto(f"{base}/items/{item.pk}/")
+    login(page, base, worker.username, then=f"/items/{item.pk}/")
     assert "请补充整改前后对比材料" in page.inner_text("#events")
-    # A returned item needs new evidence before it can be submitted again.
-    page.locator("#action-progress textarea[name=note]").fill("补充整改前后对比材料。")
-    page.locator("#action-progress input[type=file]").set_input_files(str(evidence))
-    page.locator("#action-progress button[type=submit]").click()
-    page.wait_for_selector(".alert-success")
-    _act(page, "submit", {})
-    _logout(page)
-
-    login(page, base, "pingjia")
-    page.goto(f"{base}/items/{item.pk}/")
-    _act(
-        page,
-        "close",
-        {
-            "outcome": "rectified",
-            "method": "document_review",
-            "verified_by": "王珊",
-            "note": "经书面审核，整改到位。",
-        },
+    page.locator("#action-submit button[type=submit]").click()
+    assert "new progress" in page.inner_text(".alert-danger") or "重新" in page.inner_text(
+        ".alert-danger"
     )
-    assert "已销号" in page.inner_text("#item-status")
-    item.refresh_from_db()
-    assert item.status == ItemStatus.CLOSED
-
-    page.goto(f"{base}/?status=closed")
-    assert page.locator(f'tr[data-item="{item.pk}"]').count() == 1
-    export = page.request.get(f"{base}/ledger/export/?format=csv&status=closed")
-    assert "已销号" in export.text()
-    # measures, progress, submit, return, progress, submit, close
-    assert RectificationItem.objects.get(pk=item.pk).events.count() == 7
+    _act(page, "progress", {"note": "补充整改前后对比材料。", "files": str(evidence)})
+    _act(page, "submit", {})
+    assert "待销号" in _status(page)
 
 
 def test_a_unit_never_sees_another_units_item_in_the_browser(page, live_server):

@@ -9,20 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
-from rectification import services
-from rectification.uploads import check_evidence
 from reminders import services as reminders
-from tests import factories
+from tests import factories, workflow
 from tests.browser import browser_context, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-)
 REASON = "佐证材料不足，请补充整改前后对比照片。"
 
 
@@ -45,12 +38,7 @@ def _submitted_item(worker):  # type: ignore[no-untyped-def]
         owner=worker,
         deadline=datetime.date.today() + datetime.timedelta(days=30),
     )
-    actor = services.Actor(user=worker)
-    services.save_measures(item=item, actor=actor, measures="一是建立制度；二是开展培训。")
-    upload = SimpleUploadedFile("整改方案.pdf", PDF, "application/pdf")
-    services.add_progress(item=item, actor=actor, note="已完成", files=[check_evidence(upload)])
-    services.submit(item=item, actor=actor)
-    return item
+    return workflow.submitted(item, worker)
 
 
 def test_a_return_reaches_the_units_worklist_item_page_and_mailbox(

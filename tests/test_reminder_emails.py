@@ -128,3 +128,10 @@ def test_a_long_digest_lists_the_most_urgent_items_and_links_to_the_rest(
     assert "另有 <strong>2</strong> 项" in html
     # The most overdue come first.
     assert "整改事项4" in text and "整改事项0" not in text
+
+
+def test_every_reason_has_its_place_in_a_digest_entry():
+    from reminders.choices import Rule
+    from reminders.emails import _RULE_ORDER
+
+    assert sorted(_RULE_ORDER) == sorted(Rule)

@@ -14,8 +14,26 @@ from accounts.models import User
 from accounts.roles import Role
 from devdata.management.commands.seed_demo import DEMO_PASSWORD
 from evaluations.models import Unit
-from rectification.choices import EventAction, ExtensionStatus, ItemStatus
-from rectification.models import Event, Evidence, ExtensionRequest, ProgressUpdate
+from rectification.choices import (
+    Agreement,
+    ClosureOutcome,
+    EventAction,
+    ExtensionStatus,
+    FollowUpStatus,
+    ItemStatus,
+    MilestoneStatus,
+    PlanStatus,
+    RectificationType,
+)
+from rectification.models import (
+    Event,
+    Evidence,
+    ExtensionRequest,
+    FollowUp,
+    Milestone,
+    ProgressUpdate,
+    RectificationPlan,
+)
 from rectification.models import RectificationItem as Item
 from tests import factories
 
@@ -48,6 +66,9 @@ def _footprint() -> dict[str, object]:
         "progress": ProgressUpdate.objects.count(),
         "evidence": Evidence.objects.count(),
         "extensions": ExtensionRequest.objects.count(),
+        "plans": RectificationPlan.objects.count(),
+        "milestones": sorted(Milestone.objects.values_list("id", "status")),
+        "follow_ups": sorted(FollowUp.objects.values_list("id", "status")),
         "items": sorted(Item.objects.values_list("id", "status", "deadline", "owner", "version")),
         "passwords": sorted(User.objects.values_list("username", "password")),
     }
@@ -69,12 +90,13 @@ def test_it_asks_for_the_2020_import_first(debug):
     assert not User.objects.exists()
 
 
-def test_it_creates_one_staff_one_oversight_and_two_users_per_unit(liwan_2020, debug):
+def test_it_creates_two_reviewers_one_oversight_and_two_users_per_unit(liwan_2020, debug):
     _seed()
 
-    staff = User.objects.get(username="pingjia")
-    assert staff.is_staff and not staff.is_superuser and staff.unit is None
-    assert list(staff.groups.values_list("name", flat=True)) == [Role.EVALUATION_STAFF]
+    for username in ("pingjia", "fuhe"):
+        staff = User.objects.get(username=username)
+        assert staff.is_staff and not staff.is_superuser and staff.unit is None
+        assert list(staff.groups.values_list("name", flat=True)) == [Role.EVALUATION_STAFF]
     oversight = User.objects.get(username="jiandu")
     assert not oversight.is_staff and oversight.unit is None
     assert list(oversight.groups.values_list("name", flat=True)) == [Role.OVERSIGHT]
@@ -93,7 +115,7 @@ def test_it_creates_one_staff_one_oversight_and_two_users_per_unit(liwan_2020, d
         assert list(head.groups.values_list("name", flat=True)) == [Role.UNIT_HEAD]
         assert not staff_user.is_staff and not head.is_staff
         assert unit.short_name and unit.email
-    assert User.objects.count() == 2 + 10 * 2
+    assert User.objects.count() == 3 + 10 * 2
 
 
 def test_it_numbers_the_units_by_the_2020_table_even_after_a_later_year(liwan_2020, debug):
@@ -135,6 +157,53 @@ def test_it_spreads_the_2020_items_over_the_workflow(liwan_2020, debug):
     assert Evidence.objects.filter(progress__item__in=closed).exists()
 
 
+def test_it_shows_every_step_of_the_practice_workflow(liwan_2020, debug):
+    _seed()
+
+    items = Item.objects.all()
+    # Plans: one waiting for its due date, one past it, and plans in every state.
+    no_plan = items.filter(owner__isnull=False, plans__isnull=True)
+    assert no_plan.filter(plan_due__gte=TODAY).exists()
+    assert no_plan.filter(plan_due__lt=TODAY).exists()
+    assert {PlanStatus.SUBMITTED, PlanStatus.ACCEPTED, PlanStatus.RETURNED} <= set(
+        RectificationPlan.objects.values_list("status", flat=True)
+    )
+    revised = RectificationPlan.objects.filter(version=2, status=PlanStatus.SUBMITTED).get()
+    assert revised.item.plans.filter(version=1, status=PlanStatus.ACCEPTED).exists()
+    assert set(RectificationType.values) <= set(items.values_list("rectification_type", flat=True))
+    assert RectificationPlan.objects.filter(agreement=Agreement.DISAGREE).exists()
+    # Milestones: accepted, reported and open, one of them overdue.
+    assert set(MilestoneStatus.values) == set(Milestone.objects.values_list("status", flat=True))
+    assert Milestone.objects.filter(status=MilestoneStatus.OPEN, deadline__lt=TODAY).exists()
+    # The unit head's sign-off: one waiting, one sent back inside the unit.
+    assert items.filter(status=ItemStatus.HEAD_REVIEW).exists()
+    assert Event.objects.filter(action=EventAction.HEAD_RETURNED).exists()
+    # Second review: one for each demo reviewer, so both can close something.
+    first_reviewers = set(
+        items.filter(status=ItemStatus.SECOND_REVIEW).values_list(
+            "first_reviewer__username", flat=True
+        )
+    )
+    assert first_reviewers == {"pingjia", "fuhe"}
+    # Closures by two people, with the new outcomes.
+    for item in items.filter(status=ItemStatus.CLOSED):
+        closing = item.events.get(action=EventAction.CLOSED)
+        assert closing.actor_id != closing.after["first_reviewer"]
+    assert {
+        ClosureOutcome.RECTIFIED,
+        ClosureOutcome.ONGOING,
+        ClosureOutcome.NOT_APPLICABLE,
+    } <= set(items.values_list("closure_outcome", flat=True))
+    # 回头看: one held, one due, one scheduled ahead, one relapse that reopened its item.
+    follow_ups = FollowUp.objects.all()
+    assert follow_ups.filter(status=FollowUpStatus.PASSED).exists()
+    assert follow_ups.filter(status=FollowUpStatus.SCHEDULED, due_on__lt=TODAY).exists()
+    assert follow_ups.filter(status=FollowUpStatus.SCHEDULED, due_on__gt=TODAY).exists()
+    relapse = follow_ups.get(status=FollowUpStatus.FAILED).item
+    assert relapse.status == ItemStatus.OPEN and relapse.relapsed_at is not None
+    assert relapse.deadline > TODAY
+
+
 def test_it_records_an_event_for_every_change(liwan_2020, debug):
     _seed()
 
@@ -149,14 +218,16 @@ def test_it_records_an_event_for_every_change(liwan_2020, debug):
     for item in items.exclude(status=ItemStatus.OPEN):
         actions = set(item.events.values_list("action", flat=True))
         assert EventAction.ASSIGNED in actions
-        assert EventAction.MEASURES in actions
+        assert EventAction.PLAN_SUBMITTED in actions
         if item.status in {ItemStatus.SUBMITTED, ItemStatus.CLOSED}:
             assert EventAction.SUBMITTED in actions
         if item.status == ItemStatus.CLOSED:
             assert EventAction.CLOSED in actions
     for progress in ProgressUpdate.objects.all():
         assert Event.objects.filter(
-            item=progress.item, action=EventAction.PROGRESS, after__progress=progress.pk
+            item=progress.item,
+            action__in=[EventAction.PROGRESS, EventAction.MILESTONE_REPORTED],
+            after__progress=progress.pk,
         ).exists()
     for extension in ExtensionRequest.objects.all():
         assert Event.objects.filter(

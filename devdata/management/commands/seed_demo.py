@@ -23,8 +23,25 @@ from accounts.roles import Role, role_group
 from evaluations.models import Unit
 from liwan import clock
 from rectification import services
-from rectification.choices import ClosureOutcome, EventAction, ItemStatus, VerificationMethod
-from rectification.models import Event, RectificationItem
+from rectification.choices import (
+    Agreement,
+    ClosureOutcome,
+    EventAction,
+    ExtensionStatus,
+    FollowUpStatus,
+    ItemStatus,
+    PlanStatus,
+    RectificationType,
+    VerificationMethod,
+)
+from rectification.models import (
+    Event,
+    ExtensionRequest,
+    FollowUp,
+    Milestone,
+    RectificationItem,
+    RectificationPlan,
+)
 from rectification.uploads import check_evidence
 
 # Printed to the operator; the command refuses to run with DEBUG off.
@@ -58,39 +75,310 @@ DEMO_PDF = (
 
 
 @dataclass(frozen=True)
+class Step:
+    """One demo step, run as if it were ``ago`` days before today. ``verb`` names a method
+    ``Command._<verb>``; ``options`` are its keyword arguments (days are counted from today)."""
+
+    ago: int
+    verb: str
+    options: tuple[tuple[str, object], ...] = ()
+
+
+def _s(ago: int, verb: str, **options: object) -> Step:
+    return Step(ago, verb, tuple(options.items()))
+
+
+def _worked(assigned: int, planned: int, progress: int, **plan: object) -> tuple[Step, ...]:
+    """Assigned, plan submitted and accepted two days later, progress with evidence."""
+    return (
+        _s(assigned, "assign"),
+        _s(planned, "plan", **plan),
+        _s(planned - 2, "accept_plan"),
+        _s(progress, "progress"),
+    )
+
+
+def _at_bureau(submitted: int) -> tuple[Step, ...]:
+    """Submitted by the unit's staff and confirmed by its head a day later (负责人确认)."""
+    return (_s(submitted, "submit"), _s(submitted - 1, "head_confirm"))
+
+
+def _closed(
+    reviewed: int, first: str, second: str, outcome: str = ClosureOutcome.RECTIFIED
+) -> tuple[Step, ...]:
+    """初审 by ``first``, 复核 and 销号 by ``second`` two days later (with the second
+    reviewer's consent where the outcome is 不予整改)."""
+    consent = outcome == ClosureOutcome.NOT_APPLICABLE
+    return (
+        _s(reviewed, "first_review", by=first, outcome=outcome),
+        _s(reviewed - 2, "second_review", by=second, consent=consent),
+    )
+
+
+@dataclass(frozen=True)
 class Scenario:
-    """Where a demo item stands: days to its deadline and how far the workflow went, with the
-    day each step happened (days before today), so the history reads like a real one."""
+    """Where a demo item stands: its deadline (days from today) and the steps that got it
+    there, each on its own past day, so the history and the reminders read as real ones."""
 
     key: str
-    days: int  # the deadline, in days from today
-    stage: str  # open | progress | submitted | returned | closed | extension
-    owner: bool = True
-    assigned: int = 30  # days ago: when staff set owner and deadline
-    worked: int = 20  # measures and a progress report
-    submitted: int = 10
-    decided: int = 5  # returned or closed
+    deadline: int
+    steps: tuple[Step, ...]
 
 
+STAGED = ({"title": "完成问题排查，形成问题清单", "due": -20},
+          {"title": "修订内部管理制度并印发", "due": 5},
+          {"title": "完成整改并开展效果评估", "due": 50})  # fmt: skip
+
+# One scenario per 2020 item, in the order of the 2020 table, so every state of the workflow
+# is on screen after `make run` (the README lists them).
+# fmt: off
 SCENARIOS = [
-    Scenario("upcoming", 30, "open", owner=False, assigned=2),
-    Scenario("in-progress", 12, "progress", worked=10),
-    Scenario("due-in-3-days", 3, "progress", worked=15),
-    Scenario("due-today", 0, "open"),
-    Scenario("overdue", -5, "open", assigned=40),
-    Scenario("long-overdue", -20, "progress", assigned=60, worked=45),
-    Scenario("submitted", 8, "submitted", submitted=2),
-    Scenario("closed", -10, "closed", assigned=60, worked=40, submitted=15, decided=12),
-    Scenario("returned", 15, "returned", submitted=10, decided=7),
-    Scenario("extension", 6, "extension", worked=12),
-    Scenario("not-started", 45, "open", assigned=3),
+    Scenario("upcoming", 45, (_s(2, "assign", owner=False),)),
+    Scenario("plan-due-soon", 40, (_s(25, "assign"),)),
+    Scenario("plan-overdue", 20, (_s(40, "assign"),)),
+    Scenario("plan-submitted", 55, (_s(20, "assign"), _s(3, "plan", kind="staged",
+             milestones=({"title": "梳理问题并制定制度草案", "due": 20},
+                         {"title": "制度印发并组织培训", "due": 50})))),
+    Scenario("plan-returned", 35, (_s(30, "assign"), _s(12, "plan"),
+                                   _s(8, "return_plan"))),
+    Scenario("in-progress", 12, _worked(30, 22, 10)),
+    Scenario("extension-pending", 3, (*_worked(40, 30, 15), _s(1, "request_extension", to=36))),
+    Scenario("long-overdue", -20, _worked(70, 60, 45)),
+    Scenario("staged", 60, (_s(50, "assign"), _s(45, "plan", kind="staged", milestones=STAGED),
+             _s(43, "accept_plan"), _s(22, "report_milestone", number=1),
+             _s(20, "accept_milestone", number=1),
+             _s(2, "report_milestone", number=2))),
+    Scenario("milestone-overdue", 30, (_s(50, "assign"), _s(45, "plan", kind="staged",
+             milestones=({"title": "完成资金清查", "due": -15},
+                         {"title": "追回或调整违规资金", "due": -3},
+                         {"title": "建立资金监管长效机制", "due": 25})),
+             _s(44, "accept_plan"), _s(16, "report_milestone", number=1),
+             _s(14, "accept_milestone", number=1))),
+    Scenario("ongoing-extended", 10, (*_worked(60, 50, 30, kind="ongoing"),
+             _s(20, "request_extension", to=70), _s(18, "approve_extension"))),
+    Scenario("plan-revision", 40, (*_worked(40, 35, 20),
+             _s(4, "plan", kind="staged",
+                milestones=({"title": "完成系统升级改造", "due": 10},
+                            {"title": "上线运行并验收", "due": 35})))),
+    Scenario("awaiting-head", 15, (*_worked(45, 40, 12), _s(1, "submit"))),
+    Scenario("head-sent-back", 18, (*_worked(45, 40, 12), _s(6, "submit"),
+                                    _s(4, "head_return"))),
+    Scenario("submitted", 8, (*_worked(50, 44, 15), *_at_bureau(4))),
+    Scenario("returned", 15, (*_worked(50, 44, 20), *_at_bureau(12), _s(7, "return_"))),
+    Scenario("first-reviewed", 5, (*_worked(50, 44, 15), *_at_bureau(8),
+             _s(2, "first_review", by="pingjia"))),
+    Scenario("first-reviewed-by-fuhe", 6, (*_worked(50, 44, 15), *_at_bureau(9),
+             _s(1, "first_review", by="fuhe"))),
+    Scenario("closed-followed-up", -120, (*_worked(300, 290, 240), *_at_bureau(200),
+             *_closed(195, "pingjia", "fuhe"), _s(190, "schedule_follow_up", due=-10),
+             _s(8, "record_follow_up", holds=True),
+             _s(8, "schedule_follow_up", due=170))),
+    Scenario("closed-ongoing", -60, (*_worked(250, 240, 120, kind="ongoing"), *_at_bureau(100),
+             *_closed(95, "fuhe", "pingjia", outcome=ClosureOutcome.ONGOING),
+             _s(90, "schedule_follow_up", due=-2))),
+    Scenario("not-applicable", -30, (*_worked(120, 110, 80, agreement=Agreement.DISAGREE),
+             *_at_bureau(60),
+             *_closed(55, "pingjia", "fuhe", outcome=ClosureOutcome.NOT_APPLICABLE))),
+    Scenario("relapsed", -150, (*_worked(330, 320, 250), *_at_bureau(220),
+             *_closed(215, "fuhe", "pingjia"), _s(210, "schedule_follow_up", due=-20),
+             _s(15, "record_follow_up", holds=False, new_deadline=45))),
 ]
+# fmt: on
 
 
 def _days_ago(days: int):  # type: ignore[no-untyped-def]
     """Run a demo step as if it were ``days`` days ago, during office hours."""
     moment = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0)
     return clock.running_at(moment - datetime.timedelta(days=days))
+
+
+def _actor(user: User) -> services.Actor:
+    return services.Actor(user=user, ip="127.0.0.1")
+
+
+def _pdf(name: str):  # type: ignore[no-untyped-def]
+    return check_evidence(SimpleUploadedFile(name, DEMO_PDF, "application/pdf"))
+
+
+@dataclass
+class _Demo:
+    """Plays one item's steps through the real services, as its unit and the bureau would.
+    Each public method is a :class:`Step` verb; dates are given in days from ``today``."""
+
+    item: RectificationItem
+    today: datetime.date
+    deadline: datetime.date
+    staff: User  # the unit's 经办人
+    head: User  # the unit's 负责人
+    reviewers: dict[str, User]
+
+    def _on(self, days: int) -> datetime.date:
+        return self.today + datetime.timedelta(days=days)
+
+    @property
+    def _bureau(self) -> services.Actor:
+        return _actor(self.reviewers["pingjia"])
+
+    def assign(self, owner: bool = True) -> None:
+        services.assign(
+            item=self.item,
+            actor=self._bureau,
+            owner=self.staff if owner else None,
+            deadline=self.deadline,
+        )
+
+    def plan(
+        self,
+        kind: str = RectificationType.IMMEDIATE,
+        agreement: str = Agreement.AGREE,
+        milestones: tuple[dict[str, object], ...] = (),
+    ) -> None:
+        title = self.item.recommendation.finding.title
+        services.submit_plan(
+            item=self.item,
+            actor=_actor(self.staff),
+            rectification_type=kind,
+            measures=(
+                f"针对“{title}”问题：一是成立整改工作专班，明确分管领导和责任科室；"
+                "二是制定整改方案和时间表；三是建立整改台账，逐项对账销号。"
+            ),
+            agreement=agreement,
+            agreement_reason=(
+                "该项目已于2021年按区政府决定整体划转至市级部门实施，本单位不再承担，建议不予整改。"
+                if agreement == Agreement.DISAGREE
+                else ""
+            ),
+            roadmap=(
+                "2025年：建立长效管理机制；2026年：全面推开并开展绩效自评；"
+                "2027年：巩固提升，纳入年度考核。"
+                if kind == RectificationType.ONGOING
+                else ""
+            ),
+            milestones=[
+                services.PlannedMilestone(
+                    title=str(m["title"]),
+                    deadline=self._on(int(m["due"])),  # type: ignore[call-overload]
+                    evidence="相关文件、会议纪要或验收材料",
+                )
+                for m in milestones
+            ],
+        )
+
+    def _pending_plan(self) -> RectificationPlan:
+        return RectificationPlan.objects.get(item=self.item, status=PlanStatus.SUBMITTED)
+
+    def accept_plan(self) -> None:
+        services.decide_plan(plan=self._pending_plan(), actor=self._bureau, accept=True)
+
+    def return_plan(self) -> None:
+        services.decide_plan(
+            plan=self._pending_plan(),
+            actor=self._bureau,
+            accept=False,
+            note="整改措施过于笼统，请按问题逐项细化措施、责任人和完成时限后重新提交。",
+        )
+
+    def progress(self) -> None:
+        services.add_progress(
+            item=self.item,
+            actor=_actor(self.staff),
+            note="已召开专题会议部署整改工作，印发整改工作方案，相关科室按方案推进。",
+            files=[_pdf(f"整改工作方案-{self.item.pk}.pdf")],
+        )
+
+    def _milestone(self, number: int) -> Milestone:
+        return Milestone.objects.get(item=self.item, number=number)
+
+    def report_milestone(self, number: int) -> None:
+        services.report_milestone(
+            milestone=self._milestone(number),
+            actor=_actor(self.staff),
+            note="本阶段工作已完成，相关材料见附件。",
+            files=[_pdf(f"阶段成果-{self.item.pk}-{number}.pdf")],
+        )
+
+    def accept_milestone(self, number: int) -> None:
+        services.decide_milestone(
+            milestone=self._milestone(number), actor=self._bureau, accept=True
+        )
+
+    def request_extension(self, to: int) -> None:
+        services.request_extension(
+            item=self.item,
+            actor=_actor(self.staff),
+            requested_deadline=self._on(to),
+            reason="涉及跨部门协调，需待区政府常务会议审议后实施，申请延期。",
+        )
+
+    def approve_extension(self) -> None:
+        services.decide_extension(
+            extension=ExtensionRequest.objects.get(item=self.item, status=ExtensionStatus.PENDING),
+            actor=self._bureau,
+            approve=True,
+            note="同意延期，请按新时限完成。",
+        )
+
+    def submit(self) -> None:
+        services.submit(
+            item=self.item, actor=_actor(self.staff), result="已按整改措施完成整改，详见佐证材料。"
+        )
+
+    def head_confirm(self) -> None:
+        services.head_signoff(item=self.item, actor=_actor(self.head), confirm=True)
+
+    def head_return(self) -> None:
+        services.head_signoff(
+            item=self.item,
+            actor=_actor(self.head),
+            confirm=False,
+            note="整改结果表述不完整，请补充整改前后对比情况后再提交。",
+        )
+
+    def return_(self) -> None:
+        services.return_item(
+            item=self.item,
+            actor=self._bureau,
+            reason="佐证材料不足，请补充整改前后对比资料后重新提交。",
+        )
+
+    def first_review(self, by: str, outcome: str = ClosureOutcome.RECTIFIED) -> None:
+        reviewer = self.reviewers[by]
+        note = {
+            ClosureOutcome.ONGOING: "阶段性整改任务已完成，剩余事项按路线图持续推进，纳入回头看。",
+            ClosureOutcome.NOT_APPLICABLE: (
+                "经核实，该项目已整体划转市级部门实施，原建议不再适用，同意不予整改。"
+            ),
+        }.get(outcome, "经书面审核，整改措施已落实，佐证材料齐全，同意销号。")
+        services.first_review(
+            item=self.item,
+            actor=_actor(reviewer),
+            outcome=ClosureOutcome(outcome),
+            method=VerificationMethod.DOCUMENT_REVIEW,
+            verified_by=reviewer.full_name.split()[-1],
+            verified_on=clock.today(),
+            note=note,
+        )
+
+    def second_review(self, by: str, consent: bool = False) -> None:
+        services.second_review(
+            item=self.item, actor=_actor(self.reviewers[by]), confirm=True, consent=consent
+        )
+
+    def schedule_follow_up(self, due: int) -> None:
+        services.schedule_follow_up(item=self.item, actor=self._bureau, due_on=self._on(due))
+
+    def record_follow_up(self, holds: bool, new_deadline: int | None = None) -> None:
+        services.record_follow_up(
+            follow_up=FollowUp.objects.get(item=self.item, status=FollowUpStatus.SCHEDULED),
+            actor=self._bureau,
+            holds=holds,
+            finding=(
+                "回头看抽查：制度执行到位，整改成效巩固。"
+                if holds
+                else "回头看发现问题反弹：新增同类违规支出，整改未落实到位。"
+            ),
+            new_deadline=self._on(new_deadline) if new_deadline is not None else None,
+        )
 
 
 class Command(BaseCommand):
@@ -137,6 +425,10 @@ class Command(BaseCommand):
         accounts["pingjia"], _ = self._user(
             "pingjia", role=Role.EVALUATION_STAFF, full_name="区财政局评价办 王珊", is_staff=True
         )
+        # A second reviewer: closing an item takes two people (初审 and 复核).
+        accounts["fuhe"], _ = self._user(
+            "fuhe", role=Role.EVALUATION_STAFF, full_name="区财政局评价办 陈立", is_staff=True
+        )
         accounts["jiandu"], _ = self._user(
             "jiandu", role=Role.OVERSIGHT, full_name="区纪委监委 赵明"
         )
@@ -160,7 +452,6 @@ class Command(BaseCommand):
         return accounts
 
     def _ledger(self, accounts: dict[str, User]) -> int:
-        staff = services.Actor(user=accounts["pingjia"], ip="127.0.0.1")
         touched = set(
             Event.objects.exclude(action=EventAction.CREATED).values_list("item_id", flat=True)
         )
@@ -171,10 +462,12 @@ class Command(BaseCommand):
             .select_related("unit", "recommendation__finding")
             .order_by("recommendation__finding__result__seq", "recommendation__finding__number")
         )
-        # The demo staff account of each unit does the unit's work (not any other 经办人 that
-        # may have been added to the unit since).
-        unit_staff = {
-            user.unit_id: user for key, user in accounts.items() if key.endswith(".staff")
+        # The demo accounts of each unit do the unit's work (not any other 经办人 or 负责人
+        # that may have been added to the unit since).
+        people = {
+            (user.unit_id, key.rsplit(".", 1)[1]): user
+            for key, user in accounts.items()
+            if user.unit_id
         }
         today = clock.today()
         seeded = 0
@@ -182,71 +475,22 @@ class Command(BaseCommand):
             if item.pk in touched or item.status != ItemStatus.OPEN:
                 continue
             scenario = SCENARIOS[index % len(SCENARIOS)]
-            worker = unit_staff[item.unit_id]
-            unit_actor = services.Actor(user=worker, ip="127.0.0.1")
-            deadline = today + datetime.timedelta(days=scenario.days)
-            # Each step at its own past moment: deadlines then lay ahead, and the history and
-            # reminders read as they would have.
-            with _days_ago(scenario.assigned):
-                services.assign(
-                    item=item,
-                    actor=staff,
-                    owner=worker if scenario.owner else None,
-                    deadline=deadline,
-                )
-            if scenario.stage != "open":
-                with _days_ago(scenario.worked):
-                    self._work(item, unit_actor, scenario)
-            if scenario.stage in {"submitted", "returned", "closed"}:
-                with _days_ago(scenario.submitted):
-                    services.submit(
-                        item=item, actor=unit_actor, result="已按整改措施完成整改，详见佐证材料。"
-                    )
-            if scenario.stage == "returned":
-                with _days_ago(scenario.decided):
-                    services.return_item(
-                        item=item,
-                        actor=staff,
-                        reason="佐证材料不足，请补充整改前后对比资料后重新提交。",
-                    )
-            if scenario.stage == "closed":
-                with _days_ago(scenario.decided):
-                    services.close(
-                        item=item,
-                        actor=staff,
-                        outcome=ClosureOutcome.RECTIFIED,
-                        method=VerificationMethod.DOCUMENT_REVIEW,
-                        verified_by="王珊",
-                        verified_on=clock.today(),
-                        note="经书面审核，整改措施已落实，佐证材料齐全，同意销号。",
-                    )
-            if scenario.stage == "extension":
-                with _days_ago(1):
-                    services.request_extension(
-                        item=item,
-                        actor=unit_actor,
-                        requested_deadline=today + datetime.timedelta(days=36),
-                        reason="涉及跨部门协调，需待区政府常务会议审议后实施，申请延期一个月。",
-                    )
+            demo = _Demo(
+                item=item,
+                today=today,
+                deadline=today + datetime.timedelta(days=scenario.deadline),
+                staff=people[(item.unit_id, "staff")],
+                head=people[(item.unit_id, "head")],
+                reviewers={key: accounts[key] for key in ("pingjia", "fuhe")},
+            )
+            for step in scenario.steps:
+                # Each step at its own past moment: deadlines then lay ahead, and the history
+                # and the reminders read as they would have.
+                with _days_ago(step.ago):
+                    getattr(demo, step.verb)(**dict(step.options))
+                item.refresh_from_db()
             seeded += 1
         return seeded
-
-    def _work(self, item: RectificationItem, actor: services.Actor, scenario: Scenario) -> None:
-        services.save_measures(
-            item=item,
-            actor=actor,
-            measures=(
-                f"针对“{item.recommendation.finding.title}”问题：一是成立整改工作专班，"
-                "明确分管领导和责任科室；二是制定整改方案和时间表；三是建立整改台账，逐项对账销号。"
-            ),
-        )
-        upload = SimpleUploadedFile(f"整改工作方案-{item.pk}.pdf", DEMO_PDF, "application/pdf")
-        services.add_progress(
-            item=item,
-            actor=actor,
-            note="已召开专题会议部署整改工作，印发整改工作方案，相关科室按方案推进。",
-            files=[check_evidence(upload)],
-        )
 
     def _print(self, accounts: dict[str, User], seeded: int) -> None:
         self.stdout.write(self.style.SUCCESS(f"演示数据已就绪（本次新增演示进度 {seeded} 项）。"))
