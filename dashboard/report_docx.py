@@ -13,10 +13,12 @@ import io
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from docx import Document
+from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
+from dashboard.closure_list import ClosureList
 from dashboard.reports import ReportEntry, UnitReport
 
 TITLE_FONT = "方正小标宋简体"
@@ -25,9 +27,10 @@ HEADING_FONT = "黑体"
 SUBHEADING_FONT = "楷体_GB2312"
 BODY_SIZE = 16  # 三号
 TITLE_SIZE = 22  # 二号
+TABLE_SIZE = 10.5  # 五号: a table of nine columns on a landscape page
 
 
-def _run(paragraph, text: str, *, font: str = BODY_FONT, size: int = BODY_SIZE, bold=False):  # type: ignore[no-untyped-def]
+def _run(paragraph, text: str, *, font: str = BODY_FONT, size: float = BODY_SIZE, bold=False):  # type: ignore[no-untyped-def]
     run = paragraph.add_run(text)
     run.font.name = font
     run.font.size = Pt(size)
@@ -106,6 +109,70 @@ def unit_report_docx(report: UnitReport) -> bytes:
     _paragraph(document, indent=False)
     _run(_paragraph(document, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT), report.unit.name)
     _run(_paragraph(document, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT), report.date_line)
+
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _cell(cell, text: str, *, bold: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """A table cell's text, one paragraph per line, in the table's font."""
+    cell.text = ""
+    for number, line in enumerate(text.split("\n") or [""]):
+        paragraph = cell.paragraphs[0] if number == 0 else cell.add_paragraph()
+        _run(paragraph, line, size=TABLE_SIZE, bold=bold)
+
+
+def closure_list_docx(closure: ClosureList) -> bytes:
+    """The 对账销号单 on landscape A4: the title, a table with one line per item, the summary,
+    and the signature lines of the unit and the bureau."""
+    document = Document()
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Cm(29.7), Cm(21)
+    for side in ("top_margin", "bottom_margin", "left_margin", "right_margin"):
+        setattr(section, side, Cm(2))
+    document.core_properties.title = closure.title
+    document.core_properties.author = closure.unit.name
+
+    title = _paragraph(document, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
+    title.paragraph_format.line_spacing = Pt(36)
+    _run(title, closure.title, font=TITLE_FONT, size=TITLE_SIZE)
+    headings = [
+        _("No."),
+        _("Project"),
+        _("Problem"),
+        _("Rectification type"),
+        _("Rectification measures"),
+        _("Supporting evidence"),
+        _("Outcome"),
+        _("First review"),
+        _("Second review"),
+    ]
+    table = document.add_table(rows=1, cols=len(headings))
+    table.style = "Table Grid"
+    for cell, heading in zip(table.rows[0].cells, headings, strict=True):
+        _cell(cell, heading, bold=True)
+    for row in closure.rows:
+        values = [
+            str(row.number),
+            row.project,
+            row.problem,
+            row.rectification_type,
+            row.item.measures or "—",
+            "\n".join(row.evidence) or "—",
+            row.outcome,
+            row.first_review,
+            row.second_review,
+        ]
+        for cell, value in zip(table.add_row().cells, values, strict=True):
+            _cell(cell, value)
+    _run(_paragraph(document, indent=False), closure.summary, size=TABLE_SIZE)
+    _paragraph(document, indent=False)
+    for line in closure.signatures:
+        paragraph = _paragraph(document, indent=False)
+        _run(paragraph, _("%(label)s: ") % {"label": line}, size=TABLE_SIZE)
+        _run(paragraph, "　" * 12 + _("Date:"), size=TABLE_SIZE)
 
     buffer = io.BytesIO()
     document.save(buffer)

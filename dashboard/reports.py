@@ -125,8 +125,10 @@ class UnitReport:
             "projects": len(self.projects),
             "date": _day(self.as_of),
             "closed": by_status[ItemStatus.CLOSED],
-            "submitted": by_status[ItemStatus.SUBMITTED],
-            "in_progress": by_status[ItemStatus.IN_PROGRESS],
+            # At the bureau: waiting for either review; still with the unit: its head's
+            # sign-off included.
+            "submitted": by_status[ItemStatus.SUBMITTED] + by_status[ItemStatus.SECOND_REVIEW],
+            "in_progress": by_status[ItemStatus.IN_PROGRESS] + by_status[ItemStatus.HEAD_REVIEW],
             "open": by_status[ItemStatus.OPEN],
             "overdue": self.figures.overdue,
         }

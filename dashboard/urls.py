@@ -16,4 +16,14 @@ urlpatterns = [
         views.UnitReportDocxView.as_view(),
         name="unit-report-docx",
     ),
+    path(
+        "units/<id:unit_id>/<id:year>/closure-list/",
+        views.ClosureListView.as_view(),
+        name="closure-list",
+    ),
+    path(
+        "units/<id:unit_id>/<id:year>/closure-list.docx",
+        views.ClosureListDocxView.as_view(),
+        name="closure-list-docx",
+    ),
 ]

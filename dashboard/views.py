@@ -16,7 +16,8 @@ from django.views.generic import TemplateView
 
 from dashboard import selectors
 from dashboard.charts import chart_data
-from dashboard.report_docx import unit_report_docx
+from dashboard.closure_list import ClosureList, closure_list
+from dashboard.report_docx import closure_list_docx, unit_report_docx
 from dashboard.reports import UnitReport, unit_report
 from liwan import clock
 from liwan.params import int_param
@@ -103,5 +104,28 @@ class UnitReportDocxView(LoginRequiredMixin, View):
         response = HttpResponse(unit_report_docx(report), content_type=DOCX)
         response["Content-Disposition"] = content_disposition_header(
             as_attachment=True, filename=report.filename
+        )
+        return response
+
+
+def _closure_list(request: HttpRequest, unit_id: int, year: int) -> ClosureList:
+    closure = closure_list(user=request.user, unit_id=unit_id, year=year, today=clock.today())
+    if closure is None:
+        raise Http404
+    return closure
+
+
+class ClosureListView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, unit_id: int, year: int) -> HttpResponse:
+        closure = _closure_list(request, unit_id, year)
+        return TemplateResponse(request, "dashboard/closure_list.html", {"closure": closure})
+
+
+class ClosureListDocxView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, unit_id: int, year: int) -> HttpResponse:
+        closure = _closure_list(request, unit_id, year)
+        response = HttpResponse(closure_list_docx(closure), content_type=DOCX)
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=closure.filename
         )
         return response

@@ -319,6 +319,8 @@ NO_ITEM_EVENT: dict[str, str] = {
     "dashboard:index": "read only",
     "dashboard:unit-report": "read only",
     "dashboard:unit-report-docx": "read only",
+    "dashboard:closure-list": "read only",
+    "dashboard:closure-list-docx": "read only",
 }
 # Endpoints that change several items at once: one event per item changed.
 MULTI_ITEM_ENDPOINTS = {"rectification:bulk-assign"}

@@ -50,6 +50,8 @@ MATRIX: dict[str, dict[str, tuple[int | str, ...]]] = {
     "dashboard:index": {"GET": (LOGIN, 200, 200, 200, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "dashboard:unit-report": {"GET": (LOGIN, 200, 200, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "dashboard:unit-report-docx": {"GET": (LOGIN, 200, 200, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
+    "dashboard:closure-list": {"GET": (LOGIN, 200, 200, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
+    "dashboard:closure-list-docx": {"GET": (LOGIN, 200, 200, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "login": {"GET": (200,) * 6, "POST": (200,) * 6},
     "logout": {"GET": (200,) * 6, "POST": (LOGIN,) * 6},
     "password_change": {"GET": (LOGIN, 200, 200, 200, 200, 200), "POST": (LOGIN, 200, 200, 200, 200, 200)},
@@ -124,7 +126,7 @@ def _url(name: str, kwargs: dict) -> str:
         return reverse(name, kwargs=kwargs["evidence"])
     if name.startswith("rectification:item-"):
         return reverse(name, kwargs=kwargs["item"])
-    if name.startswith("dashboard:unit-report"):
+    if name.startswith(("dashboard:unit-report", "dashboard:closure-list")):
         return reverse(name, kwargs=kwargs["report"])
     if name == "password_reset_confirm":
         return reverse(name, kwargs=kwargs["reset"])

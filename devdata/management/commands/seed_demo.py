@@ -283,7 +283,7 @@ class _Demo:
             item=self.item,
             actor=_actor(self.staff),
             note="已召开专题会议部署整改工作，印发整改工作方案，相关科室按方案推进。",
-            files=[_pdf(f"整改工作方案-{self.item.pk}.pdf")],
+            files=[_pdf("整改工作方案.pdf")],
         )
 
     def _milestone(self, number: int) -> Milestone:
@@ -294,7 +294,7 @@ class _Demo:
             milestone=self._milestone(number),
             actor=_actor(self.staff),
             note="本阶段工作已完成，相关材料见附件。",
-            files=[_pdf(f"阶段成果-{self.item.pk}-{number}.pdf")],
+            files=[_pdf(f"第{number}阶段成果.pdf")],
         )
 
     def accept_milestone(self, number: int) -> None:
