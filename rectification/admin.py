@@ -2,7 +2,8 @@
 
 Workflow state is changed only through ``rectification.services`` (which check the rules and
 write the audit trail), so here items are read-only except for owner and deadline, whose change
-goes through ``services.assign``. Events, progress and evidence are read-only records.
+goes through ``services.assign``. Events, progress, evidence, plans, milestones and follow-up
+checks are read-only records.
 """
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ from rectification.models import (
     Event,
     Evidence,
     ExtensionRequest,
+    FollowUp,
+    Milestone,
     ProgressUpdate,
     RectificationItem,
+    RectificationPlan,
 )
 
 
@@ -252,6 +256,30 @@ class ExtensionRequestAdmin(ReadOnlyAdmin):
     list_select_related = ("item",)
     list_filter = ("status", "item__unit")
     search_fields = ("reason", "decision_note", "item__unit__name")
+
+
+@admin.register(RectificationPlan)
+class RectificationPlanAdmin(ReadOnlyAdmin):
+    list_display = ("id", "item", "version", "rectification_type", "status", "submitted_at")
+    list_select_related = ("item",)
+    list_filter = ("status", "rectification_type", "agreement", "item__unit")
+    search_fields = ("measures", "roadmap", "agreement_reason", "item__unit__name")
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(ReadOnlyAdmin):
+    list_display = ("id", "item", "number", "title", "deadline", "status")
+    list_select_related = ("item",)
+    list_filter = ("status", "item__unit")
+    search_fields = ("title", "item__unit__name")
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(ReadOnlyAdmin):
+    list_display = ("id", "item", "due_on", "status", "checked_at")
+    list_select_related = ("item",)
+    list_filter = ("status", "item__unit")
+    search_fields = ("finding", "item__unit__name")
 
 
 class EventChangeList(ChangeList):

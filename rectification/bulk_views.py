@@ -1,4 +1,5 @@
-"""The bulk assignment page (批量分派), evaluation staff only: select → choose → preview → confirm.
+"""Bulk actions, evaluation staff only: assignment (批量分派: select → choose → preview →
+confirm) and follow-up checks (批量安排回头看: select → preview → confirm).
 
 The selection is either the rows ticked on the ledger (``?items=1&items=2``) or the ledger's
 filters (``?year=2020&unit=3&status=open``), always within ``items_visible_to``. It travels in
@@ -27,9 +28,9 @@ from liwan import clock
 from liwan.params import id_params
 from rectification import bulk, selectors, services
 from rectification.filters import LedgerFilter
-from rectification.forms import BulkAssignForm
+from rectification.forms import BulkAssignForm, BulkFollowUpForm
 from rectification.models import RectificationItem
-from rectification.rules import may_bulk_assign
+from rectification.rules import may_act_in_bulk
 
 # Ledger filters that select items; sorting and paging do not.
 _NOT_CRITERIA = {"sort", "page"}
@@ -123,7 +124,7 @@ class BulkAssignView(LoginRequiredMixin, View):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # A signed-in user who may not bulk-assign gets 403: the page reveals no item.
-        if request.user.is_authenticated and not may_bulk_assign(request.user):
+        if request.user.is_authenticated and not may_act_in_bulk(request.user):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
@@ -234,4 +235,74 @@ class BulkAssignView(LoginRequiredMixin, View):
             context["changing"] = [change for change in plan if change.skip is None]
             context["skipped"] = [change for change in plan if change.skip is not None]
             context["attention"] = [change for change in plan if change.concerns]
+        return TemplateResponse(request, self.template_name, context, status=status)
+
+
+class BulkFollowUpView(LoginRequiredMixin, View):
+    """批量安排回头看: a re-check of each selected closed item some months after its closure.
+    GET previews the dates (and the items left out, with why); POST schedules them."""
+
+    template_name = "rectification/bulk_follow_up.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated and not may_act_in_bulk(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        selection, filterset = _select(request)
+        form = BulkFollowUpForm(request.GET if "months" in request.GET else None)
+        return self._render(request, selection, filterset, form)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        selection, filterset = _select(request)
+        form = BulkFollowUpForm(request.POST)
+        if selection is None or not selection.items:
+            messages.error(request, _("Select the items first."))
+            return self._render(request, selection, filterset, form, status=400)
+        if not form.is_valid():
+            return self._render(request, selection, filterset, form, status=400)
+        scheduled = services.schedule_follow_ups(
+            items=selection.items,
+            actor=services.Actor(user=request.user, ip=request.META.get("REMOTE_ADDR")),
+            months_after_closure=form.cleaned_data["months"],
+        )
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d follow-up check scheduled.",
+                "%(n)d follow-up checks scheduled.",
+                len(scheduled),
+            )
+            % {"n": len(scheduled)},
+        )
+        ledger = reverse("rectification:ledger")
+        return redirect(f"{ledger}?{selection.ledger_query}" if selection.ledger_query else ledger)
+
+    def _render(
+        self,
+        request: HttpRequest,
+        selection: Selection | None,
+        filterset: LedgerFilter,
+        form: BulkFollowUpForm,
+        *,
+        status: int = 200,
+    ) -> TemplateResponse:
+        months = form.cleaned_data["months"] if form.is_bound and form.is_valid() else None
+        if months is None and not form.is_bound:
+            months = form.fields["months"].initial
+        plan = None
+        if selection is not None and selection.items and months is not None:
+            plan = services.plan_follow_ups(
+                items=selection.items, months_after_closure=months, today=clock.today()
+            )
+        context = {
+            "selection": selection,
+            "filter": filterset,
+            "form": form,
+            "months": months,
+            "plan": plan,
+            "scheduling": [line for line in plan or [] if line.due_on is not None],
+            "max_items": bulk.MAX_ITEMS,
+        }
         return TemplateResponse(request, self.template_name, context, status=status)

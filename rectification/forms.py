@@ -362,6 +362,16 @@ class FollowUpScheduleForm(VersionedForm):
         )
 
 
+class BulkFollowUpForm(forms.Form):
+    months = forms.IntegerField(
+        label=_("Months after the closure"),
+        min_value=1,
+        max_value=36,
+        initial=6,
+        help_text=_("Each item's re-check is due this many months after its closure."),
+    )
+
+
 class FollowUpRecordForm(VersionedForm):
     holds = forms.ChoiceField(
         label=_("Result of the check"),

@@ -134,8 +134,9 @@ def require(*, item: RectificationItem, user: User, action: Action) -> None:
         )
 
 
-def may_bulk_assign(user: User) -> bool:
-    """Bulk assignment (批量分派) touches many units' items at once: evaluation staff only."""
+def may_act_in_bulk(user: User) -> bool:
+    """Bulk actions (批量分派, 批量安排回头看) touch many units' items at once: evaluation staff
+    only."""
     return is_evaluation_staff(user)
 
 

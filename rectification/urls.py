@@ -15,6 +15,7 @@ urlpatterns = [
     path("todo/", views.WorklistView.as_view(), name="worklist"),
     path("ledger/export/", views.LedgerExportView.as_view(), name="export"),
     path("ledger/bulk-assign/", bulk_views.BulkAssignView.as_view(), name="bulk-assign"),
+    path("ledger/bulk-follow-up/", bulk_views.BulkFollowUpView.as_view(), name="bulk-follow-up"),
     path("items/<id:pk>/", item_views.ItemDetailView.as_view(), name="item-detail"),
     _item("assign", item_views.AssignView, "item-assign"),
     _item("plan", item_views.PlanView, "item-plan"),

@@ -35,7 +35,7 @@ from rectification.choices import (
 )
 from rectification.models import Event, ExtensionRequest, Milestone, RectificationItem
 from rectification.uploads import check_evidence
-from tests import factories, images
+from tests import factories, images, workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -323,7 +323,7 @@ NO_ITEM_EVENT: dict[str, str] = {
     "dashboard:closure-list-docx": "read only",
 }
 # Endpoints that change several items at once: one event per item changed.
-MULTI_ITEM_ENDPOINTS = {"rectification:bulk-assign"}
+MULTI_ITEM_ENDPOINTS = {"rectification:bulk-assign", "rectification:bulk-follow-up"}
 
 
 def _site_urls() -> dict[str, URLPattern]:
@@ -419,6 +419,25 @@ def test_bulk_assignment_writes_one_event_per_item(client, world):
     assert sorted(e.item_id for e in new) == sorted(i.pk for i in items)
     assert {(e.action, e.actor_id, e.ip) for e in new} == {
         (EventAction.ASSIGNED, world.staff.pk, IP)
+    }
+
+
+def test_bulk_follow_up_scheduling_writes_one_event_per_item(client, world):
+    items = []
+    for _ in range(2):
+        item, owner = workflow.owned_item(deadline=world.item.deadline)
+        items.append(workflow.closed(workflow.submitted(item, owner)))
+    client.force_login(world.staff)
+    url = reverse("rectification:bulk-follow-up") + f"?items={items[0].pk}&items={items[1].pk}"
+    before = Event.objects.count()
+
+    response = client.post(url, {"months": "6"}, REMOTE_ADDR=IP)
+
+    assert response.status_code == 302
+    new = Event.objects.order_by("id")[before:]
+    assert sorted(e.item_id for e in new) == sorted(i.pk for i in items)
+    assert {(e.action, e.actor_id, e.ip) for e in new} == {
+        (EventAction.FOLLOW_UP_SCHEDULED, world.staff.pk, IP)
     }
 
 

@@ -35,7 +35,9 @@ from rectification.services.deadlines import (
     request_extension,
 )
 from rectification.services.review import (
+    PlannedFollowUp,
     first_review,
+    plan_follow_ups,
     record_follow_up,
     reopen,
     return_item,
@@ -58,6 +60,7 @@ from rectification.services.work import (
 __all__ = [
     "Actor",
     "EventRecord",
+    "PlannedFollowUp",
     "PlannedMilestone",
     "StaleItemError",
     "add_progress",
@@ -73,6 +76,7 @@ __all__ = [
     "move_project_items",
     "open_items",
     "plan_due_for",
+    "plan_follow_ups",
     "record_evaluation_changes",
     "record_event",
     "record_events",

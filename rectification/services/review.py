@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.timezone import localdate
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
@@ -313,25 +316,52 @@ def schedule_follow_up(
     return follow_up
 
 
+@dataclass(frozen=True)
+class PlannedFollowUp:
+    """One line of a bulk scheduling: the item and its re-check date, or why it is left out."""
+
+    item: RectificationItem
+    due_on: datetime.date | None
+    skip: str = ""
+
+
+def plan_follow_ups(
+    *, items: Iterable[RectificationItem], months_after_closure: int, today: datetime.date
+) -> list[PlannedFollowUp]:
+    """Bulk scheduling, previewed: a re-check of each closed item ``months_after_closure``
+    months after its closure (tomorrow at the earliest). Items not closed, or with a re-check
+    already scheduled, are left out with the reason."""
+    items = list(items)
+    scheduled = set(
+        FollowUp.objects.filter(
+            item__in=[item.pk for item in items], status=FollowUpStatus.SCHEDULED
+        ).values_list("item_id", flat=True)
+    )
+    planned = []
+    for item in items:
+        if item.status != ItemStatus.CLOSED or item.closed_at is None:
+            planned.append(PlannedFollowUp(item, None, _("Not closed")))
+        elif item.pk in scheduled:
+            planned.append(PlannedFollowUp(item, None, _("A re-check is already scheduled")))
+        else:
+            due = _add_months(localdate(item.closed_at), months_after_closure)
+            planned.append(PlannedFollowUp(item, max(due, today + datetime.timedelta(days=1))))
+    return planned
+
+
 def schedule_follow_ups(
     *, items: Iterable[RectificationItem], actor: Actor, months_after_closure: int
 ) -> list[FollowUp]:
-    """Bulk: a re-check of each closed item ``months_after_closure`` months after its closure
-    (tomorrow at the earliest); items already with a scheduled check are left alone."""
-    today = clock.today()
-    scheduled = []
-    for item in items:
-        if item.status != ItemStatus.CLOSED or item.closed_at is None:
-            continue
-        if FollowUp.objects.filter(item=item, status=FollowUpStatus.SCHEDULED).exists():
-            continue
-        due = _add_months(item.closed_at.date(), months_after_closure)
-        scheduled.append(
-            schedule_follow_up(
-                item=item, actor=actor, due_on=max(due, today + datetime.timedelta(days=1))
-            )
-        )
-    return scheduled
+    """Bulk: schedule what :func:`plan_follow_ups` plans, all or nothing (one event each)."""
+    plan = plan_follow_ups(
+        items=items, months_after_closure=months_after_closure, today=clock.today()
+    )
+    with transaction.atomic():
+        return [
+            schedule_follow_up(item=line.item, actor=actor, due_on=line.due_on)
+            for line in plan
+            if line.due_on is not None
+        ]
 
 
 def record_follow_up(
