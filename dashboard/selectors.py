@@ -31,10 +31,11 @@ from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connections
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils.translation import gettext as _
 
 from accounts.roles import sees_all_units
 from evaluations.models import EvaluationResult, EvaluationRound, Finding, FindingCategory, Unit
-from rectification.choices import ItemStatus
+from rectification.choices import ItemStatus, RectificationType
 from rectification.models import RectificationItem
 from rectification.querysets import RectificationItemQuerySet, overdue_q
 from rectification.selectors import items_visible_to
@@ -114,6 +115,16 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class TypeRow:
+    """Completion of one rectification type (整改类型), as national figures report it: e.g. 94%
+    of 立行立改 items closed, 62% of 分阶段整改. ``type`` "none": no plan accepted yet."""
+
+    type: str
+    label: str
+    progress: Progress
+
+
+@dataclass(frozen=True)
 class UnitRow:
     unit_id: int
     name: str
@@ -163,6 +174,7 @@ class Dashboard:
     figures: Figures
     due_soon_count: int
     due_soon: list[RectificationItem]
+    by_type: list[TypeRow]  # in the order of RectificationType, then those without a type
     units: list[UnitRow]  # every unit with items this year, by name
     categories: list[CategoryRow]
     uncategorised: int
@@ -250,6 +262,7 @@ def dashboard(
         figures=figures,
         due_soon_count=due_soon_count,
         due_soon=_due_soon(items, today, due_until),
+        by_type=_by_type(items, today),
         units=units,
         categories=categories,
         uncategorised=uncategorised,
@@ -271,6 +284,7 @@ def _empty(years: list[int], today: datetime.date, due_until: datetime.date) -> 
         figures=Figures(total=0, overdue=0, by_status={s: 0 for s in ItemStatus.values}),
         due_soon_count=0,
         due_soon=[],
+        by_type=[],
         units=[],
         categories=[],
         uncategorised=0,
@@ -343,6 +357,33 @@ def _year_figures(
         due_soon_count += row["due_soon"]
     figures = Figures(total=sum(by_status.values()), overdue=overdue, by_status=by_status)
     return figures, due_soon_count
+
+
+def _by_type(items: RectificationItemQuerySet, today: datetime.date) -> list[TypeRow]:
+    """Items, closed and overdue per rectification type: one GROUP BY. Every type is listed,
+    with zeros where it has no item; items without a type only when there are some."""
+    counts = {
+        row["rectification_type"]: row
+        for row in items.values("rectification_type")
+        .annotate(
+            n=Count(ITEMS),
+            closed=Count(ITEMS, filter=Q(status=ItemStatus.CLOSED)),
+            overdue=Count(ITEMS, filter=overdue_q(today)),
+        )
+        .order_by()
+    }
+    rows = []
+    for value, label in [*RectificationType.choices, ("", _("Not yet decided"))]:
+        row = counts.get(value)
+        if row is None and value == "":
+            continue
+        progress = Progress(
+            total=row["n"] if row else 0,
+            closed=row["closed"] if row else 0,
+            overdue=row["overdue"] if row else 0,
+        )
+        rows.append(TypeRow(type=value or "none", label=str(label), progress=progress))
+    return rows
 
 
 # One project of the year: (unit id, result sequence number, items, closed, overdue).

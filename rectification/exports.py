@@ -89,6 +89,8 @@ LEDGER_COLUMNS: tuple[Column, ...] = (
     Column("时限依据", 12, Kind.TEXT, lambda item, n: item.get_deadline_source_display()),
     Column("是否退回", 8, Kind.TEXT, lambda item, n: "是" if item.returned_at else "否"),
     Column("退回原因", 30, Kind.LONG_TEXT, lambda item, n: item.return_reason),
+    Column("整改类型", 10, Kind.TEXT, lambda item, n: item.get_rectification_type_display()),
+    Column("是否反弹", 8, Kind.TEXT, lambda item, n: "是" if item.relapsed_at else "否"),
 )
 COLUMNS = tuple(column.header for column in LEDGER_COLUMNS)
 # Spreadsheet programs run a cell that starts with one of these as a formula (CSV injection).
