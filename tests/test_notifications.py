@@ -22,7 +22,15 @@ from accounts.models import NotifyMode
 from evaluations.models import EvaluationRound, WebhookKind
 from liwan import clock
 from rectification import services as ledger
-from rectification.choices import ClosureOutcome, ItemStatus, VerificationMethod
+from rectification.choices import (
+    Agreement,
+    ClosureOutcome,
+    ItemStatus,
+    PlanStatus,
+    RectificationType,
+    VerificationMethod,
+)
+from rectification.models import RectificationItem, RectificationPlan
 from reminders import services
 from reminders.choices import RecipientRole, ReminderStatus, Rule, SkipReason
 from reminders.models import Reminder
@@ -91,8 +99,20 @@ def make_item(unit, owner=None, *, deadline=FAR, title="完善绩效指标体系
 
 
 def submittable(item, owner):
-    """Measures and evidence in place, as the unit would have them before submitting."""
-    ledger.save_measures(item=item, actor=ledger.Actor(user=owner), measures="修订指标体系。")
+    """An accepted plan and evidence in place, as the unit would have them before submitting
+    (made directly, so they hand nothing to anyone: only the submission notifies)."""
+    RectificationPlan.objects.create(
+        item=item,
+        version=1,
+        status=PlanStatus.ACCEPTED,
+        rectification_type=RectificationType.IMMEDIATE,
+        measures="修订指标体系。",
+        agreement=Agreement.AGREE,
+        submitted_by=owner,
+    )
+    RectificationItem.objects.filter(pk=item.pk).update(
+        measures="修订指标体系。", status=ItemStatus.IN_PROGRESS
+    )
     factories.EvidenceFactory(progress__item=item, progress__author=owner)
     item.refresh_from_db()
     return item
@@ -112,15 +132,17 @@ def mail_to(user) -> list[mail.EmailMessage]:
 
 
 def close_item(item, staff):
-    ledger.close(
+    """初审 by a colleague of ``staff``, then 复核 and 销号 by ``staff``."""
+    ledger.first_review(
         item=item,
-        actor=ledger.Actor(user=staff),
+        actor=ledger.Actor(user=factories.StaffUserFactory(full_name="李华")),
         outcome=ClosureOutcome.RECTIFIED,
         method=VerificationMethod.SITE_CHECK,
-        verified_by="王珊",
+        verified_by="李华",
         verified_on=TODAY,
         note="经现场核查，指标体系已修订到位。",
     )
+    ledger.second_review(item=item, actor=ledger.Actor(user=staff), confirm=True)
 
 
 # --- 1. a return ---------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 
 from rectification import services as ledger
-from rectification.choices import ClosureOutcome, EventAction, ItemStatus, VerificationMethod
+from rectification.choices import ClosureOutcome, EventAction, ItemStatus
 from rectification.models import Event, RectificationItem
 from reminders import rules
 from reminders.choices import RecipientRole, Rule
@@ -18,7 +18,7 @@ from reminders.models import Reminder
 from reminders.people import Person, UnitPeople
 from reminders.rules import Occurrence, Schedule
 from reminders.services import plan_reminders
-from tests import factories
+from tests import factories, workflow
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 D = datetime.date  # brevity in the tables below
@@ -359,7 +359,7 @@ def test_an_approved_extension_moves_the_schedule(people):
 def test_it_nudges_after_30_days_without_progress_counted_from_the_last_report(people):
     with at(D(2024, 4, 1)):
         item = make_item(people, deadline=D(2024, 12, 31))
-        ledger.save_measures(item=item, actor=ledger.Actor(user=people["owner"]), measures="方案")
+        workflow.plan_accepted(item, people["owner"], people["staff"])
     with at(D(2024, 4, 20)):
         factories.ProgressFactory(item=item)
     days = plan_daily(D(2024, 5, 18), D(2024, 5, 21))
@@ -397,13 +397,128 @@ def test_closing_the_item_with_its_service_stops_the_chase(people):
         item = make_item(people, deadline=D(2024, 6, 30))
     plan_daily(D(2024, 7, 1), D(2024, 7, 1))
     with at(D(2024, 7, 2)):
-        ledger.close(
-            item=item,
-            actor=ledger.Actor(user=people["staff"]),
+        workflow.closed(
+            item,
+            people["staff"],
+            factories.StaffUserFactory(),
             outcome=ClosureOutcome.NOT_RECTIFIED,
-            method=VerificationMethod.DOCUMENT_REVIEW,
-            verified_by="王珊",
-            verified_on=D(2024, 7, 2),
             note="经研究，按未整改销号。",
         )
     assert plan_daily(D(2024, 7, 2), D(2024, 7, 30)) == {}
+
+
+# --- the plan, the milestones and the follow-up checks ----------------------------------------
+
+
+def _rows(item, *rules_) -> set[tuple[str, str, datetime.date]]:
+    return {
+        (user, rule, period)
+        for user, role, rule, period in planned(item)
+        if rule in rules_ and role == RecipientRole.TO
+    }
+
+
+def test_it_reminds_the_unit_of_its_plan_before_the_due_date_and_chases_it_weekly_after(people):
+    with at(D(2024, 6, 1)):
+        item = make_item(people, deadline=D(2024, 12, 31), plan_due=D(2024, 6, 30))
+
+    days = plan_daily(D(2024, 6, 20), D(2024, 7, 15))
+
+    assert set(days) == {D(2024, 6, d) for d in (23, 27, 29, 30)} | {
+        D(2024, 7, 1),
+        D(2024, 7, 8),
+        D(2024, 7, 15),
+    }
+    assert _rows(item, Rule.PLAN_DUE, Rule.PLAN_OVERDUE) == {
+        ("owner", Rule.PLAN_DUE, D(2024, 6, 23)),
+        ("owner", Rule.PLAN_DUE, D(2024, 6, 27)),
+        ("owner", Rule.PLAN_DUE, D(2024, 6, 29)),
+        ("owner", Rule.PLAN_DUE, D(2024, 6, 30)),
+        ("owner", Rule.PLAN_OVERDUE, D(2024, 7, 1)),
+        ("owner", Rule.PLAN_OVERDUE, D(2024, 7, 8)),
+        ("owner", Rule.PLAN_OVERDUE, D(2024, 7, 15)),
+    }
+
+
+def test_it_stops_chasing_the_plan_once_the_unit_has_submitted_one(people):
+    with at(D(2024, 6, 1)):
+        item = make_item(people, deadline=D(2024, 12, 31), plan_due=D(2024, 6, 30))
+    plan_daily(D(2024, 6, 28), D(2024, 7, 2))
+    with at(D(2024, 7, 2), 15):
+        ledger.submit_plan(
+            item=item,
+            actor=ledger.Actor(user=people["owner"]),
+            rectification_type="immediate",
+            measures="修订制度。",
+            agreement="agree",
+        )
+
+    assert plan_daily(D(2024, 7, 3), D(2024, 7, 31)) == {}
+
+
+def test_it_reminds_of_each_milestone_in_turn_and_not_of_one_reported_done(people):
+    with at(D(2024, 6, 1)):
+        item = make_item(people, deadline=D(2024, 12, 31))
+        workflow.plan_accepted(
+            item,
+            people["owner"],
+            people["staff"],
+            rectification_type="staged",
+            milestones=[
+                ledger.PlannedMilestone("完成问题排查", D(2024, 6, 30)),
+                ledger.PlannedMilestone("修订管理制度", D(2024, 9, 30)),
+            ],
+        )
+
+    plan_daily(D(2024, 6, 20), D(2024, 7, 9))
+    assert _rows(item, Rule.MILESTONE_DUE, Rule.MILESTONE_OVERDUE) == {
+        ("owner", Rule.MILESTONE_DUE, D(2024, 6, 23)),
+        ("owner", Rule.MILESTONE_DUE, D(2024, 6, 27)),
+        ("owner", Rule.MILESTONE_DUE, D(2024, 6, 29)),
+        ("owner", Rule.MILESTONE_DUE, D(2024, 6, 30)),
+        ("owner", Rule.MILESTONE_OVERDUE, D(2024, 7, 1)),
+        ("owner", Rule.MILESTONE_OVERDUE, D(2024, 7, 8)),
+    }
+
+    # The first milestone reported done (waiting for staff): the next one is reminded of.
+    with at(D(2024, 7, 9), 15):
+        ledger.report_milestone(
+            milestone=item.milestones.get(number=1),
+            actor=ledger.Actor(user=people["owner"]),
+            note="已完成排查。",
+            files=[workflow.evidence()],
+        )
+    Reminder.objects.all().delete()
+    plan_daily(D(2024, 7, 10), D(2024, 9, 30))
+    assert _rows(item, Rule.MILESTONE_DUE, Rule.MILESTONE_OVERDUE) == {
+        ("owner", Rule.MILESTONE_DUE, D(2024, 9, 23)),
+        ("owner", Rule.MILESTONE_DUE, D(2024, 9, 27)),
+        ("owner", Rule.MILESTONE_DUE, D(2024, 9, 29)),
+        ("owner", Rule.MILESTONE_DUE, D(2024, 9, 30)),
+    }
+
+
+def test_it_reminds_the_reviewers_of_a_follow_up_check_that_has_come_due(people):
+    with at(D(2024, 3, 1)):
+        item = workflow.closed(
+            workflow.submitted(make_item(people, deadline=D(2024, 6, 30)), people["owner"])
+        )
+        follow_up = ledger.schedule_follow_up(
+            item=item, actor=ledger.Actor(user=people["staff"]), due_on=D(2024, 7, 1)
+        )
+
+    plan_daily(D(2024, 6, 20), D(2024, 7, 9))
+    # Every evaluation staff member reviews this unit (it names no reviewer); pingjia is one.
+    assert {row for row in _rows(item, Rule.FOLLOW_UP_DUE) if row[0] == "pingjia"} == {
+        ("pingjia", Rule.FOLLOW_UP_DUE, D(2024, 7, 1)),
+        ("pingjia", Rule.FOLLOW_UP_DUE, D(2024, 7, 8)),
+    }
+
+    with at(D(2024, 7, 9), 15):
+        ledger.record_follow_up(
+            follow_up=follow_up,
+            actor=ledger.Actor(user=people["staff"]),
+            holds=True,
+            finding="制度执行到位。",
+        )
+    assert plan_daily(D(2024, 7, 10), D(2024, 8, 31)) == {}

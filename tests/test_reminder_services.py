@@ -14,14 +14,14 @@ from django.test.utils import CaptureQueriesContext
 
 from liwan import clock
 from rectification import services as ledger
-from rectification.choices import ClosureOutcome, EventAction, ItemStatus, VerificationMethod
+from rectification.choices import ClosureOutcome, EventAction, ItemStatus
 from rectification.models import Event, RectificationItem
 from reminders import channels, services
 from reminders.choices import ReminderStatus, Rule, SkipReason
 from reminders.models import Reminder
 from reminders.people import Person
 from reminders.rules import Occurrence
-from tests import factories
+from tests import factories, workflow
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -176,13 +176,11 @@ def test_an_item_closed_between_planning_and_sending_is_not_mailed(unit, owner, 
     item = make_item(unit, owner, deadline=day(-1))
     with at(day(0)):
         services.plan_reminders(today=clock.today())
-        ledger.close(
-            item=item,
-            actor=ledger.Actor(user=staff),
+        workflow.closed(
+            item,
+            staff,
+            factories.StaffUserFactory(),
             outcome=ClosureOutcome.NOT_RECTIFIED,
-            method=VerificationMethod.DOCUMENT_REVIEW,
-            verified_by="王珊",
-            verified_on=day(0),
             note="按未整改销号。",
         )
         delivery = services.send_due_digests(now=clock.now())
