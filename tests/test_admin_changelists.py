@@ -23,8 +23,15 @@ from accounts.models import SignIn, SignInFailure, SignInLock
 from calendars.models import CalendarYear, DayKind, Holiday
 from evaluations.models import EvaluationResult, EvaluationRound, Finding, FindingCategory
 from rectification import services
-from rectification.choices import EventAction
-from rectification.models import Event, ExtensionRequest, RectificationItem
+from rectification.choices import Agreement, EventAction, RectificationType
+from rectification.models import (
+    Event,
+    ExtensionRequest,
+    FollowUp,
+    Milestone,
+    RectificationItem,
+    RectificationPlan,
+)
 from reminders.models import Reminder
 from tests import factories
 
@@ -117,6 +124,25 @@ ROW_MAKERS: dict[str, Callable[[], Model]] = {
         uploaded_by=factories.UnitStaffFactory()
     ),
     "rectification.ExtensionRequest": _extension,
+    "rectification.RectificationPlan": lambda: RectificationPlan.objects.create(
+        item=factories.ItemFactory(),
+        version=1,
+        rectification_type=RectificationType.STAGED,
+        measures="一是成立专班。",
+        agreement=Agreement.AGREE,
+        submitted_by=factories.UnitStaffFactory(),
+    ),
+    "rectification.Milestone": lambda: Milestone.objects.create(
+        item=factories.ItemFactory(),
+        number=1,
+        title="完成排查",
+        deadline=datetime.date(2030, 6, 30),
+    ),
+    "rectification.FollowUp": lambda: FollowUp.objects.create(
+        item=factories.ItemFactory(),
+        due_on=datetime.date(2030, 6, 30),
+        scheduled_by=factories.StaffUserFactory(),
+    ),
     "rectification.Event": _event,
     "reminders.Reminder": lambda: Reminder.objects.create(
         item=factories.ItemFactory(),
@@ -363,10 +389,12 @@ def test_it_shows_what_each_event_changed_in_words_in_the_list_and_on_the_record
         after={"owner": li.pk, "deadline": "2027-02-28"},
     )
     actor = services.Actor(user=factories.StaffUserFactory())
-    services.save_measures(
+    services.submit_plan(
         item=item,
         actor=services.Actor(user=zhang),
+        rectification_type=RectificationType.IMMEDIATE,
         measures="一是成立专班；" + "二是逐项整改；" * 40,
+        agreement=Agreement.AGREE,
     )
     services.assign(
         item=item, actor=actor, owner=zhang, deadline=datetime.date(2031, 6, 30), reason="统一调整"
@@ -381,7 +409,10 @@ def test_it_shows_what_each_event_changed_in_words_in_the_list_and_on_the_record
         "责任人：无 → 张三</div><div>整改时限：无 → 2031-06-30</div><div>时限依据：评价管理员设定</div><div>统一调整"
         in content
     )
-    assert "状态：待整改 → 整改中</div><div>一是成立专班；二是逐项整改；" in content
+    assert (
+        "整改方案第 1 版：立行立改</div><div>对问题的认同：认同</div><div>一是成立专班；二是逐项整改；"
+        in content
+    )
     assert "二是逐项整改；" * 40 not in content  # long texts are cut short in the list
 
     record = client.get(reverse("admin:rectification_event_change", args=[old.pk]))
@@ -389,6 +420,6 @@ def test_it_shows_what_each_event_changed_in_words_in_the_list_and_on_the_record
     assert (
         "责任人：张三 → 李四</div><div>整改时限：2027-01-15 → 2027-02-28" in record.content.decode()
     )
-    measures = Event.objects.get(item=item, action=EventAction.MEASURES)
+    measures = Event.objects.get(item=item, action=EventAction.PLAN_SUBMITTED)
     record = client.get(reverse("admin:rectification_event_change", args=[measures.pk]))
     assert "二是逐项整改；" * 40 in record.content.decode()  # the record shows it in full

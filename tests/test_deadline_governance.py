@@ -26,11 +26,10 @@ from rectification.choices import (
     DeadlineSource,
     EventAction,
     ExtensionStatus,
-    VerificationMethod,
 )
 from rectification.imports import import_evaluation_table
 from rectification.models import Event, ExtensionRequest, RectificationItem
-from tests import factories
+from tests import factories, workflow
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
@@ -57,6 +56,20 @@ def staff():
 @pytest.fixture
 def item():
     return factories.ItemFactory()
+
+
+def _closed_by_decision(item: RectificationItem, staff: services.Actor, *, note: str) -> None:
+    """Closed as 未整改 by staff without a submission: 初审 by ``staff``, 复核 by another."""
+    if item.owner_id is None:
+        item.owner = _member(item).user
+        item.save(update_fields=["owner"])
+    workflow.closed(
+        item,
+        staff,
+        factories.StaffUserFactory(),
+        outcome=ClosureOutcome.NOT_RECTIFIED,
+        note=note,
+    )
 
 
 def _member(item: RectificationItem) -> services.Actor:
@@ -198,15 +211,7 @@ def test_it_keeps_the_original_deadline_and_records_source_and_reason_of_each_ch
     assert item.original_deadline == FIRST
 
     # Reopening with a new deadline: the reopening's reason is the deadline's reason.
-    services.close(
-        item=item,
-        actor=staff,
-        outcome=ClosureOutcome.NOT_RECTIFIED,
-        method=VerificationMethod.DOCUMENT_REVIEW,
-        verified_by="王珊",
-        verified_on=TODAY,
-        note="逾期未整改，按未整改销号",
-    )
+    _closed_by_decision(item, staff, note="逾期未整改，按未整改销号")
     services.reopen(
         item=item,
         actor=staff,
@@ -263,15 +268,7 @@ def test_it_accepts_today_as_a_deadline(item, staff):
 
 
 def test_it_refuses_a_past_deadline_on_reopening(item, staff):
-    services.close(
-        item=item,
-        actor=staff,
-        outcome=ClosureOutcome.NOT_RECTIFIED,
-        method=VerificationMethod.DOCUMENT_REVIEW,
-        verified_by="王珊",
-        verified_on=TODAY,
-        note="按未整改销号",
-    )
+    _closed_by_decision(item, staff, note="按未整改销号")
     before = _snapshot(item)
 
     with pytest.raises(ValidationError, match="整改时限不能早于今天"):
@@ -437,7 +434,7 @@ def test_it_shows_on_the_item_page_why_the_approval_is_refused(client, item, sta
     response = client.post(
         reverse(
             "rectification:item-extension-decide",
-            kwargs={"pk": item.pk, "extension_pk": request.pk},
+            kwargs={"pk": item.pk},
         ),
         {"version": item.version, "decision": "approve", "note": ""},
     )
