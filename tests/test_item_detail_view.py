@@ -12,7 +12,7 @@ from django.urls import reverse
 from evaluations.models import FindingCategory
 from rectification import services
 from rectification.choices import ItemStatus
-from tests import factories
+from tests import factories, workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -62,9 +62,10 @@ def test_it_shows_the_problem_categories_of_the_finding(client):
 def test_it_offers_a_unit_only_unit_actions_and_staff_only_staff_actions(client):
     item = factories.ItemFactory()
     client.force_login(factories.UnitStaffFactory(unit=item.unit))
-    assert _panels(client.get(_url(item))) == {"measures", "progress", "request_extension"}
+    assert _panels(client.get(_url(item))) == {"plan", "progress", "request_extension"}
     client.force_login(factories.StaffUserFactory())
-    assert _panels(client.get(_url(item))) == {"assign", "close"}
+    # No plan or milestone waits for a decision: only what staff can do now.
+    assert _panels(client.get(_url(item))) == {"assign", "first_review"}
     client.force_login(factories.OversightFactory())
     response = client.get(_url(item))
     assert _panels(response) == set()
@@ -74,21 +75,89 @@ def test_it_offers_a_unit_only_unit_actions_and_staff_only_staff_actions(client)
 def test_it_offers_review_actions_on_a_submitted_item(client):
     item = factories.ItemFactory(status=ItemStatus.SUBMITTED)
     client.force_login(factories.StaffUserFactory())
-    assert _panels(client.get(_url(item))) == {"assign", "return", "close"}
+    assert _panels(client.get(_url(item))) == {"assign", "return", "first_review"}
     client.force_login(factories.UnitStaffFactory(unit=item.unit))
     assert _panels(client.get(_url(item))) == set()
+
+
+def test_it_offers_the_second_review_to_another_staff_member_only(client):
+    first = factories.StaffUserFactory()
+    item, owner = workflow.owned_item(deadline=datetime.date(2030, 6, 30))
+    workflow.first_reviewed(workflow.submitted(item, owner), first)
+
+    client.force_login(first)
+    mine = client.get(_url(item))
+    client.force_login(factories.StaffUserFactory())
+    theirs = client.get(_url(item))
+
+    assert _panels(mine) == {"assign", "return"}
+    assert _panels(theirs) == {"assign", "return", "second_review"}
+    # Both see who made the first review and what it proposed.
+    for response in (mine, theirs):
+        banner = response.content.decode().split('id="review-banner">', 1)[1].split("</div>")[0]
+        assert first.display_name in banner and "已整改" in banner
+
+
+def test_it_offers_the_unit_head_the_sign_off_and_the_staff_member_nothing(client):
+    item, owner = workflow.owned_item(deadline=datetime.date(2030, 6, 30))
+    item.unit.head_signoff = True
+    item.unit.save()
+    head = factories.UnitHeadFactory(unit=item.unit)
+    workflow.submitted(item, owner)
+    assert item.status == ItemStatus.HEAD_REVIEW
+
+    client.force_login(head)
+    response = client.get(_url(item))
+    client.force_login(owner)
+
+    assert _panels(response) == {"head_signoff"}
+    assert 'id="head-banner"' in response.content.decode()
+    assert _panels(client.get(_url(item))) == set()
+
+
+def test_it_shows_the_plan_its_type_and_the_milestones_done(client):
+    item, owner = workflow.owned_item(deadline=datetime.date(2030, 6, 30))
+    staff = factories.StaffUserFactory()
+    workflow.plan_accepted(
+        item,
+        owner,
+        staff,
+        rectification_type="staged",
+        milestones=[
+            services.PlannedMilestone("完成问题排查", datetime.date(2030, 3, 31)),
+            services.PlannedMilestone("修订管理制度", datetime.date(2030, 5, 31), "印发文件"),
+        ],
+    )
+    milestone = item.milestones.get(number=1)
+    services.report_milestone(
+        milestone=milestone,
+        actor=workflow.actor(owner),
+        note="排查完毕",
+        files=[workflow.evidence()],
+    )
+    services.decide_milestone(milestone=milestone, actor=workflow.actor(staff), accept=True)
+    client.force_login(owner)
+
+    page = client.get(_url(item)).content.decode()
+
+    plan = page[page.index('id="item-plan"') :]
+    assert "分阶段整改" in plan and "一是建立制度；二是开展培训。" in plan
+    assert "完成问题排查" in plan and "修订管理制度" in plan and "印发文件" in plan
+    assert "已完成 1 / 2" in plan
+    assert 'id="item-type"' in page
 
 
 def test_it_shows_progress_evidence_and_history(client):
     item = factories.ItemFactory()
     member = factories.UnitStaffFactory(unit=item.unit)
-    services.save_measures(item=item, actor=services.Actor(user=member), measures="措施甲")
+    workflow.plan_accepted(item, member, measures="措施甲")
     evidence = factories.EvidenceFactory(progress__item=item, original_name="会议纪要.pdf")
     client.force_login(member)
     body = client.get(_url(item)).content.decode()
     assert "会议纪要.pdf" in body
     assert reverse("rectification:evidence-download", kwargs={"pk": evidence.pk}) in body
-    assert "填写整改措施" in body or "Rectification measures" in body
+    assert "措施甲" in body
+    assert "整改方案通过" in body  # the history
 
 
 def test_its_query_count_does_not_grow_with_history(client):
@@ -106,7 +175,19 @@ def test_its_query_count_does_not_grow_with_history(client):
     one = count()
     for n in range(5):
         factories.EvidenceFactory.create_batch(3, progress__item=item, progress__note=f"进展{n}")
-        services.save_measures(item=item, actor=services.Actor(user=member), measures=f"措施{n}")
+        plan = services.submit_plan(
+            item=item,
+            actor=services.Actor(user=member),
+            rectification_type="immediate",
+            measures=f"措施{n}",
+            agreement="agree",
+        )
+        services.decide_plan(
+            plan=plan,
+            actor=services.Actor(user=factories.StaffUserFactory()),
+            accept=n % 2 == 0,
+            note="" if n % 2 == 0 else "请细化",
+        )
     assert count() == one
 
 
@@ -141,7 +222,7 @@ def test_it_shows_a_return_with_reason_who_and_when_until_the_unit_resubmits(cli
     reviewer = factories.StaffUserFactory(full_name="王审核")
     moment = datetime.datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI)
     with time_machine.travel(moment, tick=False) as clock:
-        services.save_measures(item=item, actor=member, measures="成立专班")
+        workflow.plan_accepted(item, member, measures="成立专班")
         services.add_progress(item=item, actor=member, note="已印发方案", files=[_evidence()])
         services.submit(item=item, actor=member)
         clock.move_to(datetime.datetime(2026, 12, 3, 15, 30, tzinfo=SHANGHAI))
