@@ -17,7 +17,13 @@ from django.urls import reverse
 
 from evaluations.services import TextChange
 from rectification import bulk, services
-from rectification.choices import ClosureOutcome, EventAction, VerificationMethod
+from rectification.choices import (
+    Agreement,
+    ClosureOutcome,
+    EventAction,
+    RectificationType,
+    VerificationMethod,
+)
 from rectification.history import describe, describe_all
 from rectification.models import Event, RectificationItem
 from rectification.uploads import check_evidence
@@ -168,12 +174,23 @@ def test_it_says_what_a_rejection_decided_without_a_deadline_change(item, staff,
     assert described.text == "理由不充分"
 
 
-def test_it_shows_the_measures_the_evidence_the_submission_and_the_closure(
+def test_it_shows_the_plan_the_evidence_the_submission_the_reviews_and_the_closure(
     item, staff, member, frozen
 ):
-    services.save_measures(item=item, actor=member, measures="一是成立专班；二是修订制度。")
-    assert describe(_last(item)).changes == ["状态：待整改 → 整改中"]
-    assert describe(_last(item)).text == "一是成立专班；二是修订制度。"
+    services.assign(item=item, actor=staff, owner=member.user, deadline=None)
+    plan = services.submit_plan(
+        item=item,
+        actor=member,
+        rectification_type=RectificationType.IMMEDIATE,
+        measures="一是成立专班；二是修订制度。",
+        agreement=Agreement.AGREE,
+    )
+    described = describe(_last(item))
+    assert described.changes == ["整改方案第 1 版：立行立改", "对问题的认同：认同"]
+    assert described.text == "一是成立专班；二是修订制度。"
+
+    services.decide_plan(plan=plan, actor=staff, accept=True)
+    assert describe(_last(item)).changes == ["状态：待整改 → 整改中", "整改方案第 1 版"]
 
     services.add_progress(
         item=item, actor=member, note="已印发制度", files=[_pdf("制度.pdf"), _pdf("纪要.pdf")]
@@ -196,22 +213,28 @@ def test_it_shows_the_measures_the_evidence_the_submission_and_the_closure(
     services.add_progress(item=item, actor=member, note="补充执行记录", files=[_pdf("记录.pdf")])
     services.submit(item=item, actor=member)
 
-    services.close(
+    services.first_review(
         item=item,
         actor=staff,
-        outcome=ClosureOutcome.PARTLY,
+        outcome=ClosureOutcome.ONGOING,
         method=VerificationMethod.SITE_CHECK,
         verified_by="王珊",
         verified_on=datetime.date(2026, 12, 2),
-        note="部分制度尚未执行",
+        note="阶段任务已完成，其余按路线图推进",
     )
     described = describe(_last(item))
+    assert described.changes == ["状态：待销号 → 待复核", "拟定结论：持续整改（阶段性完成）"]
+    assert described.text == "阶段任务已完成，其余按路线图推进"
+
+    second = services.Actor(user=factories.StaffUserFactory(full_name="陈复核"))
+    services.second_review(item=item, actor=second, confirm=True)
+    described = describe(_last(item))
     assert described.changes == [
-        "状态：待销号 → 已销号",
-        "销号结论：部分整改",
+        "状态：待复核 → 已销号",
+        "销号结论：持续整改（阶段性完成）",
         "核查方式：实地核查，核查人 王珊，2026-12-02",
     ]
-    assert described.text == "部分制度尚未执行"
+    assert described.text == "阶段任务已完成，其余按路线图推进"  # the first review's note
 
     services.reopen(
         item=item, actor=staff, reason="复查发现整改不实", new_deadline=datetime.date(2027, 3, 31)
@@ -301,7 +324,14 @@ def test_it_shows_the_history_in_words_on_the_item_page(client, item, staff, mem
         item=item, action=EventAction.ASSIGNED, before={"owner": None}, after={"owner": zhang.pk}
     )
     services.assign(item=item, actor=staff, owner=member.user, deadline=datetime.date(2026, 12, 31))
-    services.save_measures(item=item, actor=member, measures="成立专班")
+    plan = services.submit_plan(
+        item=item,
+        actor=member,
+        rectification_type=RectificationType.IMMEDIATE,
+        measures="成立专班",
+        agreement=Agreement.AGREE,
+    )
+    services.decide_plan(plan=plan, actor=staff, accept=True)
     services.add_progress(item=item, actor=member, note="已印发方案", files=[_pdf("方案.pdf")])
     request = services.request_extension(
         item=item, actor=member, requested_deadline=datetime.date(2027, 2, 28), reason="需协调"
@@ -311,8 +341,9 @@ def test_it_shows_the_history_in_words_on_the_item_page(client, item, staff, mem
 
     entries = _history(client, item)
 
-    assert len(entries) == 6
-    approved, requested, progress, measures, assigned, old = entries
+    assert len(entries) == 7
+    approved, requested, progress, accepted, measures, assigned, old = entries
+    assert "整改方案通过" in accepted and "待整改 → 整改中" in accepted
     assert "王审核" in approved
     assert "整改时限：2026-12-31 → 2027-02-28" in approved
     assert "时限依据：批准延期" in approved
