@@ -9,7 +9,7 @@ import time_machine
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from tests import factories
+from tests import factories, workflow
 
 pytestmark = pytest.mark.django_db
 URL = reverse("rectification:export")
@@ -164,7 +164,7 @@ def test_it_exports_the_deadlines_story_and_the_return_in_both_formats(client):
             item=extended, actor=member, requested_deadline=to, reason="需协调"
         )
         services.decide_extension(extension=request, actor=staff, approve=True)
-    services.save_measures(item=returned, actor=member, measures="措施")
+    workflow.plan_accepted(returned, member, staff, measures="措施")
     pdf = check_evidence(SimpleUploadedFile("纪要.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf"))
     services.add_progress(item=returned, actor=member, note="进展", files=[pdf])
     services.submit(item=returned, actor=member)
@@ -203,3 +203,37 @@ def test_it_exports_the_deadlines_story_and_the_return_in_both_formats(client):
         ["2026-12-31", "2026-12-31", "0", "评价管理员设定", "是", "'=佐证材料不足"],
         ["", "", "0", "", "否", ""],
     ]
+
+
+def test_it_exports_the_rectification_type_and_a_relapse(client):
+    item, owner = workflow.owned_item(deadline=datetime.date(2030, 6, 30))
+    relapsed, other = workflow.owned_item(deadline=datetime.date(2030, 6, 30))
+    plain = factories.ItemFactory(recommendation__finding__result__project__unit=item.unit)
+    workflow.plan_accepted(item, owner, rectification_type="ongoing")
+    workflow.closed(workflow.submitted(relapsed, other))
+    staff = factories.StaffUserFactory()
+    from rectification import services
+
+    follow_up = services.schedule_follow_up(
+        item=relapsed, actor=workflow.actor(staff), due_on=datetime.date.today()
+    )
+    services.record_follow_up(
+        follow_up=follow_up, actor=workflow.actor(staff), holds=False, finding="问题反弹"
+    )
+    client.force_login(staff)
+
+    rows = _csv_rows(client.get(URL, {"format": "csv"}))
+    header = rows[0]
+    by_id = {
+        row[header.index("项目名称")]: (
+            row[header.index("整改类型")],
+            row[header.index("是否反弹")],
+        )
+        for row in rows[1:]
+    }
+
+    assert by_id == {
+        item.recommendation.finding.result.project.name: ("持续整改", "否"),
+        relapsed.recommendation.finding.result.project.name: ("立行立改", "是"),
+        plain.recommendation.finding.result.project.name: ("", "否"),
+    }

@@ -13,7 +13,7 @@ from django.utils import timezone
 from evaluations.models import FindingCategory
 from rectification.choices import ItemStatus
 from rectification.models import RectificationItem
-from tests import factories
+from tests import factories, workflow
 
 pytestmark = pytest.mark.django_db
 URL = reverse("rectification:ledger")
@@ -61,12 +61,21 @@ def test_it_filters_by_status_overdue_deadline_owner_and_keyword(client):
 def test_it_counts_items_per_status_and_overdue(client):
     factories.ItemFactory(deadline=TODAY - datetime.timedelta(days=1))
     factories.ItemFactory(status=ItemStatus.SUBMITTED)
+    factories.ItemFactory(status=ItemStatus.HEAD_REVIEW)
     client.force_login(factories.StaffUserFactory())
     response = client.get(URL)
     counts = {status: n for status, _label, n in response.context["status_counts"]}
-    assert counts == {"open": 1, "in_progress": 0, "submitted": 1, "closed": 0}
+    # Every status, in the workflow's order.
+    assert list(counts.items()) == [
+        ("open", 1),
+        ("in_progress", 0),
+        ("head_review", 1),
+        ("submitted", 1),
+        ("second_review", 0),
+        ("closed", 0),
+    ]
     assert response.context["overdue_count"] == 1
-    assert response.context["total_count"] == 2
+    assert response.context["total_count"] == 3
 
 
 def test_it_sorts_by_deadline_both_ways(client):
@@ -301,7 +310,7 @@ def test_it_no_longer_lists_a_resubmitted_item_as_returned(client):
         pdf = SimpleUploadedFile("纪要.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")
         services.add_progress(item=item, actor=member, note="进展", files=[check_evidence(pdf)])
 
-    services.save_measures(item=item, actor=member, measures="措施")
+    workflow.plan_accepted(item, member, staff, measures="措施")
     report()
     services.submit(item=item, actor=member)
     services.return_item(item=item, actor=staff, reason="材料不足")
