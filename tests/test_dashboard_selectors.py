@@ -18,6 +18,8 @@ from dashboard.selectors import (
     closure_rate,
     dashboard,
 )
+from rectification.choices import RectificationType
+from rectification.models import RectificationItem
 from tests import dashboard_data, factories
 from tests.dashboard_data import TODAY
 
@@ -47,7 +49,14 @@ def test_it_counts_a_years_items_as_staff_see_them(ledger):
     assert dash.year == 2020
     assert dash.years == [2020, 2019]
     assert dash.figures.total == 7
-    assert _status(dash) == {"open": 3, "in_progress": 1, "submitted": 1, "closed": 2}
+    assert _status(dash) == {
+        "open": 3,
+        "in_progress": 1,
+        "head_review": 0,
+        "submitted": 1,
+        "second_review": 0,
+        "closed": 2,
+    }
     assert dash.figures.overdue == 2  # A2, B3; not A1 (closed), not the 2019 item
     assert dash.figures.closure_rate == Decimal("28.6")  # 2 / 7
     assert dash.due_soon_count == 2
@@ -105,7 +114,14 @@ def test_a_unit_sees_only_itself(ledger):
     dash = dashboard(user=member, year=2020, today=TODAY)
 
     assert dash.figures.total == 4
-    assert _status(dash) == {"open": 1, "in_progress": 1, "submitted": 1, "closed": 1}
+    assert _status(dash) == {
+        "open": 1,
+        "in_progress": 1,
+        "head_review": 0,
+        "submitted": 1,
+        "second_review": 0,
+        "closed": 1,
+    }
     assert dash.figures.overdue == 1
     assert dash.figures.closure_rate == Decimal("25.0")
     assert [u.label for u in dash.units] == ["甲单位"]
@@ -300,3 +316,40 @@ def test_with_nothing_overdue_or_closed_the_projects_keep_the_summary_tables_ord
     assert dash.projects.paginator.num_pages == 1
     assert dash.closure_ranking.paginator.num_pages == dash.overdue_ranking.paginator.num_pages == 1
     assert all(row.unit_count == len(row.units) for row in dash.categories)  # every unit named
+
+
+def test_it_counts_completion_per_rectification_type(ledger):
+    items = list(RectificationItem.objects.filter(round_year=2020).order_by("pk"))
+    types = ["immediate", "immediate", "staged", "ongoing"]
+    for item, kind in zip(items, types, strict=False):
+        item.rectification_type = kind
+        item.save(update_fields=["rectification_type"])
+    staff_dash = dashboard(user=factories.StaffUserFactory(), year=2020, today=TODAY)
+
+    rows = {
+        row.type: (row.label, row.progress.total, row.progress.closed, row.progress.overdue)
+        for row in staff_dash.by_type
+    }
+    expected = {}
+    for value, label in [*RectificationType.choices, ("none", "尚未确定")]:
+        chosen = [i for i in items if (i.rectification_type or "none") == value]
+        expected[value] = (
+            str(label),
+            len(chosen),
+            sum(i.status == "closed" for i in chosen),
+            sum(1 for i in chosen if i.deadline and i.deadline < TODAY and i.status != "closed"),
+        )
+    assert rows == expected
+    assert [row.type for row in staff_dash.by_type] == ["immediate", "staged", "ongoing", "none"]
+
+
+def test_it_lists_every_type_even_without_items_and_no_untyped_row_when_all_are_typed(ledger):
+    RectificationItem.objects.filter(round_year=2020).update(rectification_type="immediate")
+
+    dash = dashboard(user=factories.StaffUserFactory(), year=2020, today=TODAY)
+
+    assert [(row.type, row.progress.total) for row in dash.by_type] == [
+        ("immediate", 7),
+        ("staged", 0),
+        ("ongoing", 0),
+    ]

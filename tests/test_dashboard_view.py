@@ -88,7 +88,7 @@ def test_it_hands_the_charts_their_data_and_links_as_json(client, ledger):
     match = re.search(r'<script id="dashboard-data" type="application/json">(.*?)</script>', page)
     assert match, "the chart data travels as a JSON block"
     data = json.loads(match.group(1))
-    assert data["status"]["values"] == [3, 1, 1, 2]
+    assert data["status"]["values"] == [3, 1, 0, 1, 0, 2]  # every status, in workflow order
     assert data["closure"]["labels"] == ["乙单位", "甲单位"]
     assert data["closure"]["values"] == [33.3, 25.0]
     assert data["categories"]["values"][:3] == [4, 2, 1]
@@ -312,3 +312,14 @@ def test_its_charts_label_projects_by_project_and_cut_long_names_keeping_them_wh
     for spec in ("closure", "overdue", "projects"):
         assert all(len(label) <= AXIS_LABEL_CHARS for label in data[spec]["labels"])
     assert all(len(title) > 0 for title in data["closure"]["titles"])
+
+
+def test_it_shows_completion_by_type_each_number_linking_to_its_ledger_list(client, ledger):
+    client.force_login(factories.StaffUserFactory())
+
+    page = client.get(URL).content.decode()
+
+    table = page.split('id="table-type"', 1)[1].split("</table>", 1)[0]
+    for kind in ("immediate", "staged", "ongoing", "none"):
+        assert f'data-type="{kind}"' in table
+    assert "rectification_type=none" in table and "立行立改" in table
