@@ -23,10 +23,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from rectification import services
-from rectification.choices import ExtensionStatus, ItemStatus
-from rectification.models import ExtensionRequest, RectificationItem
+from rectification.choices import ExtensionStatus, ItemStatus, MilestoneStatus, PlanStatus
+from rectification.models import (
+    ExtensionRequest,
+    FollowUp,
+    Milestone,
+    RectificationItem,
+    RectificationPlan,
+)
 from rectification.uploads import check_evidence
-from tests import factories
+from tests import factories, workflow
 
 pytestmark = pytest.mark.django_db
 URL = reverse("rectification:worklist")
@@ -55,8 +61,22 @@ def _days(n: int) -> datetime.date:
     return TODAY + datetime.timedelta(days=n)
 
 
+def _accepted_plan(item: RectificationItem, **milestone) -> None:  # type: ignore[no-untyped-def]
+    """An accepted plan, made directly (the fixtures set states by hand): the unit owes none."""
+    RectificationPlan.objects.create(
+        item=item,
+        version=1,
+        status=PlanStatus.ACCEPTED,
+        rectification_type="staged" if milestone else "immediate",
+        measures=item.measures or "措施",
+        agreement="agree",
+    )
+    if milestone:
+        Milestone.objects.create(item=item, number=1, title="阶段任务", **milestone)
+
+
 def _ready(item: RectificationItem, member: services.Actor) -> None:
-    services.save_measures(item=item, actor=member, measures="成立专班，制定整改方案。")
+    workflow.plan_accepted(item, member, measures="成立专班，制定整改方案。")
     services.add_progress(
         item=item,
         actor=member,
@@ -123,17 +143,28 @@ def unit_world():
     def make(**kwargs):  # type: ignore[no-untyped-def]
         return factories.ItemFactory(recommendation__finding__result__project__unit=unit, **kwargs)
 
-    def working(deadline, **kwargs):  # type: ignore[no-untyped-def]
-        return make(status=ItemStatus.IN_PROGRESS, measures="措施", deadline=deadline, **kwargs)
+    def working(due, **milestone):  # type: ignore[no-untyped-def]
+        item = make(status=ItemStatus.IN_PROGRESS, measures="措施", deadline=due)
+        _accepted_plan(item, **milestone)
+        return item
 
     returned = make(deadline=_days(30))
     _submitted(returned, member, NOW - datetime.timedelta(days=2))
     services.return_item(item=returned, actor=staff, reason="佐证材料不足，请补充会议纪要。")
     items = {
         "returned": returned,
-        "no_measures": make(deadline=_days(30)),
-        "no_measures_no_deadline": make(),
-        "no_measures_due": make(deadline=_days(5)),
+        "no_plan": make(deadline=_days(30)),
+        "no_plan_no_deadline": make(),
+        "no_plan_due": make(deadline=_days(5)),
+        "milestone_due": working(_days(40), deadline=_days(10)),
+        "milestone_late": working(_days(40), deadline=_days(-1)),
+        "milestone_later": working(_days(40), deadline=_days(30)),
+        "milestone_reported": working(
+            _days(40), deadline=_days(-1), status=MilestoneStatus.SUBMITTED
+        ),
+        "awaiting_head": make(
+            status=ItemStatus.HEAD_REVIEW, measures="措施", deadline=_days(40), submitted_at=NOW
+        ),
         "due_today": working(TODAY),
         "due_in_14": working(_days(14)),
         "due_in_15": working(_days(15)),
@@ -147,6 +178,7 @@ def unit_world():
             deadline=_days(-5),
         ),
     }
+    _accepted_plan(items["awaiting_head"])
     for key in ("submitted_overdue", "submitted_due"):
         _submitted(items[key], member, NOW - datetime.timedelta(days=1))
     factories.ItemFactory(deadline=_days(-3))  # another unit's
@@ -155,10 +187,13 @@ def unit_world():
 
 UNIT_SECTIONS = {
     "returned": {"returned"},
-    "measures": {"no_measures", "no_measures_no_deadline", "no_measures_due"},
-    "due_soon": {"due_today", "due_in_14", "no_measures_due"},
+    "plan": {"no_plan", "no_plan_no_deadline", "no_plan_due"},
+    "milestone": {"milestone_due", "milestone_late"},
+    "due_soon": {"due_today", "due_in_14", "no_plan_due"},
     "overdue": {"overdue"},
 }
+# The head's own section comes first: the submissions only the head can move on.
+HEAD_SECTIONS = {"head": {"awaiting_head"}, **UNIT_SECTIONS}
 
 
 def test_it_shows_a_unit_what_is_its_move_each_count_the_rows_of_its_list(client, unit_world):
@@ -168,7 +203,7 @@ def test_it_shows_a_unit_what_is_its_move_each_count_the_rows_of_its_list(client
     page = client.get(URL).content.decode()
 
     sections = _sections(page)
-    assert list(sections) == ["returned", "measures", "due_soon", "overdue"]
+    assert list(sections) == list(UNIT_SECTIONS)
     for key, expected in UNIT_SECTIONS.items():
         count, link, shown = sections[key]
         wanted = {items[name].pk for name in expected}
@@ -191,14 +226,20 @@ def test_it_shows_the_reason_of_a_return(client, unit_world):
     assert unit_world["items"]["returned"].recommendation.title in section
 
 
-def test_it_shows_the_unit_head_the_same_sections(client, unit_world):
+def test_it_shows_the_unit_head_the_same_sections_after_the_submissions_to_sign_off(
+    client, unit_world
+):
     client.force_login(factories.UnitHeadFactory(unit=unit_world["unit"]))
 
     sections = _sections(client.get(URL).content.decode())
 
+    assert list(sections) == list(HEAD_SECTIONS)
     assert {key: count for key, (count, _l, _s) in sections.items()} == {
-        key: len(names) for key, names in UNIT_SECTIONS.items()
+        key: len(names) for key, names in HEAD_SECTIONS.items()
     }
+    _count, link, shown = sections["head"]
+    assert shown == [unit_world["items"]["awaiting_head"].pk]
+    assert _listed(client, link) == shown
 
 
 def test_it_says_so_when_a_section_is_empty(client):
@@ -209,7 +250,7 @@ def test_it_says_so_when_a_section_is_empty(client):
     sections = _sections(page)
     assert set(sections) == set(UNIT_SECTIONS)
     assert all(count == 0 and not link for count, link, _ in sections.values())
-    assert page.count("暂无。") == 4
+    assert page.count("暂无。") == len(UNIT_SECTIONS)
 
 
 # --- 8. evaluation staff ----------------------------------------------------------------------------
@@ -249,6 +290,26 @@ def staff_world():
     )
     no_owner = make(deadline=_days(40))
     no_deadline = make(owner=member.user)
+    # A plan and a milestone to accept; proposals for a second review, one by the viewer.
+    plan = assigned()
+    services.submit_plan(
+        item=plan, actor=member, rectification_type="immediate", measures="措施", agreement="agree"
+    )
+    milestone = assigned(status=ItemStatus.IN_PROGRESS, measures="措施")
+    _accepted_plan(milestone, deadline=_days(10), status=MilestoneStatus.SUBMITTED)
+    viewer = factories.StaffUserFactory()
+    proposals = {}
+    for name, reviewer in (("theirs", factories.StaffUserFactory()), ("mine", viewer)):
+        proposals[name] = assigned()
+        _submitted(proposals[name], member, NOW - datetime.timedelta(days=5))
+        workflow.first_reviewed(proposals[name], reviewer)
+    # Follow-up checks: one due, one not yet.
+    rechecks = {}
+    for name, due in (("due", _days(-1)), ("later", _days(30))):
+        rechecks[name] = make(
+            owner=member.user, status=ItemStatus.CLOSED, closure_outcome="rectified"
+        )
+        FollowUp.objects.create(item=rechecks[name], due_on=due)
     nobody = factories.UnitFactory(name="广州市荔湾区无账号单位")
     make(unit=nobody, owner=None, deadline=_days(40))
     inactive = factories.UnitFactory(name="广州市荔湾区停用账号单位")
@@ -265,6 +326,11 @@ def staff_world():
         "extension": extension,
         "no_owner": no_owner,
         "no_deadline": no_deadline,
+        "plan": plan,
+        "milestone": milestone,
+        "proposals": proposals,
+        "rechecks": rechecks,
+        "viewer": viewer,
         "unreachable": [inactive, nobody],
     }
 
@@ -272,16 +338,30 @@ def staff_world():
 def test_it_shows_staff_what_is_the_bureaus_move_each_count_the_rows_of_its_list(
     client, staff_world
 ):
-    client.force_login(factories.StaffUserFactory())
+    client.force_login(staff_world["viewer"])
 
     page = client.get(URL).content.decode()
 
     sections = _sections(page)
-    assert list(sections) == ["review", "extensions", "unassigned", "unreachable"]
+    assert list(sections) == [
+        "review",
+        "second_review",
+        "plans",
+        "milestones",
+        "extensions",
+        "follow_ups",
+        "unassigned",
+        "unreachable",
+    ]
     waiting = staff_world["waiting"]
     oldest_first = [waiting["old"].pk, waiting["middle"].pk, waiting["recent"].pk]
     expected = {
         "review": oldest_first,
+        # Four eyes: not the proposal this staff member made.
+        "second_review": [staff_world["proposals"]["theirs"].pk],
+        "plans": [staff_world["plan"].pk],
+        "milestones": [staff_world["milestone"].pk],
+        "follow_ups": [staff_world["rechecks"]["due"].pk],
         "extensions": [staff_world["extension"].pk],
         "unassigned": sorted(
             RectificationItem.objects.exclude(status=ItemStatus.CLOSED)
@@ -360,7 +440,9 @@ def test_it_shows_the_total_in_the_menu_for_staff(client, staff_world):
     page = client.get(reverse("dashboard:index")).content.decode()
 
     total = sum(count for count, _link, _shown in sections.values())
-    assert total == 3 + 1 + sections["unassigned"][0] + 2
+    # 3 submissions, 2 proposals (the viewer is a stranger to both), a plan, a milestone, an
+    # extension request, a follow-up check, the unassigned items and 2 unreachable units.
+    assert total == 3 + 2 + 1 + 1 + 1 + 1 + sections["unassigned"][0] + 2
     assert re.search(rf'id="worklist-count">{total}</span>', page)
 
 
@@ -387,6 +469,20 @@ def _unit_items(unit, member, staff, n: int) -> None:  # type: ignore[no-untyped
             deadline=_days(-2),
             submitted_at=NOW,
         )
+        # A milestone due; a submission waiting for the head.
+        _accepted_plan(
+            factories.ItemFactory(
+                recommendation__finding__result__project__unit=unit,
+                status=ItemStatus.IN_PROGRESS,
+                deadline=_days(30),
+            ),
+            deadline=_days(3),
+        )
+        factories.ItemFactory(
+            recommendation__finding__result__project__unit=unit,
+            status=ItemStatus.HEAD_REVIEW,
+            deadline=_days(30),
+        )
 
 
 def _staff_items(staff, n: int) -> None:  # type: ignore[no-untyped-def]
@@ -401,6 +497,30 @@ def _staff_items(staff, n: int) -> None:  # type: ignore[no-untyped-def]
             reason="延期",
         )
         factories.ItemFactory()
+        # A plan and a milestone to accept, a proposal to confirm, a follow-up check due.
+        RectificationPlan.objects.create(
+            item=factories.ItemFactory(deadline=_days(9)),
+            version=1,
+            rectification_type="immediate",
+            measures="措施",
+            agreement="agree",
+        )
+        _accepted_plan(
+            factories.ItemFactory(status=ItemStatus.IN_PROGRESS, deadline=_days(9)),
+            deadline=_days(3),
+            status=MilestoneStatus.SUBMITTED,
+        )
+        factories.ItemFactory(
+            status=ItemStatus.SECOND_REVIEW,
+            proposed_outcome="rectified",
+            first_reviewer=factories.StaffUserFactory(),
+            deadline=_days(9),
+            submitted_at=NOW,
+        )
+        FollowUp.objects.create(
+            item=factories.ItemFactory(status=ItemStatus.CLOSED, closure_outcome="rectified"),
+            due_on=_days(-1),
+        )
 
 
 @pytest.mark.parametrize("who", ["unit", "staff"])
@@ -413,6 +533,8 @@ def test_it_costs_the_same_queries_for_1_and_30_items_per_section(client, who):
         user = staff
         make = lambda n: _staff_items(staff, n)  # noqa: E731
     make(1)
+    if who == "unit":  # the head's section too
+        user = factories.UnitHeadFactory(unit=user.unit)
     client.force_login(user)
     client.get(URL)  # the session's first request also writes the session
 
