@@ -5,6 +5,7 @@ SHA-256 compared with the original. A damaged backup is refused before anything 
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import os
@@ -21,7 +22,7 @@ from django.db import connection
 from rectification import backup, services
 from rectification.models import Evidence
 from rectification.uploads import check_evidence
-from tests import factories, images
+from tests import factories, images, workflow
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -106,7 +107,16 @@ def ledger_in_use():
     for item, batch in zip(items[:2], (files, files[:2]), strict=True):
         member = factories.UnitStaffFactory(unit=item.unit)
         actor = services.Actor(user=member, ip="10.0.0.2")
-        services.save_measures(item=item, actor=actor, measures="一是建立制度；二是落实责任。")
+        # A staged plan with a milestone: the new tables travel through the drill too.
+        workflow.plan_accepted(
+            item,
+            actor,
+            measures="一是建立制度；二是落实责任。",
+            rectification_type="staged",
+            milestones=[
+                services.PlannedMilestone("建立制度", item.deadline or datetime.date(2099, 6, 30))
+            ],
+        )
         services.add_progress(
             item=item,
             actor=actor,
@@ -157,7 +167,9 @@ def test_the_drill_restores_every_row_and_every_file(ledger_in_use, fresh_databa
     # Our own comparison, independent of the script's: every table, every row count…
     original, copy = _counts(source_db), _counts(fresh_database)
     assert copy == original
-    assert copy["rectification_event"] == original["rectification_event"] == 4
+    # Per item worked on: plan submitted, plan accepted, progress.
+    assert copy["rectification_event"] == original["rectification_event"] == 6
+    assert copy["rectification_rectificationplan"] == copy["rectification_milestone"] == 2
     # …every evidence file, byte for byte (hash), under the same name.
     for evidence in Evidence.objects.all():
         before = source_media / evidence.file.name
