@@ -55,7 +55,6 @@ _RULE_ORDER = [
 ]
 
 
-
 @dataclass(frozen=True)
 class DigestEntry:
     item: RectificationItem

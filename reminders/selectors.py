@@ -42,9 +42,12 @@ _DAY = datetime.timedelta(days=1)
 def annotate_for_rules(
     items: RectificationItemQuerySet, *, today: datetime.date
 ) -> RectificationItemQuerySet:
-    """``is_overdue`` (the shared definition) and ``last_progress_at``: the latest of the item's
+    """``is_overdue`` (the shared definition); ``last_progress_at``: the latest of the item's
     last progress report, its plan's acceptance (or, before plans, its measures), its last
-    return (each restarts the unit's work), and its creation."""
+    return (each restarts the unit's work), and its creation; ``has_plan`` (one submitted or
+    accepted), ``next_milestone`` (the earliest open milestone's deadline) and
+    ``follow_up_due`` (the earliest scheduled follow-up check). The planner and the send-time
+    re-check both read items through here, so they ask the rules the same question."""
     latest_report = (
         ProgressUpdate.objects.filter(item=OuterRef("pk"))
         .order_by("-created_at", "-id")
@@ -63,24 +66,6 @@ def annotate_for_rules(
         .order_by("-created_at", "-id")
         .values("created_at")[:1]
     )
-    # Coalesce each side first: Greatest() is NULL on SQLite as soon as one argument is.
-    return items.with_overdue(today).annotate(
-        last_progress_at=Greatest(
-            Coalesce(Subquery(latest_report), F("created_at")),
-            Coalesce(Subquery(latest_restart), F("created_at")),
-            output_field=DateTimeField(),
-        )
-    )
-
-
-def candidates(*, today: datetime.date, schedule: Schedule) -> RectificationItemQuerySet:
-    """Items some rule may apply to today, in one query; the rules decide.
-
-    The filters only narrow the scan (deadline within the horizon, overdue, or in progress and
-    quiet for long enough); they never grant a reminder the rules would refuse.
-    """
-    quiet_since = local_midnight(today - _DAY * (schedule.stale_after - 1))
-    horizon = today + _DAY * schedule.horizon
     plans = RectificationPlan.objects.filter(
         item=OuterRef("pk"), status__in=[PlanStatus.SUBMITTED, PlanStatus.ACCEPTED]
     )
@@ -94,11 +79,28 @@ def candidates(*, today: datetime.date, schedule: Schedule) -> RectificationItem
         .order_by("due_on")
         .values("due_on")[:1]
     )
-    items = annotate_for_rules(RectificationItem.objects.all(), today=today).annotate(
+    # Coalesce each side first: Greatest() is NULL on SQLite as soon as one argument is.
+    return items.with_overdue(today).annotate(
+        last_progress_at=Greatest(
+            Coalesce(Subquery(latest_report), F("created_at")),
+            Coalesce(Subquery(latest_restart), F("created_at")),
+            output_field=DateTimeField(),
+        ),
         has_plan=Exists(plans),
         next_milestone=Subquery(milestones),
         follow_up_due=Subquery(follow_ups),
     )
+
+
+def candidates(*, today: datetime.date, schedule: Schedule) -> RectificationItemQuerySet:
+    """Items some rule may apply to today, in one query; the rules decide.
+
+    The filters only narrow the scan (deadline within the horizon, overdue, or in progress and
+    quiet for long enough); they never grant a reminder the rules would refuse.
+    """
+    quiet_since = local_midnight(today - _DAY * (schedule.stale_after - 1))
+    horizon = today + _DAY * schedule.horizon
+    items = annotate_for_rules(RectificationItem.objects.all(), today=today)
     return (
         items.filter(
             (

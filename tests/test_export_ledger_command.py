@@ -175,7 +175,8 @@ def test_the_workbook_has_the_appended_columns_filled(worked_on, tmp_path):
 
     assert header[:19] == list(COLUMNS[:19])
     assert header[19:25] == ["销号结论", "核查方式", "核查人", "核查日期", "整改结果", "延期次数"]
-    assert header[25:] == ["原定整改时限", "时限依据", "是否退回", "退回原因"]
+    assert header[25:29] == ["原定整改时限", "时限依据", "是否退回", "退回原因"]
+    assert header[29:] == ["整改类型", "是否反弹"]
     assert first["销号结论"] == "已整改"
     assert first["核查方式"] == "实地核查"
     assert first["核查人"] == "评价办 李四"
@@ -188,8 +189,8 @@ def test_the_workbook_freezes_the_header_filters_and_sizes_its_columns(worked_on
     sheet = _workbook(tmp_path)
 
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:AC23"  # 29 columns, header + 22 items
-    assert sheet.max_column == len(COLUMNS) == 29
+    assert sheet.auto_filter.ref == "A1:AE23"  # 31 columns, header + 22 items
+    assert sheet.max_column == len(COLUMNS) == 31
     assert sheet.column_dimensions["J"].width == 50  # 问题
     assert sheet.column_dimensions["N"].width == 12  # 整改时限
 

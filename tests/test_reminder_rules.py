@@ -305,7 +305,7 @@ def test_it_gives_closed_items_nothing_and_treats_returned_items_as_open(people)
         people,
         deadline=D(2024, 6, 30),
         status=ItemStatus.CLOSED,
-        closure_outcome=ClosureOutcome.PARTLY,
+        closure_outcome=ClosureOutcome.RECTIFIED,
     )
     submitted = make_item(people, deadline=D(2024, 6, 30))
     staff = ledger.Actor(user=people["staff"])
