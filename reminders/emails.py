@@ -66,6 +66,8 @@ class DigestEntry:
     overdue: bool
     # What just happened to the item (the notifications' events), in words.
     news: tuple[str, ...] = ()
+    # The date a plan, milestone or follow-up reminder is about, when it is not the deadline.
+    dates: tuple[str, ...] = ()
 
     @property
     def unit(self) -> str:
@@ -82,6 +84,33 @@ class DigestEntry:
     @property
     def title(self) -> str:
         return self.item.recommendation.title
+
+
+def _day(value: datetime.date) -> str:
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def _until(due: datetime.date, today: datetime.date) -> str:
+    days = (due - today).days
+    if days < 0:
+        return f"已逾期 {-days} 天"
+    return "今天到期" if days == 0 else f"还剩 {days} 天"
+
+
+def reminder_dates(item: RectificationItem, rules: set[str], today: datetime.date) -> list[str]:
+    """The dates the plan, milestone and follow-up reminders are about: the item's deadline
+    alone would mislead (a plan due in 3 days on an item due in 6 months). ``item`` carries
+    ``next_milestone`` and ``follow_up_due`` (``selectors.annotate_for_rules``)."""
+    lines = []
+    if rules & {Rule.PLAN_DUE, Rule.PLAN_OVERDUE} and item.plan_due:
+        lines.append(f"整改方案提交期限：{_day(item.plan_due)}（{_until(item.plan_due, today)}）")
+    milestone = getattr(item, "next_milestone", None)
+    if rules & {Rule.MILESTONE_DUE, Rule.MILESTONE_OVERDUE} and milestone:
+        lines.append(f"下一整改节点完成期限：{_day(milestone)}（{_until(milestone, today)}）")
+    follow_up = getattr(item, "follow_up_due", None)
+    if Rule.FOLLOW_UP_DUE in rules and follow_up:
+        lines.append(f"回头看日期：{_day(follow_up)}")
+    return lines
 
 
 def timing(item: RectificationItem, today: datetime.date) -> str:
@@ -138,6 +167,7 @@ def _entries(
                 timing=timing(item, today),
                 overdue=bool(item.is_overdue),
                 news=tuple(line for event in events for line in news_lines(event)),
+                dates=tuple(reminder_dates(item, set(rules), today)),
             )
         )
     far = datetime.date.max
@@ -213,6 +243,7 @@ def robot_text(*, unit_name: str, entries: Sequence[DigestEntry], today: datetim
         block = [
             f"{number}. 【{'、'.join(entry.reasons)}】{entry.project}：{entry.title}",
             f"   整改时限：{entry.item.deadline or '未设定'}（{entry.timing}）",
+            *(f"   {line}" for line in entry.dates),
             *(f"   {line}" for line in entry.news),
             f"   {entry.url}",
         ]

@@ -246,6 +246,8 @@ def test_it_mails_the_owner_the_plan_reminder(people):
     [message] = mail.outbox
     assert message.to == [people["owner"].email]
     assert "整改方案即将到期" in message.body
+    # The mail names the plan's own date, not only the item's far deadline.
+    assert "整改方案提交期限：2024年7月3日（还剩 3 天）" in message.body
     assert Reminder.objects.get().status == ReminderStatus.SENT
 
 
@@ -342,6 +344,8 @@ def test_it_mails_the_owner_the_milestone_reminder(people):
     [message] = mail.outbox
     assert message.to == [people["owner"].email]
     assert "节点即将到期" in message.body
+    assert "下一整改节点完成期限：2024年6月30日（今天到期）" in message.body
+    assert "下一整改节点完成期限：2024年6月30日" in message.alternatives[0][0]
     reminder = Reminder.objects.get(rule=Rule.MILESTONE_DUE)
     assert (reminder.status, reminder.skip_reason) == (ReminderStatus.SENT, "")
 
@@ -387,5 +391,6 @@ def test_it_mails_the_reviewers_a_follow_up_check_that_has_come_due(people):
     to_pingjia = [m for m in mail.outbox if m.to == [people["staff"].email]]
     assert len(to_pingjia) == 1
     assert "回头看到期" in to_pingjia[0].body
+    assert "回头看日期：2024年6月30日" in to_pingjia[0].body
     reminder = Reminder.objects.get(rule=Rule.FOLLOW_UP_DUE, recipient=people["staff"])
     assert reminder.status == ReminderStatus.SENT
