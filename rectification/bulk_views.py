@@ -119,14 +119,18 @@ def _parse_versions(value: str) -> dict[int, int] | None:
         return None
 
 
-class BulkAssignView(LoginRequiredMixin, View):
-    template_name = "rectification/bulk_assign.html"
+class BulkActionView(LoginRequiredMixin, View):
+    """A bulk action's page: evaluation staff only (``rules.may_act_in_bulk``)."""
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        # A signed-in user who may not bulk-assign gets 403: the page reveals no item.
+        # A signed-in user who may not act in bulk gets 403: the page reveals no item.
         if request.user.is_authenticated and not may_act_in_bulk(request.user):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
+
+
+class BulkAssignView(BulkActionView):
+    template_name = "rectification/bulk_assign.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
         selection, filterset = _select(request)
@@ -238,16 +242,11 @@ class BulkAssignView(LoginRequiredMixin, View):
         return TemplateResponse(request, self.template_name, context, status=status)
 
 
-class BulkFollowUpView(LoginRequiredMixin, View):
+class BulkFollowUpView(BulkActionView):
     """批量安排回头看: a re-check of each selected closed item some months after its closure.
     GET previews the dates (and the items left out, with why); POST schedules them."""
 
     template_name = "rectification/bulk_follow_up.html"
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.is_authenticated and not may_act_in_bulk(request.user):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
 
     def get(self, request: HttpRequest) -> HttpResponse:
         selection, filterset = _select(request)
