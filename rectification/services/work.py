@@ -390,6 +390,9 @@ def submit(
             fresh.result = result.strip()
         if fresh.unit.head_signoff and not _is_head(actor.user):
             fresh.status = ItemStatus.HEAD_REVIEW
+            # The unit has answered the return (the bureau's or its head's) either way; only
+            # 整改中 may carry one.
+            _clear_return(fresh)
         else:
             _to_bureau(fresh)
         record_event(
