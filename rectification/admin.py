@@ -186,7 +186,7 @@ class RectificationItemAdmin(admin.ModelAdmin):
         try:
             services.assign(
                 item=RectificationItem.objects.get(pk=obj.pk),
-                actor=services.Actor(user=request.user, ip=request.META.get("REMOTE_ADDR")),
+                actor=services.Actor.from_request(request),
                 owner=form.cleaned_data["owner"],
                 deadline=form.cleaned_data["deadline"],
                 reason=form.cleaned_data["change_reason"],

@@ -180,7 +180,7 @@ class BulkAssignView(BulkActionView):
         try:
             applied = bulk.bulk_assign(
                 items=selection.items,
-                actor=services.Actor(user=request.user, ip=request.META.get("REMOTE_ADDR")),
+                actor=services.Actor.from_request(request),
                 owners=form.cleaned_data["owners"],
                 deadline=form.cleaned_data["new_deadline"],
                 include=include,
@@ -263,7 +263,7 @@ class BulkFollowUpView(BulkActionView):
             return self._render(request, selection, filterset, form, status=400)
         scheduled = services.schedule_follow_ups(
             items=selection.items,
-            actor=services.Actor(user=request.user, ip=request.META.get("REMOTE_ADDR")),
+            actor=services.Actor.from_request(request),
             months_after_closure=form.cleaned_data["months"],
         )
         messages.success(

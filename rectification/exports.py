@@ -16,7 +16,7 @@ import csv
 import datetime
 import enum
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
@@ -45,7 +45,7 @@ class Column:
     header: str
     width: float  # in characters, as a spreadsheet program counts them
     kind: Kind
-    value: Callable[[RectificationItem, int], Any]  # (item, row number) → typed value
+    value: Callable[[Any, int], Any]  # (the row's object, row number) → typed value
 
 
 def _result(item: RectificationItem) -> Any:
@@ -196,30 +196,40 @@ def _xlsx_cell(sheet: Any, kind: Kind, value: Any) -> WriteOnlyCell:
 
 
 def write_xlsx(items: Iterable[RectificationItem], out: IO[bytes]) -> int:
-    """Write the ledger workbook to ``out``: real dates, numbers with their formats, wrapped
-    long text, a frozen header row with an autofilter, sensible widths."""
+    """Write the ledger workbook to ``out``; returns the number of item rows."""
+
+    def rows() -> Iterator[list[Any]]:
+        for index, item in enumerate(items, start=1):
+            with translation.override(EXPORT_LANGUAGE):
+                yield ledger_values(item, index)
+
+    return write_sheet(out, title="整改台账", columns=LEDGER_COLUMNS, rows=rows())
+
+
+def write_sheet(
+    out: IO[bytes], *, title: str, columns: Sequence[Column], rows: Iterable[list[Any]]
+) -> int:
+    """One streamed sheet of typed values (one list per row, in ``columns`` order): real dates,
+    numbers with their formats, wrapped long text, a frozen header row with an autofilter,
+    sensible widths. Every workbook the application writes goes through here."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("整改台账")
+    sheet = workbook.create_sheet(title)
     # A write-only sheet writes its column widths and frozen pane with the first row: set
     # them before appending anything. The autofilter is written at the end, when the number
     # of rows is known.
-    for index, column in enumerate(LEDGER_COLUMNS, start=1):
+    for index, column in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width
     sheet.freeze_panes = "A2"
     header = []
-    for column in LEDGER_COLUMNS:
+    for column in columns:
         cell = WriteOnlyCell(sheet, value=column.header)
         cell.font, cell.fill, cell.alignment = _HEADER_FONT, _HEADER_FILL, _HEADER_ALIGNMENT
         header.append(cell)
     sheet.append(header)
     count = 0
-    for count, item in enumerate(items, start=1):
-        with translation.override(EXPORT_LANGUAGE):
-            values = ledger_values(item, count)
-        sheet.append(
-            [_xlsx_cell(sheet, c.kind, v) for c, v in zip(LEDGER_COLUMNS, values, strict=True)]
-        )
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(LEDGER_COLUMNS))}{count + 1}"
+    for count, values in enumerate(rows, start=1):  # noqa: B007 - the last index is the count
+        sheet.append([_xlsx_cell(sheet, c.kind, v) for c, v in zip(columns, values, strict=True)])
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
     workbook.save(out)
     return count
 

@@ -38,7 +38,7 @@ from rectification.selectors import items_visible_to
 
 
 def _actor(request: HttpRequest) -> services.Actor:
-    return services.Actor(user=request.user, ip=request.META.get("REMOTE_ADDR"))
+    return services.Actor.from_request(request)
 
 
 @dataclass

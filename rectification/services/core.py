@@ -32,6 +32,8 @@ from rectification.querysets import COPIED_FIELDS, evaluation_copies, overdue_q
 from rectification.rules import Action, require
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest
+
     from accounts.models import User
     from evaluations.models import Project, Unit
     from evaluations.services import TextChange
@@ -56,6 +58,12 @@ class Actor:
 
     user: User
     ip: str | None = None
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> Actor:
+        # REMOTE_ADDR is the client's own address: TrustedProxyMiddleware has already put the
+        # proxy's forwarded one there when the site is behind trusted proxies.
+        return cls(user=request.user, ip=request.META.get("REMOTE_ADDR"))  # type: ignore[arg-type]
 
 
 def _iso(value: datetime.date | None) -> str | None:
