@@ -43,6 +43,8 @@ _EVALUATION_STAFF: ModelGrants = {
     ("rectification", "rectificationplan"): ("view",),
     ("rectification", "milestone"): ("view",),
     ("rectification", "followup"): ("view",),
+    # Budget decisions are made on the budget sheet (results.services); the back-office reads.
+    ("results", "budgetdecision"): ("view",),
     # The working-day calendar: staff enter a year from the State Council's notice.
     ("calendars", "calendaryear"): ("add", "change", "delete", "view"),
     ("calendars", "holiday"): ("add", "change", "delete", "view"),

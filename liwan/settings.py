@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "calendars",
     "dashboard",
     "reminders",
+    # Using the results: budget linkage (预算挂钩).
+    "results",
     # Demo and benchmark data (seed_demo, seed_scale): commands only, refused with DEBUG off.
     "devdata",
 ]
@@ -242,6 +244,33 @@ LIWAN_MAX_EXTENSIONS_PER_ITEM = env_int("LIWAN_MAX_EXTENSIONS_PER_ITEM", 2)
 LIWAN_PLAN_DUE_DAYS = env_int("LIWAN_PLAN_DUE_DAYS", 30)
 LIWAN_PLAN_DUE_IN_WORKING_DAYS = env_bool("LIWAN_PLAN_DUE_IN_WORKING_DAYS", False)
 # Evidence uploads.
+# Budget linkage (预算挂钩): the advice for next year's budget of a project, by its grade and
+# the state of its rectification (none / done / under_way / overdue; results.rules). Advice:
+# support 支持, reduce 核减, defer 暂缓, after_rectification 整改后安排. 优 and 良 are funded once
+# their problems are dealt with, 中 is cut, 差 is held back. A system check refuses a table with
+# a missing or unknown cell. Staff may override the advice of one project, with a reason.
+LIWAN_BUDGET_RULES = {
+    "优": {
+        "none": "support",
+        "done": "support",
+        "under_way": "support",
+        "overdue": "after_rectification",
+    },
+    "良": {
+        "none": "support",
+        "done": "support",
+        "under_way": "after_rectification",
+        "overdue": "after_rectification",
+    },
+    "中": {
+        "none": "reduce",
+        "done": "reduce",
+        "under_way": "after_rectification",
+        "overdue": "defer",
+    },
+    "差": {"none": "defer", "done": "reduce", "under_way": "defer", "overdue": "defer"},
+}
+
 LIWAN_EVIDENCE_MAX_BYTES = env_int("LIWAN_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024)
 LIWAN_EVIDENCE_ALLOWED_TYPES = env_list(
     "LIWAN_EVIDENCE_ALLOWED_TYPES", ["pdf", "jpg", "png", "doc", "docx", "xls", "xlsx", "ofd"]

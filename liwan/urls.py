@@ -19,5 +19,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("dashboard/", include("dashboard.urls")),
     path("calendar/", include("calendars.urls")),
+    path("results/", include("results.urls")),
     path("", include("rectification.urls")),
 ]

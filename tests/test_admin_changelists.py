@@ -33,6 +33,8 @@ from rectification.models import (
     RectificationPlan,
 )
 from reminders.models import Reminder
+from results.choices import BudgetAdvice
+from results.models import BudgetDecision
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -144,6 +146,13 @@ ROW_MAKERS: dict[str, Callable[[], Model]] = {
         scheduled_by=factories.StaffUserFactory(),
     ),
     "rectification.Event": _event,
+    "results.BudgetDecision": lambda: BudgetDecision.objects.create(
+        result=factories.ResultFactory(),
+        advice=BudgetAdvice.REDUCE,
+        proposed=BudgetAdvice.SUPPORT,
+        reason="项目已调整实施范围",
+        decided_by=factories.StaffUserFactory(),
+    ),
     "reminders.Reminder": lambda: Reminder.objects.create(
         item=factories.ItemFactory(),
         recipient=factories.UnitStaffFactory(),

@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("liwan", "accounts", "evaluations", "calendars", "rectification", "reminders", "dashboard")
+APPS = (
+    "liwan",
+    "accounts",
+    "evaluations",
+    "calendars",
+    "rectification",
+    "reminders",
+    "dashboard",
+    "results",
+)
 # Lower first: an app may import the apps before it. ``devdata`` (demo and benchmark data) sits
 # above everything and is imported by nothing.
 LAYERS = {app: level for level, app in enumerate(APPS)} | {"devdata": len(APPS)}

@@ -321,6 +321,10 @@ NO_ITEM_EVENT: dict[str, str] = {
     "dashboard:unit-report-docx": "read only",
     "dashboard:closure-list": "read only",
     "dashboard:closure-list-docx": "read only",
+    "results:budget-sheet": "read only",
+    "results:budget-sheet-xlsx": "read only",
+    "results:budget-decision": "a project's budget advice: an append-only BudgetDecision row "
+    "(who, when, the rule's advice, the reason), not an item",
 }
 # Endpoints that change several items at once: one event per item changed.
 MULTI_ITEM_ENDPOINTS = {"rectification:bulk-assign", "rectification:bulk-follow-up"}

@@ -53,6 +53,10 @@ MATRIX: dict[str, dict[str, tuple[int | str, ...]]] = {
     "dashboard:unit-report-docx": {"GET": (LOGIN, 200, 200, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "dashboard:closure-list": {"GET": (LOGIN, 200, 200, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "dashboard:closure-list-docx": {"GET": (LOGIN, 200, 200, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
+    # The bureau's budget sheet: evaluation staff and oversight read it, only staff decide.
+    "results:budget-sheet": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
+    "results:budget-sheet-xlsx": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
+    "results:budget-decision": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 404, 404, 404, 400, 403)},
     "login": {"GET": (200,) * 6, "POST": (200,) * 6},
     "logout": {"GET": (200,) * 6, "POST": (LOGIN,) * 6},
     "password_change": {"GET": (LOGIN, 200, 200, 200, 200, 200), "POST": (LOGIN, 200, 200, 200, 200, 200)},
@@ -117,6 +121,7 @@ def world():
         "item": {"pk": item.pk},
         "evidence": {"pk": evidence.pk},
         "reset": {"uidb64": "MQ", "token": "set-password"},
+        "result": {"pk": item.recommendation.finding.result_id},
         "report": {"unit_id": item.unit_id, "year": item.recommendation.finding.result.round.year},
     }
     return item, users, kwargs
@@ -129,6 +134,8 @@ def _url(name: str, kwargs: dict) -> str:
         return reverse(name, kwargs=kwargs["item"])
     if name.startswith(("dashboard:unit-report", "dashboard:closure-list")):
         return reverse(name, kwargs=kwargs["report"])
+    if name == "results:budget-decision":
+        return reverse(name, kwargs=kwargs["result"])
     if name == "password_reset_confirm":
         return reverse(name, kwargs=kwargs["reset"])
     return reverse(name)

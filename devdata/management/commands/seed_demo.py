@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role, role_group
-from evaluations.models import Unit
+from evaluations.models import EvaluationResult, Unit
 from liwan import clock
 from rectification import services
 from rectification.choices import (
@@ -43,6 +43,9 @@ from rectification.models import (
     RectificationPlan,
 )
 from rectification.uploads import check_evidence
+from results.choices import BudgetAdvice
+from results.models import BudgetDecision
+from results.services import decide_budget_advice
 
 # Printed to the operator; the command refuses to run with DEBUG off.
 DEMO_PASSWORD = "Liwan-demo-2020"  # noqa: S105 # nosec B105
@@ -401,6 +404,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             accounts = self._accounts(units)
             seeded = self._ledger(accounts)
+            self._budget(accounts)
         self._print(accounts, seeded)
 
     def _user(self, username: str, *, role: Role, full_name: str, unit: Unit | None = None,
@@ -491,6 +495,22 @@ class Command(BaseCommand):
                 item.refresh_from_db()
             seeded += 1
         return seeded
+
+    def _budget(self, accounts: dict[str, User]) -> None:
+        """One project whose budget advice staff changed, so the sheet shows an override and
+        its history. Once: a later run finds the decision and leaves it."""
+        result = EvaluationResult.objects.filter(round__year=2020, seq=3).first()
+        if result is None or BudgetDecision.objects.filter(result=result).exists():
+            return
+        decide_budget_advice(
+            result=result,
+            actor=services.Actor(user=accounts["pingjia"]),
+            advice=BudgetAdvice.SUPPORT,
+            reason="区委区政府年度重点保障项目；已提交整改方案，整改措施明确，预算予以保障，"
+            "整改情况纳入下年度评价。",
+            seen_decision=0,
+            today=clock.today(),
+        )
 
     def _print(self, accounts: dict[str, User], seeded: int) -> None:
         self.stdout.write(self.style.SUCCESS(f"演示数据已就绪（本次新增演示进度 {seeded} 项）。"))

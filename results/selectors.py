@@ -1,0 +1,181 @@
+"""The budget sheet (预算挂钩表) of one round, as data: one row per project result with its grade,
+the state of its rectification, the rule's advice, staff's decision and the advice that holds.
+
+Three queries whatever the size of the round: the results, their items counted per result
+(overdue by ``overdue_q``, the one definition), and the decisions. The page and the workbook
+read the same rows.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db.models import Count, F, Q
+
+from evaluations.models import EvaluationResult, EvaluationRound, Grade
+from rectification.choices import ItemStatus
+from rectification.models import RectificationItem
+from rectification.querysets import overdue_q
+from results.choices import BudgetAdvice, RectificationState
+from results.models import BudgetDecision
+from results.rules import may_see_budget_linkage, proposed_advice, rectification_state
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+@dataclass(frozen=True)
+class BudgetRow:
+    result: EvaluationResult
+    items: int
+    closed: int
+    overdue: int
+    state: RectificationState
+    proposed: BudgetAdvice
+    decision: BudgetDecision | None  # the newest, if staff ever decided
+
+    @property
+    def overridden(self) -> bool:
+        return self.decision is not None and bool(self.decision.advice)
+
+    @property
+    def advice(self) -> BudgetAdvice:
+        """The advice that holds: staff's where they overrode the rule, else the rule's."""
+        return BudgetAdvice(self.decision.advice) if self.overridden else self.proposed
+
+
+@dataclass(frozen=True)
+class AdviceTotal:
+    advice: BudgetAdvice
+    projects: int
+    budget: Decimal  # this year's budget of those projects, 万元
+
+
+@dataclass
+class BudgetSheet:
+    round: EvaluationRound
+    years: list[int]
+    rows: list[BudgetRow]
+    totals: list[AdviceTotal] = field(default_factory=list)
+
+    @property
+    def overridden(self) -> int:
+        return sum(row.overridden for row in self.rows)
+
+    @property
+    def states(self) -> list[RectificationState]:
+        return list(RectificationState)
+
+    @property
+    def rule_rows(self) -> list[tuple[str, list[BudgetAdvice]]]:
+        """The rule table as the page shows it: one row per grade, one cell per state."""
+        rules = settings.LIWAN_BUDGET_RULES
+        return [
+            (grade, [proposed_advice(rules, grade=grade, state=s) for s in RectificationState])
+            for grade in Grade.values
+        ]
+
+    @property
+    def filename(self) -> str:
+        return f"{self.round.year}年度预算挂钩意见表.xlsx"
+
+
+def budget_years() -> list[int]:
+    return list(EvaluationRound.objects.order_by("-year").values_list("year", flat=True))
+
+
+def budget_sheet(*, user: User, year: int | None, today: datetime.date) -> BudgetSheet | None:
+    """The sheet of ``year`` (the newest round when none), or None when ``user`` may not see
+    budget linkage or there is no such round."""
+    if not may_see_budget_linkage(user):
+        return None
+    years = budget_years()
+    if year is None and years:
+        year = years[0]
+    round_ = EvaluationRound.objects.filter(year=year).first()
+    if round_ is None:
+        return None
+    results = list(
+        EvaluationResult.objects.filter(round=round_)
+        .select_related("project__unit")
+        .order_by("seq", "id")
+    )
+    rows = list(budget_rows(results, today=today))
+    return BudgetSheet(round=round_, years=years, rows=rows, totals=_totals(rows))
+
+
+def budget_rows(results: list[EvaluationResult], *, today: datetime.date) -> Iterable[BudgetRow]:
+    counts = {
+        row["result_id"]: row
+        for row in RectificationItem.objects.filter(
+            recommendation__finding__result__in=[r.pk for r in results]
+        )
+        .values(result_id=F("recommendation__finding__result_id"))
+        .annotate(
+            items=Count("id"),
+            closed=Count("id", filter=Q(status=ItemStatus.CLOSED)),
+            overdue=Count("id", filter=overdue_q(today)),
+        )
+        .order_by()
+    }
+    decisions: dict[int, list[BudgetDecision]] = defaultdict(list)
+    for decision in (
+        BudgetDecision.objects.filter(result__in=[r.pk for r in results])
+        .select_related("decided_by")
+        .order_by("-id")
+    ):
+        decisions[decision.result_id].append(decision)
+    rules = settings.LIWAN_BUDGET_RULES
+    for result in results:
+        figures = counts.get(result.pk, {"items": 0, "closed": 0, "overdue": 0})
+        state = rectification_state(
+            items=figures["items"], closed=figures["closed"], overdue=figures["overdue"]
+        )
+        history = decisions.get(result.pk)
+        yield BudgetRow(
+            result=result,
+            items=figures["items"],
+            closed=figures["closed"],
+            overdue=figures["overdue"],
+            state=state,
+            proposed=proposed_advice(rules, grade=result.grade, state=state),
+            decision=history[0] if history else None,
+        )
+
+
+def budget_row(*, user: User, result_id: int, today: datetime.date) -> BudgetRow | None:
+    """One result's row (for its decision page), or None if unseen or unknown."""
+    if not may_see_budget_linkage(user):
+        return None
+    result = (
+        EvaluationResult.objects.select_related("project__unit", "round")
+        .filter(pk=result_id)
+        .first()
+    )
+    if result is None:
+        return None
+    return next(iter(budget_rows([result], today=today)))
+
+
+def decision_history(result: EvaluationResult) -> list[BudgetDecision]:
+    return list(
+        BudgetDecision.objects.filter(result=result).select_related("decided_by").order_by("-id")
+    )
+
+
+def _totals(rows: list[BudgetRow]) -> list[AdviceTotal]:
+    projects: dict[str, int] = defaultdict(int)
+    budget: dict[str, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        projects[row.advice] += 1
+        budget[row.advice] += row.result.budget
+    return [
+        AdviceTotal(advice=advice, projects=projects[advice], budget=budget[advice])
+        for advice in BudgetAdvice
+    ]

@@ -1,0 +1,125 @@
+"""The budget sheet, its workbook and the decision page of one project. Thin: the rows come
+from ``results.selectors``, the one write from ``results.services``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.views import View
+
+from liwan import clock
+from liwan.params import int_param
+from rectification.services import Actor
+from results import selectors, services
+from results.exports import budget_xlsx
+from results.forms import BudgetDecisionForm
+from results.rules import may_decide_budget_advice
+from results.selectors import BudgetRow, BudgetSheet
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ROWS_PER_PAGE = 50
+
+
+def _sheet(request: HttpRequest) -> BudgetSheet:
+    sheet = selectors.budget_sheet(
+        user=request.user,
+        year=int_param(request.GET.get("year"), minimum=2000, maximum=2100),
+        today=clock.today(),
+    )
+    if sheet is None:
+        raise Http404
+    return sheet
+
+
+class BudgetSheetView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        sheet = _sheet(request)
+        page = Paginator(sheet.rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+        return TemplateResponse(
+            request,
+            "results/budget_sheet.html",
+            {
+                "sheet": sheet,
+                "page": page,
+                "may_decide": may_decide_budget_advice(request.user),
+            },
+        )
+
+
+class BudgetSheetXlsxView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest) -> FileResponse:
+        sheet = _sheet(request)
+        return FileResponse(
+            budget_xlsx(sheet), as_attachment=True, filename=sheet.filename, content_type=XLSX
+        )
+
+
+class BudgetDecisionView(LoginRequiredMixin, View):
+    """One project's advice: the rule's, staff's decisions (newest first) and, for staff, the
+    form to override it or return to the rule."""
+
+    def _row(self, request: HttpRequest, pk: int) -> BudgetRow:
+        row = selectors.budget_row(user=request.user, result_id=pk, today=clock.today())
+        if row is None:
+            raise Http404
+        return row
+
+    def _render(
+        self, request: HttpRequest, row: BudgetRow, form: BudgetDecisionForm, status: int = 200
+    ) -> HttpResponse:
+        context: dict[str, Any] = {
+            "row": row,
+            "form": form if may_decide_budget_advice(request.user) else None,
+            "history": selectors.decision_history(row.result),
+        }
+        return TemplateResponse(request, "results/budget_decision.html", context, status=status)
+
+    def _blank(self, row: BudgetRow) -> BudgetDecisionForm:
+        return BudgetDecisionForm(
+            proposed=row.proposed,
+            initial={
+                "advice": row.decision.advice if row.decision else "",
+                "seen_decision": row.decision.pk if row.decision else 0,
+            },
+        )
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        row = self._row(request, pk)
+        return self._render(request, row, self._blank(row))
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        row = self._row(request, pk)
+        if not may_decide_budget_advice(request.user):
+            return self._render(request, row, self._blank(row), status=403)
+        form = BudgetDecisionForm(request.POST, proposed=row.proposed)
+        if form.is_valid():
+            try:
+                services.decide_budget_advice(
+                    result=row.result,
+                    actor=Actor.from_request(request),
+                    advice=form.cleaned_data["advice"],
+                    reason=form.cleaned_data["reason"],
+                    seen_decision=form.cleaned_data["seen_decision"],
+                    today=clock.today(),
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+                status = 409 if error.code == "stale" else 400
+                return self._render(request, self._row(request, pk), form, status=status)
+            messages.success(request, _("The budget advice was saved."))
+            return redirect(f"{_sheet_url(row)}#result-{row.result.pk}")
+        return self._render(request, row, form, status=400)
+
+
+def _sheet_url(row: BudgetRow) -> str:
+    from django.urls import reverse
+
+    return f"{reverse('results:budget-sheet')}?year={row.result.round.year}"
