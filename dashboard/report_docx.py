@@ -20,6 +20,7 @@ from docx.shared import Cm, Pt
 
 from dashboard.closure_list import ClosureList
 from dashboard.reports import ReportEntry, UnitReport
+from dashboard.supervision_slip import SupervisionSlip
 
 TITLE_FONT = "方正小标宋简体"
 BODY_FONT = "仿宋_GB2312"
@@ -170,6 +171,57 @@ def closure_list_docx(closure: ClosureList) -> bytes:
     _run(_paragraph(document, indent=False), closure.summary, size=TABLE_SIZE)
     _paragraph(document, indent=False)
     for line in closure.signatures:
+        paragraph = _paragraph(document, indent=False)
+        _run(paragraph, _("%(label)s: ") % {"label": line}, size=TABLE_SIZE)
+        _run(paragraph, "　" * 12 + _("Date:"), size=TABLE_SIZE)
+
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def supervision_slip_docx(slip: SupervisionSlip) -> bytes:
+    """The 督办单 on A4: the title, the request to the unit, its red items in a table, and the
+    lines of the bureau that issues it and the unit that receives it."""
+    document = Document()
+    section = document.sections[0]
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    for side in ("top_margin", "bottom_margin", "left_margin", "right_margin"):
+        setattr(section, side, Cm(2.5))
+    document.core_properties.title = slip.title
+    document.core_properties.author = slip.unit.name
+
+    title = _paragraph(document, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
+    title.paragraph_format.line_spacing = Pt(36)
+    _run(title, slip.title, font=TITLE_FONT, size=TITLE_SIZE)
+    _run(_paragraph(document), slip.request)
+    headings = [
+        _("No."),
+        _("Project"),
+        _("Problem"),
+        _("Owner"),
+        _("Deadline"),
+        _("Days overdue"),
+        _("Status"),
+    ]
+    table = document.add_table(rows=1, cols=len(headings))
+    table.style = "Table Grid"
+    for cell, heading in zip(table.rows[0].cells, headings, strict=True):
+        _cell(cell, heading, bold=True)
+    for row in slip.rows:
+        values = [
+            str(row.number),
+            row.project,
+            row.problem,
+            row.owner,
+            f"{row.item.deadline:%Y-%m-%d}",
+            str(row.days_overdue),
+            row.item.get_status_display(),
+        ]
+        for cell, value in zip(table.add_row().cells, values, strict=True):
+            _cell(cell, value)
+    _paragraph(document, indent=False)
+    for line in slip.signatures:
         paragraph = _paragraph(document, indent=False)
         _run(paragraph, _("%(label)s: ") % {"label": line}, size=TABLE_SIZE)
         _run(paragraph, "　" * 12 + _("Date:"), size=TABLE_SIZE)

@@ -35,9 +35,9 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import sees_all_units
 from evaluations.models import EvaluationResult, EvaluationRound, Finding, FindingCategory, Unit
-from rectification.choices import ItemStatus, RectificationType
+from rectification.choices import ItemStatus, RectificationType, WarningLevel
 from rectification.models import RectificationItem
-from rectification.querysets import RectificationItemQuerySet, overdue_q
+from rectification.querysets import RectificationItemQuerySet, overdue_q, warning_q
 from rectification.selectors import items_visible_to
 
 if TYPE_CHECKING:
@@ -78,6 +78,15 @@ class Figures:
     total: int
     overdue: int
     by_status: dict[str, int]
+    # Items per supervision colour (三色预警), red to green; closed items have none.
+    by_warning: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def warning_rows(self) -> list[tuple[str, str, int]]:
+        """(level, label, count), red first."""
+        return [
+            (value, label, self.by_warning.get(value, 0)) for value, label in WarningLevel.choices
+        ]
 
     @property
     def closed(self) -> int:
@@ -348,14 +357,27 @@ def _year_figures(
         n=Count(ITEMS),
         overdue=Count(ITEMS, filter=overdue_q(today)),
         due_soon=Count(ITEMS, filter=due_soon),
+        yellow=Count(ITEMS, filter=warning_q(WarningLevel.YELLOW, today)),
+        green=Count(ITEMS, filter=warning_q(WarningLevel.GREEN, today)),
     )
     by_status = {status: 0 for status in ItemStatus.values}
-    overdue = due_soon_count = 0
+    overdue = due_soon_count = yellow = green = 0
     for row in rows.order_by():
         by_status[row["status"]] = row["n"]
         overdue += row["overdue"]
         due_soon_count += row["due_soon"]
-    figures = Figures(total=sum(by_status.values()), overdue=overdue, by_status=by_status)
+        yellow += row["yellow"]
+        green += row["green"]
+    figures = Figures(
+        total=sum(by_status.values()),
+        overdue=overdue,
+        by_status=by_status,
+        by_warning={
+            WarningLevel.RED: overdue,
+            WarningLevel.YELLOW: yellow,
+            WarningLevel.GREEN: green,
+        },
+    )
     return figures, due_soon_count
 
 

@@ -26,4 +26,14 @@ urlpatterns = [
         views.ClosureListDocxView.as_view(),
         name="closure-list-docx",
     ),
+    path(
+        "units/<id:unit_id>/<id:year>/supervision-slip/",
+        views.SupervisionSlipView.as_view(),
+        name="supervision-slip",
+    ),
+    path(
+        "units/<id:unit_id>/<id:year>/supervision-slip.docx",
+        views.SupervisionSlipDocxView.as_view(),
+        name="supervision-slip-docx",
+    ),
 ]

@@ -17,8 +17,9 @@ from django.views.generic import TemplateView
 from dashboard import selectors
 from dashboard.charts import chart_data
 from dashboard.closure_list import ClosureList, closure_list
-from dashboard.report_docx import closure_list_docx, unit_report_docx
+from dashboard.report_docx import closure_list_docx, supervision_slip_docx, unit_report_docx
 from dashboard.reports import UnitReport, unit_report
+from dashboard.supervision_slip import SupervisionSlip, supervision_slip
 from liwan import clock
 from liwan.params import int_param
 
@@ -127,5 +128,31 @@ class ClosureListDocxView(LoginRequiredMixin, View):
         response = HttpResponse(closure_list_docx(closure), content_type=DOCX)
         response["Content-Disposition"] = content_disposition_header(
             as_attachment=True, filename=closure.filename
+        )
+        return response
+
+
+def _slip(request: HttpRequest, unit_id: int, year: int) -> SupervisionSlip:
+    slip = supervision_slip(user=request.user, unit_id=unit_id, year=year, today=clock.today())
+    if slip is None:
+        raise Http404
+    return slip
+
+
+class SupervisionSlipView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, unit_id: int, year: int) -> HttpResponse:
+        slip = _slip(request, unit_id, year)
+        return TemplateResponse(request, "dashboard/supervision_slip.html", {"slip": slip})
+
+
+class SupervisionSlipDocxView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, unit_id: int, year: int) -> HttpResponse:
+        slip = _slip(request, unit_id, year)
+        if not slip.rows:
+            # Nothing to supervise: there is no slip to send (the page says so).
+            raise Http404
+        response = HttpResponse(supervision_slip_docx(slip), content_type=DOCX)
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=slip.filename
         )
         return response

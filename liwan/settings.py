@@ -300,6 +300,11 @@ def _env_days(name: str, default: list[int]) -> list[int]:
         raise ImproperlyConfigured(f"{name} must be comma-separated integers") from exc
 
 
+# 三色预警: an item not closed is yellow when its deadline is at most this many days away (today
+# included), red when overdue, green otherwise.
+LIWAN_WARNING_YELLOW_DAYS = env_int("LIWAN_WARNING_YELLOW_DAYS", 7)
+# 督办单: the working days a unit is given to answer a supervision slip on its red items.
+LIWAN_SUPERVISION_REPLY_WORKING_DAYS = env_int("LIWAN_SUPERVISION_REPLY_WORKING_DAYS", 10)
 LIWAN_REMINDER_DAYS_BEFORE = _env_days("LIWAN_REMINDER_DAYS_BEFORE", [7, 3, 1])
 LIWAN_REMINDER_OVERDUE_EVERY_DAYS = env_int("LIWAN_REMINDER_OVERDUE_EVERY_DAYS", 7)
 LIWAN_REMINDER_ESCALATE_AFTER_DAYS = env_int("LIWAN_REMINDER_ESCALATE_AFTER_DAYS", 15)

@@ -8,6 +8,16 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class WarningLevel(models.TextChoices):
+    """The supervision colour of an item not closed (三色预警): red when overdue, yellow when its
+    deadline is within ``LIWAN_WARNING_YELLOW_DAYS``, green otherwise; an item without a
+    deadline, or closed, has none (``querysets.warning_q``)."""
+
+    RED = "red", _("Red (overdue)")
+    YELLOW = "yellow", _("Yellow (due soon)")
+    GREEN = "green", _("Green (on track)")
+
+
 class ItemStatus(models.TextChoices):
     """Where an item is in the workflow (docs/design.md has the diagram). The order is the
     workflow's: lists and counts show the statuses in it."""

@@ -30,6 +30,7 @@ from rectification.choices import (
     MilestoneStatus,
     PlanStatus,
     RectificationType,
+    WarningLevel,
 )
 from rectification.models import (
     ExtensionRequest,
@@ -38,7 +39,7 @@ from rectification.models import (
     RectificationItem,
     RectificationPlan,
 )
-from rectification.querysets import LEDGER_ORDER
+from rectification.querysets import LEDGER_ORDER, warning_q
 
 if TYPE_CHECKING:
     from django.http import QueryDict
@@ -109,6 +110,12 @@ class LedgerFilter(django_filters.FilterSet):
         label=_("Overdue"),
         choices=[("yes", _("Overdue")), ("no", _("Not overdue"))],
         method="filter_overdue",
+        empty_label=_("All"),
+    )
+    warning = django_filters.ChoiceFilter(
+        label=_("Warning colour"),
+        choices=WarningLevel.choices,
+        method="filter_warning",
         empty_label=_("All"),
     )
     deadline = django_filters.DateFromToRangeFilter(
@@ -287,6 +294,9 @@ class LedgerFilter(django_filters.FilterSet):
         if value == "no":
             return queryset.not_overdue(self.today)
         return queryset
+
+    def filter_warning(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(warning_q(value, self.today)) if value else queryset
 
     def filter_returned(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(returned_at__isnull=False) if value == "yes" else queryset

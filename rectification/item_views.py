@@ -99,6 +99,7 @@ class ItemMixin(LoginRequiredMixin):
         return get_object_or_404(
             items_visible_to(self.request.user)
             .with_overdue(clock.today())
+            .with_warning(clock.today())
             .with_tentative_deadline()
             .select_related(
                 "unit",

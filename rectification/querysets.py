@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.db import models
 from django.db.models import (
     BooleanField,
@@ -20,7 +21,7 @@ from django.db.models import (
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Concat, ExtractYear
 
-from rectification.choices import ItemStatus
+from rectification.choices import ItemStatus, WarningLevel
 
 
 def overdue_q(today: datetime.date) -> Q:
@@ -30,6 +31,21 @@ def overdue_q(today: datetime.date) -> Q:
     from the next. Every list, dashboard, export and reminder rule builds on this one Q.
     """
     return Q(deadline__lt=today) & ~Q(status=ItemStatus.CLOSED)
+
+
+def warning_q(level: str, today: datetime.date) -> Q:
+    """The items of one supervision colour (三色预警) on ``today``: red is overdue (``overdue_q``),
+    yellow is due within ``LIWAN_WARNING_YELLOW_DAYS`` days (today included), green is due
+    later. Closed items and items without a deadline have no colour."""
+    if level == WarningLevel.RED:
+        return overdue_q(today)
+    open_q = ~Q(status=ItemStatus.CLOSED) & Q(deadline__isnull=False)
+    last_yellow = today + datetime.timedelta(days=settings.LIWAN_WARNING_YELLOW_DAYS)
+    if level == WarningLevel.YELLOW:
+        return open_q & Q(deadline__gte=today, deadline__lte=last_yellow)
+    if level == WarningLevel.GREEN:
+        return open_q & Q(deadline__gt=last_yellow)
+    raise ValueError(f"no warning level {level!r}")
 
 
 # The ledger's order everywhere: newest year first, then as the summary table lists them.
@@ -73,6 +89,16 @@ class RectificationItemQuerySet(models.QuerySet):
                 When(overdue_q(today), then=Value(True)),
                 default=Value(False),
                 output_field=BooleanField(),
+            )
+        )
+
+    def with_warning(self, today: datetime.date) -> RectificationItemQuerySet:
+        """Annotate ``warning``: the item's colour (``warning_q``), or "" for none."""
+        return self.annotate(
+            warning=Case(
+                *(When(warning_q(level, today), then=Value(level)) for level in WarningLevel),
+                default=Value(""),
+                output_field=models.CharField(),
             )
         )
 

@@ -115,6 +115,7 @@ def ledger_rows(
     )
     rows = (
         items.with_overdue(today)
+        .with_warning(today)
         .with_tentative_deadline()
         .select_related(
             "unit",

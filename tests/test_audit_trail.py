@@ -321,6 +321,8 @@ NO_ITEM_EVENT: dict[str, str] = {
     "dashboard:unit-report-docx": "read only",
     "dashboard:closure-list": "read only",
     "dashboard:closure-list-docx": "read only",
+    "dashboard:supervision-slip": "read only",
+    "dashboard:supervision-slip-docx": "read only",
     "results:budget-sheet": "read only",
     "results:budget-sheet-xlsx": "read only",
     "results:budget-decision": "a project's budget advice: an append-only BudgetDecision row "

@@ -323,3 +323,26 @@ def test_it_shows_completion_by_type_each_number_linking_to_its_ledger_list(clie
     for kind in ("immediate", "staged", "ongoing", "none"):
         assert f'data-type="{kind}"' in table
     assert "rectification_type=none" in table and "立行立改" in table
+
+
+def test_its_warning_colours_count_the_open_items_and_open_their_ledger_lists(
+    client, ledger, settings
+):
+    settings.LIWAN_WARNING_YELLOW_DAYS = 7
+    client.force_login(factories.StaffUserFactory())
+    page = client.get(URL).content.decode()
+    counts = {
+        level: (href, int(number))
+        for href, level, number in re.findall(
+            r'href="(/\?[^"]*)" data-warning-count="(\w+)"[^>]*>.*?</span>(\d+)</a>', page, re.S
+        )
+    }
+    # Seven days from 15 March: A2 and B3 overdue (red), A3 due on the 20th (yellow), A4 and B1
+    # due on the 29th and 30th (green); the closed A1 and B2 have no colour.
+    assert {level: number for level, (_href, number) in counts.items()} == {
+        "red": 2,
+        "yellow": 1,
+        "green": 2,
+    }
+    for _level, (href, number) in counts.items():
+        assert _ledger_count(client, href) == number

@@ -319,3 +319,21 @@ def test_it_does_not_mark_a_plain_date_in_a_provisional_year(client):
 
     assert "暂定" not in cell
     assert "工作日" not in cell
+
+
+def test_it_names_the_warning_colour_beside_the_deadline(client, settings):
+    settings.LIWAN_WARNING_YELLOW_DAYS = 7
+    soon = factories.ItemFactory(deadline=datetime.date.today() + datetime.timedelta(days=3))
+    late = factories.ItemFactory(deadline=datetime.date.today() - datetime.timedelta(days=3))
+    client.force_login(factories.StaffUserFactory())
+
+    def warning(item) -> str:  # type: ignore[no-untyped-def]
+        page = client.get(_url(item)).content.decode()
+        return " ".join(
+            re.search(r'<span id="item-warning">(.*?)</span> ?</span>', page, re.S)[1].split()
+        )
+
+    assert 'data-warning="yellow"' in warning(soon) and "黄色（临近期限）" in warning(soon)
+    assert 'data-warning="red"' in warning(late) and "红色（已逾期）" in warning(late)
+    no_deadline = factories.ItemFactory(deadline=None)
+    assert 'id="item-warning"></span>' in client.get(_url(no_deadline)).content.decode()

@@ -366,3 +366,24 @@ def test_it_marks_a_deadline_counted_over_a_provisional_year(client):
 
     assert "2027-01-15" in row
     assert "暂定" in row
+
+
+def test_it_shows_each_items_warning_colour_and_filters_by_it(client, settings):
+    settings.LIWAN_WARNING_YELLOW_DAYS = 7
+    late = factories.ItemFactory(deadline=TODAY - datetime.timedelta(days=1))
+    soon = factories.ItemFactory(deadline=TODAY + datetime.timedelta(days=7))
+    later = factories.ItemFactory(deadline=TODAY + datetime.timedelta(days=8))
+    client.force_login(factories.StaffUserFactory())
+
+    response = client.get(URL)
+
+    assert 'data-warning="red"' in _row(response, late)
+    assert 'data-warning="yellow"' in _row(response, soon)
+    assert 'data-warning="green"' in _row(response, later)
+    assert "黄色（临近期限）</span>" in _row(response, soon)  # named for screen readers
+    assert "warning-text-red" in _row(response, late)
+    assert _rows(client.get(URL, {"warning": "red"})) == [late.pk]
+    assert _rows(client.get(URL, {"warning": "yellow"})) == [soon.pk]
+    assert _rows(client.get(URL, {"warning": "green"})) == [later.pk]
+    invalid = client.get(URL, {"warning": "blue"})
+    assert invalid.status_code == 200 and len(_rows(invalid)) == 3  # refused beside the field

@@ -53,6 +53,10 @@ MATRIX: dict[str, dict[str, tuple[int | str, ...]]] = {
     "dashboard:unit-report-docx": {"GET": (LOGIN, 200, 200, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "dashboard:closure-list": {"GET": (LOGIN, 200, 200, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "dashboard:closure-list-docx": {"GET": (LOGIN, 200, 200, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
+    # The bureau issues slips: staff and oversight; a unit (its own or not) does not find them.
+    "dashboard:supervision-slip": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
+    # The matrix's item is not overdue: no red item, no slip to download.
+    "dashboard:supervision-slip-docx": {"GET": (LOGIN, 404, 404, 404, 404, 404), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     # The bureau's budget sheet: evaluation staff and oversight read it, only staff decide.
     "results:budget-sheet": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "results:budget-sheet-xlsx": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
@@ -132,7 +136,9 @@ def _url(name: str, kwargs: dict) -> str:
         return reverse(name, kwargs=kwargs["evidence"])
     if name.startswith("rectification:item-"):
         return reverse(name, kwargs=kwargs["item"])
-    if name.startswith(("dashboard:unit-report", "dashboard:closure-list")):
+    if name.startswith(
+        ("dashboard:unit-report", "dashboard:closure-list", "dashboard:supervision")
+    ):
         return reverse(name, kwargs=kwargs["report"])
     if name == "results:budget-decision":
         return reverse(name, kwargs=kwargs["result"])

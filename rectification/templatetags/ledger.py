@@ -6,7 +6,7 @@ from django import forms, template
 from django.http import QueryDict
 from django.utils.html import format_html
 
-from rectification.choices import ItemStatus
+from rectification.choices import ItemStatus, WarningLevel
 
 register = template.Library()
 
@@ -26,6 +26,39 @@ def status_badge(item) -> str:  # type: ignore[no-untyped-def]
     return format_html(
         '<span class="badge status-badge {}">{}</span>', css, item.get_status_display()
     )
+
+
+@register.simple_tag
+def warning_label(level: str) -> str:
+    """The colour's name for screen readers only, where the colour itself is shown by styling
+    (the ledger colours the deadline's text: a dot would widen a crowded table)."""
+    if not level:
+        return ""
+    return format_html(
+        '<span class="visually-hidden" data-warning="{}">{}</span>',
+        level,
+        WarningLevel(level).label,
+    )
+
+
+@register.simple_tag
+def warning_dot(level: str, labelled: bool = False) -> str:
+    """The item's supervision colour (三色预警) as a dot with its name for screen readers and
+    on hover (and written beside it when ``labelled``); nothing for an item without one."""
+    if not level:
+        return ""
+    label = WarningLevel(level).label
+    dot = format_html(
+        '<span class="warning-dot warning-{}" data-warning="{}" title="{}" role="img" '
+        'aria-label="{}"></span>',
+        level,
+        level,
+        label,
+        label,
+    )
+    if labelled:
+        return format_html('{}<span class="small text-secondary">{}</span> ', dot, label)
+    return dot
 
 
 @register.simple_tag(takes_context=True)
