@@ -18,6 +18,15 @@ class WarningLevel(models.TextChoices):
     GREEN = "green", _("Green (on track)")
 
 
+class SupervisionKind(models.TextChoices):
+    """The steps of the escalation ladder past the colours and the 督办单, recorded on an item."""
+
+    INTERVIEW = "interview", _("Interview of the unit head (约谈)")
+    CIRCULAR = "circular", _("Circular (通报)")
+    ACCOUNTABILITY = "accountability", _("Accountability (问责)")
+    INSTRUCTION = "instruction", _("Leader's instruction (领导批示)")
+
+
 class ItemStatus(models.TextChoices):
     """Where an item is in the workflow (docs/design.md has the diagram). The order is the
     workflow's: lists and counts show the statuses in it."""
@@ -140,6 +149,7 @@ class EventAction(models.TextChoices):
     FOLLOW_UP_SCHEDULED = "follow_up_scheduled", _("Follow-up check scheduled")
     FOLLOW_UP_PASSED = "follow_up_passed", _("Follow-up check: holds")
     FOLLOW_UP_FAILED = "follow_up_failed", _("Follow-up check: relapsed")
+    SUPERVISION_RECORDED = "supervision", _("Supervision step recorded")
 
 
 class DeadlineSource(models.TextChoices):

@@ -24,6 +24,7 @@ from rectification.choices import (
     MilestoneStatus,
     PlanStatus,
     RectificationType,
+    SupervisionKind,
     VerificationMethod,
 )
 from rectification.models import Milestone, RectificationItem
@@ -544,3 +545,26 @@ class BulkAssignForm(DeadlineForm):
                 _("Choose an owner for at least one unit, or a deadline."), code="nothing"
             )
         return cleaned
+
+
+class SupervisionForm(VersionedForm):
+    kind = forms.ChoiceField(label=_("Step"), choices=SupervisionKind.choices)
+    happened_on = forms.DateField(
+        label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    person = forms.CharField(
+        label=_("By whom"),
+        max_length=100,
+        help_text=_("Who held the interview, issued the circular or gave the instruction."),
+    )
+    document = forms.CharField(label=_("Document number"), max_length=200, required=False)
+    text = forms.CharField(
+        label=_("Content"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required for a leader's instruction: its words."),
+    )
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["happened_on"].initial = clock.today()

@@ -26,6 +26,7 @@ from rectification.choices import (
     EventAction,
     ItemStatus,
     RectificationType,
+    SupervisionKind,
     VerificationMethod,
 )
 from rectification.models import Event
@@ -124,6 +125,19 @@ def describe(event: Event, *, names: Mapping[int, str] | None = None) -> Describ
         EventAction.FOLLOW_UP_FAILED,
     ):
         changes.append(_("Check due on %(date)s") % {"date": _date(after.get("due_on"))})
+    elif event.action == EventAction.SUPERVISION_RECORDED:
+        kind = after.get("kind")
+        if kind in SupervisionKind.values:
+            changes.append(
+                _("%(step)s on %(date)s, by %(person)s")
+                % {
+                    "step": SupervisionKind(kind).label,
+                    "date": _date(after.get("date")),
+                    "person": after.get("person", ""),
+                }
+            )
+        if after.get("document"):
+            changes.append(_("Document: %(number)s") % {"number": after["document"]})
     elif event.action == EventAction.SUBMITTED and after.get("result"):
         text = after["result"]
     elif event.action == EventAction.CLOSED:

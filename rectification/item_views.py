@@ -21,7 +21,13 @@ from django.views import View
 
 from liwan import clock
 from rectification import forms, services
-from rectification.choices import ExtensionStatus, FollowUpStatus, MilestoneStatus, PlanStatus
+from rectification.choices import (
+    ExtensionStatus,
+    FollowUpStatus,
+    MilestoneStatus,
+    PlanStatus,
+    SupervisionKind,
+)
 from rectification.history import describe_all
 from rectification.models import (
     Event,
@@ -32,6 +38,7 @@ from rectification.models import (
     ProgressUpdate,
     RectificationItem,
     RectificationPlan,
+    SupervisionRecord,
 )
 from rectification.rules import Action, permitted_actions
 from rectification.selectors import items_visible_to
@@ -50,6 +57,12 @@ class ItemState:
     milestones: list[Milestone]
     extensions: list[ExtensionRequest]
     follow_ups: list[FollowUp]
+    supervision: list[SupervisionRecord]
+
+    @property
+    def instructions(self) -> list[SupervisionRecord]:
+        """Leaders' instructions (领导批示): shown at the top of the page, to everyone."""
+        return [s for s in self.supervision if s.kind == SupervisionKind.INSTRUCTION]
 
     @property
     def pending_plan(self) -> RectificationPlan | None:
@@ -87,6 +100,7 @@ def item_state(item: RectificationItem) -> ItemState:
         follow_ups=list(
             FollowUp.objects.filter(item=item).select_related("scheduled_by", "checked_by")
         ),
+        supervision=list(SupervisionRecord.objects.filter(item=item)),
     )
 
 
@@ -127,6 +141,8 @@ class ActionUI:
     applies: Callable[[ItemState], bool] = lambda state: True
     template: str = ""
     multipart: bool = False
+    # Offered at any time rather than because the item waits for it: folded until opened.
+    folded: bool = False
 
 
 _ = gettext_lazy
@@ -199,6 +215,10 @@ ACTIONS_UI: dict[Action, ActionUI] = {
     Action.REOPEN: ActionUI(
         forms.ReopenForm, _("Reopen"), _("Reopen"),
         "btn-outline-danger", "rectification:item-reopen",
+    ),
+    Action.RECORD_SUPERVISION: ActionUI(
+        forms.SupervisionForm, _("Record a supervision step (督办)"), _("Record"),
+        "btn-outline-danger", "rectification:item-supervision", folded=True,
     ),
     Action.REQUEST_EXTENSION: ActionUI(
         forms.ExtensionRequestForm, _("Ask for an extension"), _("Request extension"),
@@ -542,5 +562,22 @@ class ExtensionDecisionView(ItemActionView):
             actor=actor,
             approve=data["decision"] == "approve",
             note=data["note"],
+            expected_version=data["version"],
+        )
+
+
+class SupervisionView(ItemActionView):
+    action = Action.RECORD_SUPERVISION
+    success_message = gettext_lazy("Supervision step recorded.")
+
+    def perform(self, item, actor, data):  # type: ignore[no-untyped-def]
+        services.record_supervision(
+            item=item,
+            actor=actor,
+            kind=data["kind"],
+            happened_on=data["happened_on"],
+            person=data["person"],
+            document=data["document"],
+            text=data["text"],
             expected_version=data["version"],
         )

@@ -24,6 +24,7 @@ from rectification.choices import (
     MilestoneStatus,
     PlanStatus,
     RectificationType,
+    SupervisionKind,
     VerificationMethod,
 )
 from rectification.querysets import RectificationItemQuerySet
@@ -587,3 +588,43 @@ class Event(models.Model):
 
     def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise PermissionError("Audit records cannot be deleted")
+
+
+class SupervisionRecord(models.Model):
+    """A step of the escalation ladder taken on an item (督办): an interview of the unit head
+    (约谈), a circular (通报), accountability (问责) or a leader's instruction (领导批示).
+
+    Written only by ``services.record_supervision``, with one event; never edited."""
+
+    item = models.ForeignKey(
+        RectificationItem,
+        verbose_name=_("rectification item"),
+        on_delete=models.PROTECT,
+        related_name="supervision",
+    )
+    kind = models.CharField(_("step"), max_length=20, choices=SupervisionKind.choices)
+    happened_on = models.DateField(_("date"))
+    # Who held the interview, issued the circular or gave the instruction.
+    person = models.CharField(_("by whom"), max_length=100)
+    document = models.CharField(_("document number"), max_length=200, blank=True)
+    text = models.TextField(_("content"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=clock.now, editable=False)
+
+    class Meta:
+        verbose_name = _("supervision record")
+        verbose_name_plural = _("supervision records")
+        ordering = ["-happened_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=SupervisionKind.values), name="supervision_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.happened_on}"

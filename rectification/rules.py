@@ -47,6 +47,7 @@ class Action(models.TextChoices):
     DECIDE_EXTENSION = "decide_extension", gettext_lazy("Decide on the extension")
     SCHEDULE_FOLLOW_UP = "schedule_follow_up", gettext_lazy("Schedule a follow-up check")
     RECORD_FOLLOW_UP = "record_follow_up", gettext_lazy("Record a follow-up check")
+    RECORD_SUPERVISION = "record_supervision", gettext_lazy("Record a supervision step")
 
 
 _RECTIFYING = frozenset(
@@ -121,6 +122,9 @@ def permitted_actions(*, item: RectificationItem, user: User) -> frozenset[Actio
         allowed |= by_state & _STAFF_ACTIONS
         if item.status != ItemStatus.CLOSED:
             allowed.add(Action.DECIDE_EXTENSION)
+        # The ladder's steps (约谈, 通报, 问责, 领导批示) are the bureau's record of what
+        # happened, in any state: accountability often follows a closure.
+        allowed.add(Action.RECORD_SUPERVISION)
         if item.first_reviewer_id == user.pk:
             allowed.discard(Action.SECOND_REVIEW)
     return frozenset(allowed)

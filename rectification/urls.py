@@ -17,6 +17,11 @@ urlpatterns = [
     path("ledger/bulk-assign/", bulk_views.BulkAssignView.as_view(), name="bulk-assign"),
     path("ledger/bulk-follow-up/", bulk_views.BulkFollowUpView.as_view(), name="bulk-follow-up"),
     path("items/<id:pk>/", item_views.ItemDetailView.as_view(), name="item-detail"),
+    path(
+        "items/<id:pk>/supervision/",
+        item_views.SupervisionView.as_view(),
+        name="item-supervision",
+    ),
     _item("assign", item_views.AssignView, "item-assign"),
     _item("plan", item_views.PlanView, "item-plan"),
     _item("plan/decide", item_views.PlanDecisionView, "item-plan-decide"),

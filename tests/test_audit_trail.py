@@ -266,6 +266,17 @@ ITEM_ENDPOINTS: dict[str, Scenario] = {
         EventAction.REOPENED,
         setup=_closed,
     ),
+    "rectification:item-supervision": Scenario(
+        "staff",
+        lambda w, made: {
+            **_v(w),
+            "kind": "interview",
+            "happened_on": clock.today().isoformat(),
+            "person": "区财政局 李局长",
+            "text": "约谈单位主要负责人。",
+        },
+        EventAction.SUPERVISION_RECORDED,
+    ),
     "rectification:item-follow-up-schedule": Scenario(
         "staff",
         lambda w, made: {**_v(w), "due_on": clock.today().isoformat()},

@@ -64,8 +64,9 @@ def test_it_offers_a_unit_only_unit_actions_and_staff_only_staff_actions(client)
     client.force_login(factories.UnitStaffFactory(unit=item.unit))
     assert _panels(client.get(_url(item))) == {"plan", "progress", "request_extension"}
     client.force_login(factories.StaffUserFactory())
-    # No plan or milestone waits for a decision: only what staff can do now.
-    assert _panels(client.get(_url(item))) == {"assign", "first_review"}
+    # No plan or milestone waits for a decision: only what staff can do now (and the ladder's
+    # steps, which staff may record at any time).
+    assert _panels(client.get(_url(item))) == {"assign", "first_review", "record_supervision"}
     client.force_login(factories.OversightFactory())
     response = client.get(_url(item))
     assert _panels(response) == set()
@@ -75,7 +76,12 @@ def test_it_offers_a_unit_only_unit_actions_and_staff_only_staff_actions(client)
 def test_it_offers_review_actions_on_a_submitted_item(client):
     item = factories.ItemFactory(status=ItemStatus.SUBMITTED)
     client.force_login(factories.StaffUserFactory())
-    assert _panels(client.get(_url(item))) == {"assign", "return", "first_review"}
+    assert _panels(client.get(_url(item))) == {
+        "assign",
+        "return",
+        "first_review",
+        "record_supervision",
+    }
     client.force_login(factories.UnitStaffFactory(unit=item.unit))
     assert _panels(client.get(_url(item))) == set()
 
@@ -90,8 +96,8 @@ def test_it_offers_the_second_review_to_another_staff_member_only(client):
     client.force_login(factories.StaffUserFactory())
     theirs = client.get(_url(item))
 
-    assert _panels(mine) == {"assign", "return"}
-    assert _panels(theirs) == {"assign", "return", "second_review"}
+    assert _panels(mine) == {"assign", "return", "record_supervision"}
+    assert _panels(theirs) == {"assign", "return", "second_review", "record_supervision"}
     # Both see who made the first review and what it proposed.
     for response in (mine, theirs):
         banner = response.content.decode().split('id="review-banner">', 1)[1].split("</div>")[0]

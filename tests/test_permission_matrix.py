@@ -43,6 +43,7 @@ MATRIX: dict[str, dict[str, tuple[int | str, ...]]] = {
     "rectification:item-follow-up-record": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 403, 403, 404, 403, 403)},
     "rectification:item-extension-request": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 400, 400, 404, 403, 403)},
     "rectification:item-extension-decide": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 403, 403, 404, 400, 403)},
+    "rectification:item-supervision": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 403, 403, 404, 400, 403)},
     "rectification:evidence-download": {"GET": (LOGIN, 200, 200, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "rectification:bulk-assign": {"GET": (LOGIN, 403, 403, 403, 200, 403), "POST": (LOGIN, 403, 403, 403, 400, 403)},
     "rectification:bulk-follow-up": {"GET": (LOGIN, 403, 403, 403, 200, 403), "POST": (LOGIN, 403, 403, 403, 400, 403)},

@@ -20,39 +20,42 @@ UNIT_WORK = {A.PLAN, A.PROGRESS, A.REPORT_MILESTONE, A.REQUEST_EXTENSION}
 # What evaluation staff may do then: assign, decide what the unit handed in, close by decision.
 STAFF_WORK = {A.ASSIGN, A.DECIDE_PLAN, A.DECIDE_MILESTONE, A.FIRST_REVIEW, A.DECIDE_EXTENSION}
 NONE: set[Action] = set()
+# The ladder's recorded steps (约谈, 通报, 问责, 领导批示): evaluation staff, in every state.
+LADDER = {A.RECORD_SUPERVISION}
 
 # state → role → actions. "reviewer" is the staff member who made the first review.
 TABLE: dict[str, dict[str, set[Action]]] = {
     ItemStatus.OPEN: {
         "member": UNIT_WORK,
         "head": UNIT_WORK,
-        "staff": STAFF_WORK,
+        "staff": STAFF_WORK | LADDER,
     },
     ItemStatus.IN_PROGRESS: {
         "member": UNIT_WORK | {A.SUBMIT},
         "head": UNIT_WORK | {A.SUBMIT},
-        "staff": STAFF_WORK,
+        "staff": STAFF_WORK | LADDER,
     },
     ItemStatus.HEAD_REVIEW: {
         "member": NONE,
         "head": {A.HEAD_SIGNOFF},
-        "staff": {A.ASSIGN, A.DECIDE_EXTENSION},
+        "staff": {A.ASSIGN, A.DECIDE_EXTENSION} | LADDER,
     },
     ItemStatus.SUBMITTED: {
         "member": NONE,
         "head": NONE,
-        "staff": {A.ASSIGN, A.RETURN, A.FIRST_REVIEW, A.DECIDE_MILESTONE, A.DECIDE_EXTENSION},
+        "staff": {A.ASSIGN, A.RETURN, A.FIRST_REVIEW, A.DECIDE_MILESTONE, A.DECIDE_EXTENSION}
+        | LADDER,
     },
     ItemStatus.SECOND_REVIEW: {
         "member": NONE,
         "head": NONE,
-        "staff": {A.ASSIGN, A.RETURN, A.SECOND_REVIEW, A.DECIDE_EXTENSION},
-        "reviewer": {A.ASSIGN, A.RETURN, A.DECIDE_EXTENSION},
+        "staff": {A.ASSIGN, A.RETURN, A.SECOND_REVIEW, A.DECIDE_EXTENSION} | LADDER,
+        "reviewer": {A.ASSIGN, A.RETURN, A.DECIDE_EXTENSION} | LADDER,
     },
     ItemStatus.CLOSED: {
         "member": NONE,
         "head": NONE,
-        "staff": {A.REOPEN, A.SCHEDULE_FOLLOW_UP, A.RECORD_FOLLOW_UP},
+        "staff": {A.REOPEN, A.SCHEDULE_FOLLOW_UP, A.RECORD_FOLLOW_UP} | LADDER,
     },
 }
 

@@ -23,9 +23,16 @@ from rectification.choices import (
     ExtensionStatus,
     FollowUpStatus,
     ItemStatus,
+    SupervisionKind,
     VerificationMethod,
 )
-from rectification.models import Event, ExtensionRequest, FollowUp, RectificationItem
+from rectification.models import (
+    Event,
+    ExtensionRequest,
+    FollowUp,
+    RectificationItem,
+    SupervisionRecord,
+)
 from rectification.rules import Action
 from rectification.services.core import (
     Actor,
@@ -402,6 +409,54 @@ def record_follow_up(
         )
     follow_up.refresh_from_db()
     return follow_up
+
+
+# --- the escalation ladder -------------------------------------------------------------------
+
+
+def record_supervision(
+    *,
+    item: RectificationItem,
+    actor: Actor,
+    kind: str,
+    happened_on: datetime.date,
+    person: str,
+    document: str = "",
+    text: str = "",
+    expected_version: int | None = None,
+) -> SupervisionRecord:
+    """Record a step of the escalation ladder on the item (one record, one event). A leader's
+    instruction needs its text; a step cannot be dated in the future."""
+    if kind not in SupervisionKind.values:
+        raise ValidationError(_("Please choose the step."), code="kind")
+    person = _required_text(person, _("By whom"))
+    if kind == SupervisionKind.INSTRUCTION:
+        text = _required_text(text, _("Content"))
+    if happened_on > clock.today():
+        raise ValidationError(_("The date cannot be later than today."), code="future")
+    with _locked(item, actor, Action.RECORD_SUPERVISION, expected_version) as fresh:
+        record = SupervisionRecord.objects.create(
+            item=fresh,
+            kind=kind,
+            happened_on=happened_on,
+            person=person,
+            document=document.strip(),
+            text=text.strip(),
+            recorded_by=actor.user,
+        )
+        record_event(
+            fresh,
+            actor,
+            EventAction.SUPERVISION_RECORDED,
+            after={
+                "kind": kind,
+                "date": happened_on.isoformat(),
+                "person": person,
+                "document": record.document,
+            },
+            note=record.text,
+        )
+    return record
 
 
 def _add_months(day: datetime.date, months: int) -> datetime.date:

@@ -32,6 +32,7 @@ from rectification.choices import (
     ItemStatus,
     PlanStatus,
     RectificationType,
+    SupervisionKind,
     VerificationMethod,
 )
 from rectification.models import (
@@ -41,6 +42,7 @@ from rectification.models import (
     Milestone,
     RectificationItem,
     RectificationPlan,
+    SupervisionRecord,
 )
 from rectification.uploads import check_evidence
 from results.choices import BudgetAdvice
@@ -405,6 +407,7 @@ class Command(BaseCommand):
             accounts = self._accounts(units)
             seeded = self._ledger(accounts)
             self._budget(accounts)
+            self._supervision(accounts)
         self._print(accounts, seeded)
 
     def _user(self, username: str, *, role: Role, full_name: str, unit: Unit | None = None,
@@ -510,6 +513,38 @@ class Command(BaseCommand):
             "整改情况纳入下年度评价。",
             seen_decision=0,
             today=clock.today(),
+        )
+
+    def _supervision(self, accounts: dict[str, User]) -> None:
+        """The escalation ladder on the first overdue item: an interview of the unit head and a
+        leader's instruction. Once: a later run finds them and leaves them."""
+        today = clock.today()
+        item = (
+            RectificationItem.objects.filter(round_year=2020)
+            .overdue(today)
+            .order_by("deadline", "id")
+            .first()
+        )
+        if item is None or SupervisionRecord.objects.filter(item=item).exists():
+            return
+        actor = services.Actor(user=accounts["pingjia"])
+        services.record_supervision(
+            item=item,
+            actor=actor,
+            kind=SupervisionKind.INTERVIEW,
+            happened_on=today - datetime.timedelta(days=2),
+            person="区财政局 分管副局长",
+            text="约谈单位分管负责人，要求两周内完成整改并提交销号申请。",
+        )
+        item.refresh_from_db()
+        services.record_supervision(
+            item=item,
+            actor=actor,
+            kind=SupervisionKind.INSTRUCTION,
+            happened_on=today - datetime.timedelta(days=1),
+            person="区政府 分管副区长",
+            document="荔府办批〔2026〕12号",
+            text="请区财政局跟踪督办，确保年底前整改到位，并将结果报区政府。",
         )
 
     def _print(self, accounts: dict[str, User], seeded: int) -> None:
