@@ -271,7 +271,7 @@ def dashboard(
         figures=figures,
         due_soon_count=due_soon_count,
         due_soon=_due_soon(items, today, due_until),
-        by_type=_by_type(items, today),
+        by_type=completion_by_type(items, today),
         units=units,
         categories=categories,
         uncategorised=uncategorised,
@@ -381,7 +381,7 @@ def _year_figures(
     return figures, due_soon_count
 
 
-def _by_type(items: RectificationItemQuerySet, today: datetime.date) -> list[TypeRow]:
+def completion_by_type(items: RectificationItemQuerySet, today: datetime.date) -> list[TypeRow]:
     """Items, closed and overdue per rectification type: one GROUP BY. Every type is listed,
     with zeros where it has no item; items without a type only when there are some."""
     counts = {

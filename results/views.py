@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -21,9 +22,11 @@ from rectification.services import Actor
 from results import selectors, services
 from results.exports import budget_xlsx
 from results.forms import BudgetDecisionForm
+from results.leaders_report import LeadersReport, leaders_report, leaders_report_docx
 from results.rules import may_decide_budget_advice
 from results.selectors import BudgetRow, BudgetSheet
 
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROWS_PER_PAGE = 50
 
@@ -123,3 +126,30 @@ def _sheet_url(row: BudgetRow) -> str:
     from django.urls import reverse
 
     return f"{reverse('results:budget-sheet')}?year={row.result.round.year}"
+
+
+def _report(request: HttpRequest) -> LeadersReport:
+    report = leaders_report(
+        user=request.user,
+        year=int_param(request.GET.get("year"), minimum=2000, maximum=2100),
+        today=clock.today(),
+    )
+    if report is None:
+        raise Http404
+    return report
+
+
+class LeadersReportView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        report = _report(request)
+        return TemplateResponse(request, "results/leaders_report.html", {"report": report})
+
+
+class LeadersReportDocxView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        report = _report(request)
+        response = HttpResponse(leaders_report_docx(report), content_type=DOCX)
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=report.filename
+        )
+        return response

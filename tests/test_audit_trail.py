@@ -335,6 +335,8 @@ NO_ITEM_EVENT: dict[str, str] = {
     "dashboard:supervision-slip": "read only",
     "dashboard:supervision-slip-docx": "read only",
     "results:budget-sheet": "read only",
+    "results:leaders-report": "read only",
+    "results:leaders-report-docx": "read only",
     "results:budget-sheet-xlsx": "read only",
     "results:budget-decision": "a project's budget advice: an append-only BudgetDecision row "
     "(who, when, the rule's advice, the reason), not an item",

@@ -61,6 +61,8 @@ MATRIX: dict[str, dict[str, tuple[int | str, ...]]] = {
     # The bureau's budget sheet: evaluation staff and oversight read it, only staff decide.
     "results:budget-sheet": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "results:budget-sheet-xlsx": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
+    "results:leaders-report": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
+    "results:leaders-report-docx": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "results:budget-decision": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 404, 404, 404, 400, 403)},
     "login": {"GET": (200,) * 6, "POST": (200,) * 6},
     "logout": {"GET": (200,) * 6, "POST": (LOGIN,) * 6},

@@ -1,0 +1,177 @@
+"""The report to leaders and the 人大: every figure against a small ledger computed by hand, the
+Word file saying the same, who may read it, and constant queries."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from docx import Document
+
+from evaluations.models import FindingCategory
+from rectification import services
+from rectification.choices import SupervisionKind
+from tests import factories, workflow
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("results:leaders-report")
+DOCX_URL = reverse("results:leaders-report-docx")
+TODAY = datetime.date.today()
+
+
+def _day(n: int) -> datetime.date:
+    return TODAY + datetime.timedelta(days=n)
+
+
+@pytest.fixture
+def ledger():
+    """One project (良, budget 100 万元) with four problems:
+
+    1  closed today, due in 10 days     立行立改   category 项目管理   on time
+    2  closed today, was due 5 days ago  立行立改                     late
+    3  open, was due 3 days ago          立行立改   category 项目管理   overdue, one 约谈
+    4  open, due in 20 days              no plan yet
+    """
+    unit = factories.UnitFactory(short_name="测试局")
+    result = factories.ResultFactory(project__unit=unit, project__name="报告测试项目")
+    owner = factories.UnitStaffFactory(unit=unit)
+    staff = factories.StaffUserFactory()
+
+    def item(number: int, deadline: datetime.date):  # type: ignore[no-untyped-def]
+        return factories.ItemFactory(
+            recommendation__finding__result=result,
+            recommendation__finding__number=number,
+            deadline=deadline,
+            owner=owner,
+        )
+
+    one, two, three, four = (
+        item(1, _day(10)),
+        item(2, _day(-5)),
+        item(3, _day(-3)),
+        item(4, _day(20)),
+    )
+    category = FindingCategory.objects.create(name="项目管理")
+    for tagged in (one, three):
+        tagged.recommendation.finding.categories.add(category)
+    workflow.closed(workflow.submitted(one, owner, staff))
+    workflow.closed(workflow.submitted(two, owner, staff))
+    workflow.worked_on(three, owner, staff)
+    services.record_supervision(
+        item=three,
+        actor=workflow.actor(staff),
+        kind=SupervisionKind.INTERVIEW,
+        happened_on=TODAY,
+        person="区财政局",
+    )
+    return {"items": (one, two, three, four), "result": result}
+
+
+def _table(page: str, table_id: str) -> list[list[str]]:
+    body = re.search(rf'id="{table_id}">(.*?)</table>', page, re.S)[1]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+    return [
+        [
+            re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", cell)).strip()
+            for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
+        ]
+        for row in rows
+    ]
+
+
+def test_it_reports_every_figure_of_the_round(client, ledger):
+    client.force_login(factories.OversightFactory())
+    page = client.get(URL).content.decode()
+
+    summary = re.search(r'<p id="report-summary">(.*?)</p>', page, re.S)[1]
+    assert f"截至{TODAY:%Y-%m-%d}，2020年度绩效评价共发现问题 4 个" in summary
+    assert "已整改销号 2 个（销号率 50.0%），其中按期完成 1 个（按期率 50.0%）" in summary
+    assert "尚未销号 2 个，其中逾期 1 个" in summary
+    assert "中位用时：0 天" in page
+    assert _table(page, "report-types")[1:] == [
+        ["立行立改", "3", "2", "66.7%", "1"],
+        ["分阶段整改", "0", "0", "0.0%", "0"],
+        ["持续整改", "0", "0", "0.0%", "0"],
+        ["尚未确定", "1", "0", "0.0%", "0"],
+    ]
+    assert _table(page, "report-categories")[1:] == [
+        ["项目管理", "2", "1", "50.0%"],
+        ["未标注类别", "2", "1", "50.0%"],
+    ]
+    assert _table(page, "report-budget")[1:] == [
+        ["支持", "0", "0.00"],
+        ["核减", "0", "0.00"],
+        ["暂缓", "0", "0.00"],
+        ["整改后安排", "1", "100.00"],  # 良 with an overdue problem
+    ]
+    assert _table(page, "report-steps")[1:] == [
+        ["约谈", "1"],
+        ["通报", "0"],
+        ["问责", "0"],
+        ["领导批示", "0"],
+    ]
+    unfinished = _table(page, "report-unfinished")[1:]
+    assert [row[2][:3] for row in unfinished] == ["（三）", "（四）"]
+    assert unfinished[0][3] == "整改中 逾期" and unfinished[0][5] == "已完成整改"
+    assert unfinished[1][3] == "待整改" and unfinished[1][5] == "—"
+
+
+def test_its_word_file_says_the_same(client, ledger):
+    client.force_login(factories.StaffUserFactory())
+    response = client.get(DOCX_URL, {"year": "2020"})
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    document = Document(io.BytesIO(response.content))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "关于2020年度财政支出绩效评价问题整改情况的报告" in text
+    assert "已整改销号 2 个（销号率 50.0%）" in text
+    types, categories, budget, steps, unfinished = (
+        [[cell.text for cell in row.cells] for row in table.rows] for table in document.tables
+    )
+    assert types[1] == ["立行立改", "3", "2", "66.7%", "1"]
+    assert categories[1:] == [["项目管理", "2", "1", "50.0%"], ["未标注类别", "2", "1", "50.0%"]]
+    assert budget[4] == ["整改后安排", "1", "100.00"]
+    assert steps[1] == ["约谈", "1"]
+    assert [row[3] for row in unfinished[1:]] == ["整改中（已逾期）", "待整改"]
+
+
+def test_only_the_bureau_reads_it(client, ledger):
+    unit = ledger["items"][0].unit
+    for user in (factories.UnitStaffFactory(unit=unit), factories.UnitHeadFactory(unit=unit)):
+        client.force_login(user)
+        assert client.get(URL).status_code == 404
+        assert client.get(DOCX_URL).status_code == 404
+    client.force_login(factories.StaffUserFactory())
+    assert client.get(URL, {"year": "2019"}).status_code == 404
+
+
+def test_its_query_count_does_not_grow_with_the_items(client, ledger):
+    result = ledger["result"]
+    client.force_login(factories.StaffUserFactory())
+    client.get(URL)
+    with CaptureQueriesContext(connection) as few:
+        client.get(URL)
+    for number in range(10, 16):
+        factories.ItemFactory(
+            recommendation__finding__result=result,
+            recommendation__finding__number=number,
+            deadline=_day(-1),
+        )
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(URL).content.decode()
+    assert len(_table(page, "report-unfinished")) == 1 + 8
+    assert len(many) == len(few)
+
+
+def test_the_dashboard_and_the_budget_sheet_link_it_for_the_bureau_only(client, ledger):
+    unit = ledger["items"][0].unit
+    client.force_login(factories.StaffUserFactory())
+    for page in (reverse("dashboard:index"), reverse("results:budget-sheet")):
+        assert f'{URL}?year=2020"' in client.get(page).content.decode()
+    client.force_login(factories.UnitStaffFactory(unit=unit))
+    assert URL not in client.get(reverse("dashboard:index")).content.decode()
