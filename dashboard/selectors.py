@@ -37,7 +37,12 @@ from accounts.roles import sees_all_units
 from evaluations.models import EvaluationResult, EvaluationRound, Finding, FindingCategory, Unit
 from rectification.choices import ItemStatus, RectificationType, WarningLevel
 from rectification.models import RectificationItem
-from rectification.querysets import RectificationItemQuerySet, overdue_q, warning_q
+from rectification.querysets import (
+    RectificationItemQuerySet,
+    overdue_q,
+    repeat_links,
+    warning_q,
+)
 from rectification.selectors import items_visible_to
 
 if TYPE_CHECKING:
@@ -80,6 +85,8 @@ class Figures:
     by_status: dict[str, int]
     # Items per supervision colour (三色预警), red to green; closed items have none.
     by_warning: dict[str, int] = field(default_factory=dict)
+    # Items confirmed as repeating an earlier round's problem (屡审屡犯).
+    repeats: int = 0
 
     @property
     def warning_rows(self) -> list[tuple[str, str, int]]:
@@ -358,16 +365,18 @@ def _year_figures(
         overdue=Count(ITEMS, filter=overdue_q(today)),
         due_soon=Count(ITEMS, filter=due_soon),
         yellow=Count(ITEMS, filter=warning_q(WarningLevel.YELLOW, today)),
+        repeats=Count(ITEMS, filter=Q(Exists(repeat_links()))),
         green=Count(ITEMS, filter=warning_q(WarningLevel.GREEN, today)),
     )
     by_status = {status: 0 for status in ItemStatus.values}
-    overdue = due_soon_count = yellow = green = 0
+    overdue = due_soon_count = yellow = green = repeats = 0
     for row in rows.order_by():
         by_status[row["status"]] = row["n"]
         overdue += row["overdue"]
         due_soon_count += row["due_soon"]
         yellow += row["yellow"]
         green += row["green"]
+        repeats += row["repeats"]
     figures = Figures(
         total=sum(by_status.values()),
         overdue=overdue,
@@ -377,6 +386,7 @@ def _year_figures(
             WarningLevel.YELLOW: yellow,
             WarningLevel.GREEN: green,
         },
+        repeats=repeats,
     )
     return figures, due_soon_count
 

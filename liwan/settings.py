@@ -303,6 +303,10 @@ def _env_days(name: str, default: list[int]) -> list[int]:
 # 三色预警: an item not closed is yellow when its deadline is at most this many days away (today
 # included), red when overdue, green otherwise.
 LIWAN_WARNING_YELLOW_DAYS = env_int("LIWAN_WARNING_YELLOW_DAYS", 7)
+# 屡审屡犯: a finding whose title has at least this trigram similarity (pg_trgm's measure, 0–1)
+# with one an earlier round found at the same unit, in a shared category, is offered to staff
+# as a likely repeat. 0.3 is pg_trgm's own default threshold.
+LIWAN_REPEAT_SIMILARITY = float(env_str("LIWAN_REPEAT_SIMILARITY", "0.3"))
 # 督办单: the working days a unit is given to answer a supervision slip on its red items.
 LIWAN_SUPERVISION_REPLY_WORKING_DAYS = env_int("LIWAN_SUPERVISION_REPLY_WORKING_DAYS", 10)
 LIWAN_REMINDER_DAYS_BEFORE = _env_days("LIWAN_REMINDER_DAYS_BEFORE", [7, 3, 1])

@@ -27,6 +27,13 @@ class SupervisionKind(models.TextChoices):
     INSTRUCTION = "instruction", _("Leader's instruction (领导批示)")
 
 
+class RepeatStatus(models.TextChoices):
+    """Staff's ruling on a likely repeat problem (屡审屡犯) found by ``repeats``."""
+
+    CONFIRMED = "confirmed", _("Repeat problem")
+    DISMISSED = "dismissed", _("Not a repeat")
+
+
 class ItemStatus(models.TextChoices):
     """Where an item is in the workflow (docs/design.md has the diagram). The order is the
     workflow's: lists and counts show the statuses in it."""
@@ -150,6 +157,8 @@ class EventAction(models.TextChoices):
     FOLLOW_UP_PASSED = "follow_up_passed", _("Follow-up check: holds")
     FOLLOW_UP_FAILED = "follow_up_failed", _("Follow-up check: relapsed")
     SUPERVISION_RECORDED = "supervision", _("Supervision step recorded")
+    REPEAT_CONFIRMED = "repeat_confirmed", _("Confirmed as a repeat problem")
+    REPEAT_DISMISSED = "repeat_dismissed", _("Not a repeat problem")
 
 
 class DeadlineSource(models.TextChoices):

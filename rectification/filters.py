@@ -39,7 +39,7 @@ from rectification.models import (
     RectificationItem,
     RectificationPlan,
 )
-from rectification.querysets import LEDGER_ORDER, warning_q
+from rectification.querysets import LEDGER_ORDER, repeat_links, warning_q
 
 if TYPE_CHECKING:
     from django.http import QueryDict
@@ -148,6 +148,12 @@ class LedgerFilter(django_filters.FilterSet):
         label=_("Returned"),
         choices=[("yes", _("Returned to the unit"))],
         method="filter_returned",
+        empty_label=_("All"),
+    )
+    repeat = django_filters.ChoiceFilter(
+        label=_("Repeat problem"),
+        choices=[("yes", _("Repeats an earlier round's problem"))],
+        method="filter_repeat",
         empty_label=_("All"),
     )
     waiting = django_filters.ChoiceFilter(
@@ -300,6 +306,9 @@ class LedgerFilter(django_filters.FilterSet):
 
     def filter_returned(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(returned_at__isnull=False) if value == "yes" else queryset
+
+    def filter_repeat(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(Exists(repeat_links())) if value == "yes" else queryset
 
     def filter_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(rectification_type="" if value == "none" else value)

@@ -138,6 +138,11 @@ def describe(event: Event, *, names: Mapping[int, str] | None = None) -> Describ
             )
         if after.get("document"):
             changes.append(_("Document: %(number)s") % {"number": after["document"]})
+    elif event.action in (EventAction.REPEAT_CONFIRMED, EventAction.REPEAT_DISMISSED):
+        changes.append(
+            _("Earlier problem: %(year)s, %(finding)s")
+            % {"year": after.get("year", ""), "finding": after.get("finding", "")}
+        )
     elif event.action == EventAction.SUBMITTED and after.get("result"):
         text = after["result"]
     elif event.action == EventAction.CLOSED:

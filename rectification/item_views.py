@@ -26,6 +26,7 @@ from rectification.choices import (
     FollowUpStatus,
     MilestoneStatus,
     PlanStatus,
+    RepeatStatus,
     SupervisionKind,
 )
 from rectification.history import describe_all
@@ -38,6 +39,7 @@ from rectification.models import (
     ProgressUpdate,
     RectificationItem,
     RectificationPlan,
+    RepeatLink,
     SupervisionRecord,
 )
 from rectification.rules import Action, permitted_actions
@@ -58,6 +60,7 @@ class ItemState:
     extensions: list[ExtensionRequest]
     follow_ups: list[FollowUp]
     supervision: list[SupervisionRecord]
+    repeats: list[RepeatLink]  # confirmed: the earlier problems this item restates
 
     @property
     def instructions(self) -> list[SupervisionRecord]:
@@ -101,6 +104,11 @@ def item_state(item: RectificationItem) -> ItemState:
             FollowUp.objects.filter(item=item).select_related("scheduled_by", "checked_by")
         ),
         supervision=list(SupervisionRecord.objects.filter(item=item)),
+        repeats=list(
+            RepeatLink.objects.filter(item=item, status=RepeatStatus.CONFIRMED).select_related(
+                "earlier__recommendation__finding"
+            )
+        ),
     )
 
 

@@ -24,6 +24,7 @@ from rectification.choices import (
     MilestoneStatus,
     PlanStatus,
     RectificationType,
+    RepeatStatus,
     SupervisionKind,
     VerificationMethod,
 )
@@ -628,3 +629,45 @@ class SupervisionRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.happened_on}"
+
+
+class RepeatLink(models.Model):
+    """Staff's ruling that an item repeats (or does not repeat) a problem an earlier round found
+    at the same unit (屡审屡犯). Written only by ``services.decide_repeat``, with one event on
+    the later item; the pair is decided once."""
+
+    item = models.ForeignKey(
+        RectificationItem,
+        verbose_name=_("rectification item"),
+        on_delete=models.PROTECT,
+        related_name="repeat_links",
+    )
+    earlier = models.ForeignKey(
+        RectificationItem,
+        verbose_name=_("earlier item"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    status = models.CharField(_("ruling"), max_length=20, choices=RepeatStatus.choices)
+    similarity = models.FloatField(_("text similarity"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), default=clock.now, editable=False)
+
+    class Meta:
+        verbose_name = _("repeat problem link")
+        verbose_name_plural = _("repeat problem links")
+        constraints = [
+            models.UniqueConstraint(fields=["item", "earlier"], name="repeat_link_once"),
+            models.CheckConstraint(
+                condition=Q(status__in=RepeatStatus.values), name="repeat_link_status_valid"
+            ),
+            models.CheckConstraint(condition=~Q(item=F("earlier")), name="repeat_link_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} ← {self.earlier_id} {self.get_status_display()}"

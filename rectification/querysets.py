@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.db.models import (
@@ -21,7 +22,7 @@ from django.db.models import (
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Concat, ExtractYear
 
-from rectification.choices import ItemStatus, WarningLevel
+from rectification.choices import ItemStatus, RepeatStatus, WarningLevel
 
 
 def overdue_q(today: datetime.date) -> Q:
@@ -46,6 +47,13 @@ def warning_q(level: str, today: datetime.date) -> Q:
     if level == WarningLevel.GREEN:
         return open_q & Q(deadline__gt=last_yellow)
     raise ValueError(f"no warning level {level!r}")
+
+
+def repeat_links():  # type: ignore[no-untyped-def]
+    """The confirmed repeat links of the outer item (屡审屡犯), for Exists()."""
+    # Through the app registry: the models module imports this one.
+    links = apps.get_model("rectification", "RepeatLink")
+    return links.objects.filter(item=OuterRef("pk"), status=RepeatStatus.CONFIRMED)
 
 
 # The ledger's order everywhere: newest year first, then as the summary table lists them.
@@ -101,6 +109,10 @@ class RectificationItemQuerySet(models.QuerySet):
                 output_field=models.CharField(),
             )
         )
+
+    def with_repeat(self) -> RectificationItemQuerySet:
+        """Annotate ``is_repeat``: staff confirmed the item repeats an earlier round's problem."""
+        return self.annotate(is_repeat=Exists(repeat_links()))
 
     def sync_from_evaluation(self) -> int:
         """Copy what the ledger sorts and searches by from the evaluation onto these items.

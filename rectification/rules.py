@@ -48,6 +48,7 @@ class Action(models.TextChoices):
     SCHEDULE_FOLLOW_UP = "schedule_follow_up", gettext_lazy("Schedule a follow-up check")
     RECORD_FOLLOW_UP = "record_follow_up", gettext_lazy("Record a follow-up check")
     RECORD_SUPERVISION = "record_supervision", gettext_lazy("Record a supervision step")
+    DECIDE_REPEAT = "decide_repeat", gettext_lazy("Rule on a likely repeat problem")
 
 
 _RECTIFYING = frozenset(
@@ -125,6 +126,9 @@ def permitted_actions(*, item: RectificationItem, user: User) -> frozenset[Actio
         # The ladder's steps (约谈, 通报, 问责, 领导批示) are the bureau's record of what
         # happened, in any state: accountability often follows a closure.
         allowed.add(Action.RECORD_SUPERVISION)
+        # Whether a problem repeats an earlier round's is a fact about the finding, whatever
+        # the item's state.
+        allowed.add(Action.DECIDE_REPEAT)
         if item.first_reviewer_id == user.pk:
             allowed.discard(Action.SECOND_REVIEW)
     return frozenset(allowed)

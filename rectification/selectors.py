@@ -116,6 +116,7 @@ def ledger_rows(
     rows = (
         items.with_overdue(today)
         .with_warning(today)
+        .with_repeat()
         .with_tentative_deadline()
         .select_related(
             "unit",

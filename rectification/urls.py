@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rectification import bulk_views, item_views, views
+from rectification import bulk_views, item_views, repeat_views, views
 
 app_name = "rectification"
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path("ledger/export/", views.LedgerExportView.as_view(), name="export"),
     path("ledger/bulk-assign/", bulk_views.BulkAssignView.as_view(), name="bulk-assign"),
     path("ledger/bulk-follow-up/", bulk_views.BulkFollowUpView.as_view(), name="bulk-follow-up"),
+    path("ledger/repeats/", repeat_views.RepeatsView.as_view(), name="repeats"),
     path("items/<id:pk>/", item_views.ItemDetailView.as_view(), name="item-detail"),
     path(
         "items/<id:pk>/supervision/",

@@ -342,7 +342,12 @@ NO_ITEM_EVENT: dict[str, str] = {
     "(who, when, the rule's advice, the reason), not an item",
 }
 # Endpoints that change several items at once: one event per item changed.
-MULTI_ITEM_ENDPOINTS = {"rectification:bulk-assign", "rectification:bulk-follow-up"}
+MULTI_ITEM_ENDPOINTS = {
+    "rectification:bulk-assign",
+    "rectification:bulk-follow-up",
+    # One ruling per POST, one event on the later item (tests/test_repeats_view.py).
+    "rectification:repeats",
+}
 
 
 def _site_urls() -> dict[str, URLPattern]:

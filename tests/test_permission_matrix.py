@@ -46,6 +46,8 @@ MATRIX: dict[str, dict[str, tuple[int | str, ...]]] = {
     "rectification:item-supervision": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 403, 403, 404, 400, 403)},
     "rectification:evidence-download": {"GET": (LOGIN, 200, 200, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "rectification:bulk-assign": {"GET": (LOGIN, 403, 403, 403, 200, 403), "POST": (LOGIN, 403, 403, 403, 400, 403)},
+    # Staff only; with one round in the database there is nothing to rule on (POST 404).
+    "rectification:repeats": {"GET": (LOGIN, 403, 403, 403, 200, 403), "POST": (LOGIN, 403, 403, 403, 404, 403)},
     "rectification:bulk-follow-up": {"GET": (LOGIN, 403, 403, 403, 200, 403), "POST": (LOGIN, 403, 403, 403, 400, 403)},
     # Without ?days= the staff member's request is a 400 (JSON error); see test_working_days_view.py.
     "calendars:working-days": {"GET": (LOGIN, 403, 403, 403, 400, 403), "POST": (LOGIN, 403, 403, 403, 405, 403)},

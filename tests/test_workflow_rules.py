@@ -20,8 +20,9 @@ UNIT_WORK = {A.PLAN, A.PROGRESS, A.REPORT_MILESTONE, A.REQUEST_EXTENSION}
 # What evaluation staff may do then: assign, decide what the unit handed in, close by decision.
 STAFF_WORK = {A.ASSIGN, A.DECIDE_PLAN, A.DECIDE_MILESTONE, A.FIRST_REVIEW, A.DECIDE_EXTENSION}
 NONE: set[Action] = set()
-# The ladder's recorded steps (约谈, 通报, 问责, 领导批示): evaluation staff, in every state.
-LADDER = {A.RECORD_SUPERVISION}
+# Facts the bureau records whatever the item's state: the ladder's steps (约谈, 通报, 问责,
+# 领导批示) and the ruling on a likely repeat problem (屡审屡犯).
+LADDER = {A.RECORD_SUPERVISION, A.DECIDE_REPEAT}
 
 # state → role → actions. "reviewer" is the staff member who made the first review.
 TABLE: dict[str, dict[str, set[Action]]] = {

@@ -36,6 +36,7 @@ from rectification.services.deadlines import (
 )
 from rectification.services.review import (
     PlannedFollowUp,
+    decide_repeat,
     first_review,
     plan_follow_ups,
     record_follow_up,
@@ -70,6 +71,7 @@ __all__ = [
     "decide_extension",
     "decide_milestone",
     "decide_plan",
+    "decide_repeat",
     "escalate_overdue",
     "first_review",
     "head_signoff",

@@ -23,6 +23,7 @@ from rectification.choices import (
     ExtensionStatus,
     FollowUpStatus,
     ItemStatus,
+    RepeatStatus,
     SupervisionKind,
     VerificationMethod,
 )
@@ -31,8 +32,10 @@ from rectification.models import (
     ExtensionRequest,
     FollowUp,
     RectificationItem,
+    RepeatLink,
     SupervisionRecord,
 )
+from rectification.repeats import similarity
 from rectification.rules import Action
 from rectification.services.core import (
     Actor,
@@ -457,6 +460,44 @@ def record_supervision(
             note=record.text,
         )
     return record
+
+
+# --- 屡审屡犯 ----------------------------------------------------------------------------------
+
+
+def decide_repeat(
+    *, item: RectificationItem, earlier: RectificationItem, actor: Actor, confirm: bool
+) -> RepeatLink:
+    """Rule on a likely repeat: ``item`` restates ``earlier`` (confirm) or does not. One link
+    per pair, one event on ``item``; a pair already ruled on is refused."""
+    if earlier.unit_id != item.unit_id or earlier.round_year >= item.round_year:
+        raise ValidationError(
+            _("Only a problem an earlier round found at the same unit can be repeated."),
+            code="not_comparable",
+        )
+    with _locked(item, actor, Action.DECIDE_REPEAT, None) as fresh:
+        if RepeatLink.objects.filter(item=fresh, earlier=earlier).exists():
+            raise ValidationError(_("This pair has already been ruled on."), code="decided")
+        link = RepeatLink.objects.create(
+            item=fresh,
+            earlier=earlier,
+            status=RepeatStatus.CONFIRMED if confirm else RepeatStatus.DISMISSED,
+            similarity=similarity(
+                fresh.recommendation.finding.title, earlier.recommendation.finding.title
+            ),
+            decided_by=actor.user,
+        )
+        record_event(
+            fresh,
+            actor,
+            EventAction.REPEAT_CONFIRMED if confirm else EventAction.REPEAT_DISMISSED,
+            after={
+                "earlier": earlier.pk,
+                "year": earlier.round_year,
+                "finding": str(earlier.recommendation.finding),
+            },
+        )
+    return link
 
 
 def _add_months(day: datetime.date, months: int) -> datetime.date:
