@@ -199,6 +199,8 @@ class Dashboard:
     # One page of each unit ranking (RANKING_ROWS units).
     closure_ranking: Page
     overdue_ranking: Page
+    # Confirmed repeats (屡审屡犯) of every year, per unit and per category.
+    repeats: RepeatCounts = field(default_factory=lambda: RepeatCounts([], []))
 
     @property
     def by_closure_rate(self) -> list[UnitRow]:
@@ -207,6 +209,48 @@ class Dashboard:
     @property
     def by_overdue(self) -> list[UnitRow]:
         return by_overdue(self.units)
+
+
+@dataclass(frozen=True)
+class RepeatCounts:
+    by_unit: list[tuple[int, str, int]]  # (unit id, label, repeats), most first
+    by_category: list[tuple[int, str, int]]  # (category id, name, repeats), most first
+
+    def __bool__(self) -> bool:
+        return bool(self.by_unit)
+
+
+def repeat_counts(items: RectificationItemQuerySet) -> RepeatCounts:
+    """The items of ``items`` that staff confirmed as repeats of an earlier round's problem,
+    counted per unit and per problem category across the years (one query, two if any)."""
+    repeats = items.filter(Exists(repeat_links())).order_by()
+    by_unit = list(
+        repeats.values("unit_id", "unit__short_name", "unit__name")
+        .annotate(n=Count("id"))
+        .order_by("-n", "unit__name")
+    )
+    if not by_unit:
+        return RepeatCounts([], [])  # no repeat confirmed: no category to count them by
+    by_category = (
+        repeats.filter(recommendation__finding__categories__isnull=False)
+        .values(
+            "recommendation__finding__categories__id",
+            "recommendation__finding__categories__name",
+        )
+        .annotate(n=Count("id"))
+        .order_by("-n", "recommendation__finding__categories__name")
+    )
+    return RepeatCounts(
+        by_unit=[(r["unit_id"], r["unit__short_name"] or r["unit__name"], r["n"]) for r in by_unit],
+        by_category=[
+            (
+                r["recommendation__finding__categories__id"],
+                r["recommendation__finding__categories__name"],
+                r["n"],
+            )
+            for r in by_category
+        ],
+    )
 
 
 def by_closure_rate(units: list[UnitRow]) -> list[UnitRow]:
@@ -286,6 +330,7 @@ def dashboard(
         # Both rankings order every unit (500 at most: cheap in Python) and show one page.
         closure_ranking=Paginator(by_closure_rate(units), RANKING_ROWS).get_page(closure_page),
         overdue_ranking=Paginator(by_overdue(units), RANKING_ROWS).get_page(overdue_page),
+        repeats=repeat_counts(visible),
     )
 
 

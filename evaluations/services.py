@@ -51,6 +51,9 @@ class ImportReport:
     # unchanged projects get none (see results_unchanged).
     lines: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # projects of the round absent from the file
+    # Likely repeats of an earlier round's problem at the same unit (屡审屡犯), found by the
+    # ledger once the items exist: (unit, this round's problem, the earlier problem, its year).
+    likely_repeats: list[tuple[str, str, str, int]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -81,6 +84,12 @@ class ImportReport:
             + (f"问题类别更新 {self.categories_updated} 条；" if self.categories_updated else "")
             + f"新建整改事项 {self.items_created} 项。"
             + ("批次标题已更新。" if self.round_title_updated else "")
+            + (
+                f"其中 {len(self.likely_repeats)} 个问题可能是以往年度问题的重现（屡审屡犯），"
+                "导入后请在「屡审屡犯」页确认。"
+                if self.likely_repeats
+                else ""
+            )
         )
 
 

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from evaluations.importing.records import ImportIssue, ImportRejected, ParsedTable
 from evaluations.services import ImportReport, write_evaluation_table
 from rectification import services
+from rectification.repeats import repeat_candidates
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -73,4 +74,13 @@ def _import(
     # Renumbered projects and problems: the existing items' ledger order follows the table.
     services.sync_copies(recommendation__finding__result__round=written.round)
     written.report.items_created = len(items)
+    written.report.likely_repeats = [
+        (
+            candidate.item.unit.name,
+            candidate.item.recommendation.finding.title,
+            candidate.earlier.recommendation.finding.title,
+            candidate.earlier.round_year,
+        )
+        for candidate in repeat_candidates(year=written.round.year)
+    ]
     return written.report

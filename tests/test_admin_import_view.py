@@ -329,3 +329,21 @@ def test_the_preview_says_how_total_rows_and_rates_were_read(client, staff, medi
     assert _counts() == NOTHING
     client.post(URL, {"token": _token(response)})
     assert Project.objects.count() == 2  # the 合计 row is not a project
+
+
+def test_the_preview_lists_the_likely_repeats_of_earlier_problems(client, staff, media):
+    unit = factories.UnitFactory(name="广州市荔湾区示范中心")
+    factories.ItemFactory(
+        recommendation__finding__result__project__unit=unit,
+        recommendation__finding__result__round__year=2020,
+        recommendation__finding__title="信息系统开发仍有较大进步空间。",
+    )
+    before = _counts()
+    content = _preview(client, _xlsx()).content.decode()
+    assert 'id="import-repeats"' in content
+    assert (
+        "<td>广州市荔湾区示范中心</td><td>信息系统开发仍有进步空间。</td>"
+        "<td>2020年度：信息系统开发仍有较大进步空间。</td>"
+    ) in content
+    assert "其中 1 个问题可能是以往年度问题的重现（屡审屡犯）" in content
+    assert _counts() == before

@@ -214,3 +214,12 @@ def test_it_prints_how_total_rows_were_read(tmp_path):
     assert err == ""
     assert "说明：工作表「汇总表」第14行：合计行：未填预算数、完成数，未核对；不作为项目导入" in out
     assert "新建整改事项 22 项" in out
+
+
+def test_it_prints_the_likely_repeats_of_the_earlier_year(liwan_2020):
+    out, _ = _run(str(FIXTURES.parent / "tests" / "fixtures" / "liwan_2021_repeats.yaml"))
+    assert (
+        "可能屡审屡犯：广州市荔湾区市政园林绿化管理中心 · 信息系统功能仍有较大进步空间。"
+        "  ← 2020年度：信息系统开发仍有进步空间。"
+    ) in out
+    assert "其中 2 个问题可能是以往年度问题的重现（屡审屡犯）" in out

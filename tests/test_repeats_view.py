@@ -120,6 +120,36 @@ def test_a_confirmed_repeat_is_flagged_in_the_ledger_on_the_item_and_on_the_dash
     assert 'data-figure="repeats"' in dashboard.content.decode()
 
 
+def test_the_dashboard_counts_repeats_per_unit_and_category_across_the_years(client, two_years):
+    staff = factories.StaffUserFactory()
+    actor = workflow.actor(staff)
+    for unit, number in (("绿化管理中心", 1), ("妇幼保健院", 1)):
+        services.decide_repeat(
+            item=_item(2021, unit, number), earlier=_item(2020, unit, 1), actor=actor, confirm=True
+        )
+    client.force_login(staff)
+    # Across the years: the 2020 dashboard counts them too.
+    response = client.get(reverse("dashboard:index"), {"year": "2020"})
+    repeats = response.context["dash"].repeats
+    assert [(label, n) for _id, label, n in repeats.by_unit] == [
+        ("广州市荔湾区妇幼保健院", 1),
+        ("广州市荔湾区市政园林绿化管理中心", 1),
+    ]
+    assert [(name, n) for _id, name, n in repeats.by_category] == [
+        ("信息化建设", 1),
+        ("项目管理与实施", 1),
+    ]
+    page = response.content.decode()
+    assert 'id="repeats-by-unit"' in page and "repeat=yes&amp;unit=" in page
+
+
+def test_the_dashboard_leaves_the_repeats_out_until_one_is_confirmed(client, two_years):
+    client.force_login(factories.StaffUserFactory())
+    response = client.get(reverse("dashboard:index"))
+    assert not response.context["dash"].repeats
+    assert 'id="repeats-by-unit"' not in response.content.decode()
+
+
 def test_only_an_earlier_problem_of_the_same_unit_can_be_repeated(two_years):
     staff = workflow.actor(factories.StaffUserFactory())
     info = _item(2021, "绿化管理中心", 1)

@@ -24,6 +24,7 @@ from rectification.choices import (
     MilestoneStatus,
     PlanStatus,
     RectificationType,
+    RepeatStatus,
 )
 from rectification.models import (
     Event,
@@ -33,9 +34,12 @@ from rectification.models import (
     Milestone,
     ProgressUpdate,
     RectificationPlan,
+    RepeatLink,
 )
 from rectification.models import RectificationItem as Item
+from rectification.repeats import repeat_candidates
 from tests import factories
+from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.django_db
 
@@ -245,3 +249,26 @@ def test_it_changes_nothing_when_run_twice(liwan_2020, debug):
     _seed()
 
     assert _footprint() == first
+
+
+def test_it_closes_the_made_up_2019_items_and_confirms_one_repeat(liwan_2020, debug):
+    call_command("import_evaluations", str(FIXTURES / "liwan_2019_demo.yaml"), stdout=io.StringIO())
+    _seed()
+    assert set(Item.objects.filter(round_year=2019).values_list("status", flat=True)) == {
+        ItemStatus.CLOSED
+    }
+    (link,) = RepeatLink.objects.all()
+    assert link.status == RepeatStatus.CONFIRMED
+    assert (link.item.round_year, link.item.recommendation.finding.title) == (
+        2020,
+        "信息系统开发仍有进步空间。",
+    )
+    assert link.earlier.recommendation.finding.title == "信息系统功能仍有较大进步空间。"
+    # The other likely repeat waits for staff.
+    assert [c.item.recommendation.finding.title for c in repeat_candidates(year=2020)] == [
+        "前期预设工作有待加强。"
+    ]
+    before = _footprint()
+    _seed()
+    assert _footprint() == before
+    assert RepeatLink.objects.count() == 1

@@ -42,8 +42,10 @@ from rectification.models import (
     Milestone,
     RectificationItem,
     RectificationPlan,
+    RepeatLink,
     SupervisionRecord,
 )
+from rectification.repeats import repeat_candidates
 from rectification.uploads import check_evidence
 from results.choices import BudgetAdvice
 from results.models import BudgetDecision
@@ -189,6 +191,10 @@ SCENARIOS = [
              _s(15, "record_follow_up", holds=False, new_deadline=45))),
 ]
 # fmt: on
+
+# The items of the made-up 2019 table: rectified and closed about two years ago.
+EARLIER_YEAR = Scenario("closed-long-ago", -600, (*_worked(700, 690, 640), *_at_bureau(620),
+                        *_closed(615, "pingjia", "fuhe")))  # fmt: skip
 
 
 def _days_ago(days: int):  # type: ignore[no-untyped-def]
@@ -386,6 +392,30 @@ class _Demo:
         )
 
 
+def _play(
+    scenario: Scenario, item: RectificationItem, accounts: dict[str, User], today: datetime.date
+) -> None:
+    # The demo accounts of the item's unit do the unit's work (not any other 经办人 or 负责人
+    # that may have been added to the unit since).
+    unit_key = next(
+        key.rsplit(".", 1)[0] for key, user in accounts.items() if user.unit_id == item.unit_id
+    )
+    demo = _Demo(
+        item=item,
+        today=today,
+        deadline=today + datetime.timedelta(days=scenario.deadline),
+        staff=accounts[f"{unit_key}.staff"],
+        head=accounts[f"{unit_key}.head"],
+        reviewers={key: accounts[key] for key in ("pingjia", "fuhe")},
+    )
+    for step in scenario.steps:
+        # Each step at its own past moment: deadlines then lay ahead, and the history and the
+        # reminders read as they would have.
+        with _days_ago(step.ago):
+            getattr(demo, step.verb)(**dict(step.options))
+        item.refresh_from_db()
+
+
 class Command(BaseCommand):
     help = "创建演示账号并为 2020 年度整改事项生成演示进度（仅限 DEBUG 模式）。"
 
@@ -408,6 +438,7 @@ class Command(BaseCommand):
             seeded = self._ledger(accounts)
             self._budget(accounts)
             self._supervision(accounts)
+            self._earlier_year(accounts)
         self._print(accounts, seeded)
 
     def _user(self, username: str, *, role: Role, full_name: str, unit: Unit | None = None,
@@ -469,33 +500,12 @@ class Command(BaseCommand):
             .select_related("unit", "recommendation__finding")
             .order_by("recommendation__finding__result__seq", "recommendation__finding__number")
         )
-        # The demo accounts of each unit do the unit's work (not any other 经办人 or 负责人
-        # that may have been added to the unit since).
-        people = {
-            (user.unit_id, key.rsplit(".", 1)[1]): user
-            for key, user in accounts.items()
-            if user.unit_id
-        }
         today = clock.today()
         seeded = 0
         for index, item in enumerate(items):
             if item.pk in touched or item.status != ItemStatus.OPEN:
                 continue
-            scenario = SCENARIOS[index % len(SCENARIOS)]
-            demo = _Demo(
-                item=item,
-                today=today,
-                deadline=today + datetime.timedelta(days=scenario.deadline),
-                staff=people[(item.unit_id, "staff")],
-                head=people[(item.unit_id, "head")],
-                reviewers={key: accounts[key] for key in ("pingjia", "fuhe")},
-            )
-            for step in scenario.steps:
-                # Each step at its own past moment: deadlines then lay ahead, and the history
-                # and the reminders read as they would have.
-                with _days_ago(step.ago):
-                    getattr(demo, step.verb)(**dict(step.options))
-                item.refresh_from_db()
+            _play(SCENARIOS[index % len(SCENARIOS)], item, accounts, today)
             seeded += 1
         return seeded
 
@@ -514,6 +524,32 @@ class Command(BaseCommand):
             seen_decision=0,
             today=clock.today(),
         )
+
+    def _earlier_year(self, accounts: dict[str, User]) -> None:
+        """The made-up 2019 table, when it is imported (``make demo`` does): its items worked
+        and closed long ago, and the first problem 2020 found again confirmed as a repeat, so
+        the ledger, the item page and the dashboard show one; the other candidate waits on
+        屡审屡犯 for a newcomer to rule on. Once: a later run finds the ruling and stops."""
+        earlier = list(
+            RectificationItem.objects.filter(
+                round_year=2019, unit__name__in=SHORT_NAMES, status=ItemStatus.OPEN
+            )
+            .select_related("unit", "recommendation__finding")
+            .in_ledger_order()
+        )
+        if RepeatLink.objects.filter(earlier__round_year=2019).exists():
+            return
+        today = clock.today()
+        for item in earlier:
+            _play(EARLIER_YEAR, item, accounts, today)
+        candidates = repeat_candidates(year=2020)
+        if candidates and candidates[0].earlier.round_year == 2019:
+            services.decide_repeat(
+                item=candidates[0].item,
+                earlier=candidates[0].earlier,
+                actor=_actor(accounts["pingjia"]),
+                confirm=True,
+            )
 
     def _supervision(self, accounts: dict[str, User]) -> None:
         """The escalation ladder on the first overdue item: an interview of the unit head and a

@@ -43,6 +43,8 @@ class Command(BaseCommand):
         for where, unit, project, action, details in report.lines:
             suffix = f"（{details}）" if details else ""
             self.stdout.write(f"{action}：{unit} · {project}{suffix}  [{where}]")
+        for unit, problem, earlier, year in report.likely_repeats:
+            self.stdout.write(f"可能屡审屡犯：{unit} · {problem}  ← {year}年度：{earlier}")
         prefix = "[试运行，未写入] " if report.dry_run else ""
         self.stdout.write(self.style.SUCCESS(prefix + report.summary()))
         if not report.changed:
