@@ -45,6 +45,9 @@ _EVALUATION_STAFF: ModelGrants = {
     ("rectification", "followup"): ("view",),
     # Budget decisions are made on the budget sheet (results.services); the back-office reads.
     ("results", "budgetdecision"): ("view",),
+    # Likewise the public disclosure: wording and versions are written on its pages.
+    ("results", "publication"): ("view",),
+    ("results", "publicwording"): ("view",),
     # The working-day calendar: staff enter a year from the State Council's notice.
     ("calendars", "calendaryear"): ("add", "change", "delete", "view"),
     ("calendars", "holiday"): ("add", "change", "delete", "view"),

@@ -19,3 +19,12 @@ class RectificationState(models.TextChoices):
     DONE = "done", _("All closed")
     UNDER_WAY = "under_way", _("Under way")
     OVERDUE = "overdue", _("Overdue items")
+
+
+class RedactionKind(models.TextChoices):
+    """What the redaction check finds in a text about to be published (脱敏检查)."""
+
+    NAME = "name", _("Personal name")
+    PHONE = "phone", _("Telephone number")
+    ID_NUMBER = "id_number", _("ID number")
+    EMAIL = "email", _("E-mail address")

@@ -67,3 +67,14 @@ def may_see_budget_linkage(user) -> bool:  # type: ignore[no-untyped-def]
 def may_decide_budget_advice(user) -> bool:  # type: ignore[no-untyped-def]
     """Only evaluation staff override the rule's advice."""
     return is_evaluation_staff(user)
+
+
+def may_prepare_publication(user) -> bool:  # type: ignore[no-untyped-def]
+    """The draft of a public disclosure, with the redaction check's findings, is the bureau's
+    (every unit's texts are in it)."""
+    return sees_all_units(user)
+
+
+def may_publish(user) -> bool:  # type: ignore[no-untyped-def]
+    """Only evaluation staff edit the public wording and publish."""
+    return is_evaluation_staff(user)

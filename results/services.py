@@ -1,18 +1,22 @@
-"""The one writer of budget decisions."""
+"""The one writer of budget decisions, of the public wording of items and of publications."""
 
 from __future__ import annotations
 
 import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from evaluations.models import EvaluationResult
+from evaluations.models import EvaluationResult, Unit
+from liwan import clock
+from rectification.models import RectificationItem
 from rectification.services import Actor
 from results.choices import BudgetAdvice
-from results.models import BudgetDecision
-from results.rules import may_decide_budget_advice
+from results.models import BudgetDecision, Publication, PublicWording
+from results.publication import content_hash, draft, wording_hash
+from results.rules import may_decide_budget_advice, may_publish
 from results.selectors import budget_rows
 
 
@@ -62,3 +66,102 @@ def decide_budget_advice(
             reason=reason,
             decided_by=actor.user,
         )
+
+
+def save_public_wording(
+    *,
+    item: RectificationItem,
+    actor: Actor,
+    problem: str,
+    measures: str,
+    document: str,
+    seen: str,
+) -> PublicWording:
+    """Staff set how ``item`` reads in publications (confirming what the redaction check
+    found in it). ``seen`` is ``wording_hash`` of the texts the form showed: if they changed
+    meanwhile (another edit, or the unit's measures when none was saved), nothing is written."""
+    if not may_publish(actor.user):
+        raise PermissionDenied(_("Only evaluation staff edit the public wording."))
+    problem, measures, document = problem.strip(), measures.strip(), document.strip()
+    if not problem or not measures:
+        raise ValidationError(_("The problem and the measures cannot be empty."), code="empty")
+    with transaction.atomic():
+        locked = RectificationItem.objects.select_for_update().get(pk=item.pk)
+        if wording_hash(locked) != seen:
+            raise ValidationError(
+                _(
+                    "The public wording of this problem changed meanwhile; "
+                    "read it again and make your change."
+                ),
+                code="stale",
+            )
+        wording, _created = PublicWording.objects.update_or_create(
+            item=locked,
+            defaults={
+                "problem": problem,
+                "measures": measures,
+                "document": document,
+                "edited_by": actor.user,
+                "edited_at": clock.now(),
+            },
+        )
+        return wording
+
+
+def publish(
+    *, actor: Actor, year: int, units: list[Unit], seen: str, today: datetime.date
+) -> Publication:
+    """Publish ``year``'s rectification (only ``units`` when given) as the draft staff read:
+    ``seen`` is its ``content_hash``. Refused while the redaction check has findings nobody
+    confirmed, or when the draft changed since it was read."""
+    if not may_publish(actor.user):
+        raise PermissionDenied(_("Only evaluation staff publish."))
+    try:
+        return _publish(actor=actor, year=year, units=units, seen=seen, today=today)
+    except IntegrityError as exc:
+        # Two first versions of a year published at once: the later one is told to look again.
+        raise ValidationError(
+            _("Someone else published this year meanwhile; read the publication again."),
+            code="stale",
+        ) from exc
+
+
+@transaction.atomic
+def _publish(
+    *, actor: Actor, year: int, units: list[Unit], seen: str, today: datetime.date
+) -> Publication:
+    # One publisher of a year at a time (once it has a version): the numbers follow one another.
+    list(Publication.objects.select_for_update().filter(year=year).values_list("pk"))
+    current = draft(user=actor.user, year=year, units=units, today=today)
+    if current is None:
+        raise ValidationError(_("There is nothing to publish."), code="empty")
+    if current.blocking:
+        raise ValidationError(
+            _(
+                "The redaction check found personal data in %(count)d problems; "
+                "edit or confirm their public wording first."
+            )
+            % {"count": len(current.blocking)},
+            code="redaction",
+        )
+    content = current.content()
+    digest = content_hash(content)
+    if digest != seen:
+        raise ValidationError(
+            _(
+                "The publication changed since you read it (the ledger or a wording "
+                "changed); read it again before publishing."
+            ),
+            code="stale",
+        )
+    number = (Publication.objects.filter(year=year).aggregate(n=Max("number"))["n"] or 0) + 1
+    publication = Publication.objects.create(
+        year=year,
+        number=number,
+        title=current.title,
+        content=content,
+        sha256=digest,
+        published_by=actor.user,
+    )
+    publication.units.set(units)
+    return publication

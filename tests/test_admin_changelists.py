@@ -34,7 +34,7 @@ from rectification.models import (
 )
 from reminders.models import Reminder
 from results.choices import BudgetAdvice
-from results.models import BudgetDecision
+from results.models import BudgetDecision, Publication, PublicWording
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -152,6 +152,20 @@ ROW_MAKERS: dict[str, Callable[[], Model]] = {
         proposed=BudgetAdvice.SUPPORT,
         reason="项目已调整实施范围",
         decided_by=factories.StaffUserFactory(),
+    ),
+    "results.Publication": lambda: Publication.objects.create(
+        year=2030,
+        number=Publication.objects.count() + 1,
+        title="荔湾区2030年度财政支出绩效评价问题整改情况",
+        content={"format": 1},
+        sha256="0" * 64,
+        published_by=factories.StaffUserFactory(),
+    ),
+    "results.PublicWording": lambda: PublicWording.objects.create(
+        item=factories.ItemFactory(),
+        problem="问题",
+        measures="措施",
+        edited_by=factories.StaffUserFactory(),
     ),
     "reminders.Reminder": lambda: Reminder.objects.create(
         item=factories.ItemFactory(),

@@ -337,6 +337,13 @@ NO_ITEM_EVENT: dict[str, str] = {
     "results:budget-sheet": "read only",
     "results:leaders-report": "read only",
     "results:leaders-report-docx": "read only",
+    "results:public-index": "read only, public",
+    "results:public-publication": "read only, public",
+    "results:public-publication-docx": "read only, public",
+    "results:public-publication-pdf": "read only, public",
+    "results:publication": "a Publication row: who, when and the content's hash, kept for good",
+    "results:public-wording": "the PublicWording row of the item keeps who edited it and when; "
+    "the ledger's texts are not touched",
     "results:budget-sheet-xlsx": "read only",
     "results:budget-decision": "a project's budget advice: an append-only BudgetDecision row "
     "(who, when, the rule's advice, the reason), not an item",

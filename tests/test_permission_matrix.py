@@ -14,6 +14,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from rectification.choices import ExtensionStatus
 from rectification.models import ExtensionRequest
+from rectification.services import Actor
+from results.publication import content_hash, draft
+from results.services import publish
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -66,6 +69,13 @@ MATRIX: dict[str, dict[str, tuple[int | str, ...]]] = {
     "results:leaders-report": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "results:leaders-report-docx": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "results:budget-decision": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 404, 404, 404, 400, 403)},
+    "results:publication": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 404, 404, 404, 400, 403)},
+    "results:public-wording": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 404, 404, 404, 400, 403)},
+    # Public: no sign-in; the world has one published version.
+    "results:public-index": {"GET": (200, 200, 200, 200, 200, 200), "POST": (405, 405, 405, 405, 405, 405)},
+    "results:public-publication": {"GET": (200, 200, 200, 200, 200, 200), "POST": (405, 405, 405, 405, 405, 405)},
+    "results:public-publication-docx": {"GET": (200, 200, 200, 200, 200, 200), "POST": (405, 405, 405, 405, 405, 405)},
+    "results:public-publication-pdf": {"GET": (200, 200, 200, 200, 200, 200), "POST": (405, 405, 405, 405, 405, 405)},
     "login": {"GET": (200,) * 6, "POST": (200,) * 6},
     "logout": {"GET": (200,) * 6, "POST": (LOGIN,) * 6},
     "password_change": {"GET": (LOGIN, 200, 200, 200, 200, 200), "POST": (LOGIN, 200, 200, 200, 200, 200)},
@@ -132,8 +142,20 @@ def world():
         "reset": {"uidb64": "MQ", "token": "set-password"},
         "result": {"pk": item.recommendation.finding.result_id},
         "report": {"unit_id": item.unit_id, "year": item.recommendation.finding.result.round.year},
+        "publication": {"pk": _publication(item, users["evaluation"]).pk},
     }
     return item, users, kwargs
+
+
+def _publication(item, staff):  # type: ignore[no-untyped-def]
+    current = draft(user=staff, year=item.round_year, units=[], today=datetime.date.today())
+    return publish(
+        actor=Actor(user=staff),
+        year=item.round_year,
+        units=[],
+        seen=content_hash(current.content()),
+        today=datetime.date.today(),
+    )
 
 
 def _url(name: str, kwargs: dict) -> str:
@@ -147,6 +169,10 @@ def _url(name: str, kwargs: dict) -> str:
         return reverse(name, kwargs=kwargs["report"])
     if name == "results:budget-decision":
         return reverse(name, kwargs=kwargs["result"])
+    if name == "results:public-wording":
+        return reverse(name, kwargs=kwargs["item"])
+    if name.startswith("results:public-publication"):
+        return reverse(name, kwargs=kwargs["publication"])
     if name == "password_reset_confirm":
         return reverse(name, kwargs=kwargs["reset"])
     return reverse(name)

@@ -1,0 +1,392 @@
+"""The public disclosure of a round's rectification (整改情况公开).
+
+Guangzhou publishes rectification results as a numbered list under each unit and project: the
+problem, 整改情况 (the outcome), the measures in brief, and the document and date; then the
+totals and the problems not yet finished with their next steps. This module draws that list
+from the ledger (``draft``), runs the redaction check over every public text, freezes it into
+the content of a publication (``Draft.content``, hashed by ``content_hash``) and renders a frozen
+content as Word and PDF (the page is ``templates/results/publication.html``).
+
+The public text of an item is its ``PublicWording`` where staff saved one, otherwise drawn from
+the ledger: the finding's title, the result (closed items) or the measures, and the date of
+closure. Nothing of the ledger is edited here.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import io
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape
+
+from django.db.models import Q
+from django.utils.timezone import localdate
+from django.utils.translation import gettext as _
+from docx import Document
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+
+from accounts.models import User
+from dashboard.selectors import closure_rate
+from evaluations.models import chinese_numeral
+from rectification.choices import ClosureOutcome, ItemStatus
+from rectification.models import RectificationItem
+from rectification.selectors import items_visible_to, ledger_rows
+from results.redaction import Flag, scan
+from results.rules import may_prepare_publication
+
+if TYPE_CHECKING:
+    from evaluations.models import Unit
+
+# The publication's own format; a page reads the content by it.
+CONTENT_FORMAT = 1
+
+
+@dataclass
+class Entry:
+    """One problem as the public reads it."""
+
+    item: RectificationItem
+    problem: str
+    outcome: str
+    measures: str
+    document: str
+    date: str
+    closed: bool
+    flags: list[Flag]
+    # Staff saved this item's public wording: its flags are confirmed, not in the way.
+    reviewed: bool
+
+    @property
+    def blocking(self) -> bool:
+        return bool(self.flags) and not self.reviewed
+
+
+@dataclass
+class ProjectGroup:
+    name: str
+    entries: list[Entry] = field(default_factory=list)
+
+
+@dataclass
+class UnitGroup:
+    name: str
+    projects: list[ProjectGroup] = field(default_factory=list)
+
+
+@dataclass
+class Draft:
+    year: int
+    today: datetime.date
+    units: list[Unit]
+    groups: list[UnitGroup]
+
+    @property
+    def entries(self) -> list[Entry]:
+        return [e for g in self.groups for p in g.projects for e in p.entries]
+
+    @property
+    def flagged(self) -> list[Entry]:
+        return [e for e in self.entries if e.flags]
+
+    @property
+    def blocking(self) -> list[Entry]:
+        return [e for e in self.entries if e.blocking]
+
+    @property
+    def title(self) -> str:
+        return _("Rectification of the problems found in the %(year)s performance evaluation") % {
+            "year": self.year
+        }
+
+    def content(self) -> dict[str, Any]:
+        """Everything the public reads, as plain JSON values (what a publication freezes)."""
+        entries = self.entries
+        closed = sum(1 for e in entries if e.closed)
+        return {
+            "format": CONTENT_FORMAT,
+            "year": self.year,
+            "title": self.title,
+            "as_of": f"{self.today:%Y-%m-%d}",
+            "units": [u.name for u in self.units],
+            "totals": {
+                "items": len(entries),
+                "closed": closed,
+                "rate": str(closure_rate(closed, len(entries))),
+                "unfinished": len(entries) - closed,
+            },
+            "groups": [
+                {
+                    "unit": group.name,
+                    "projects": [
+                        {
+                            "project": project.name,
+                            "entries": [
+                                {
+                                    "number": number,
+                                    "problem": e.problem,
+                                    "outcome": e.outcome,
+                                    "measures": e.measures,
+                                    "document": e.document,
+                                    "date": e.date,
+                                }
+                                for number, e in enumerate(project.entries, start=1)
+                            ],
+                        }
+                        for project in group.projects
+                    ],
+                }
+                for group in self.groups
+            ],
+            "unfinished": [
+                {
+                    "unit": group.name,
+                    "project": project.name,
+                    "problem": e.problem,
+                    "next_step": e.measures,
+                }
+                for group in self.groups
+                for project in group.projects
+                for e in project.entries
+                if not e.closed
+            ],
+        }
+
+
+def content_hash(content: dict[str, Any]) -> str:
+    """SHA-256 of the content's canonical JSON (sorted keys, no spaces, UTF-8)."""
+    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def outcome_label(item: RectificationItem) -> str:
+    """整改情况 as published: the closure's outcome, or that the work goes on."""
+    if item.status == ItemStatus.CLOSED:
+        return (
+            str(ClosureOutcome(item.closure_outcome).label)
+            if item.closure_outcome
+            else _("Rectified")
+        )
+    return _("Being rectified")
+
+
+def ledger_wording(item: RectificationItem) -> tuple[str, str]:
+    """The problem and the measures the ledger would publish for ``item`` (before staff edit
+    them): the finding's title; the result of a closed item, else its measures, else the
+    unit's latest progress note (annotated by ``ledger_rows``, read here otherwise)."""
+    problem = item.recommendation.finding.title
+    if item.status == ItemStatus.CLOSED:
+        measures = item.result or item.measures
+    elif item.measures:
+        measures = item.measures
+    elif hasattr(item, "latest_note"):
+        measures = item.latest_note or ""
+    else:
+        measures = (
+            item.progress.order_by("-created_at", "-id").values_list("note", flat=True).first()
+            or ""
+        )
+    return problem, measures.strip()
+
+
+def public_texts(item: RectificationItem) -> tuple[str, str, str]:
+    """(problem, measures, document) as ``item`` is published: staff's wording, or the
+    ledger's."""
+    wording = getattr(item, "public_wording", None)
+    if wording is not None:
+        return wording.problem, wording.measures, wording.document
+    return (*ledger_wording(item), "")
+
+
+def wording_hash(item: RectificationItem) -> str:
+    """A short fingerprint of ``item``'s public texts, for the wording form to detect a change
+    made while it was open."""
+    return hashlib.sha256("\x00".join(public_texts(item)).encode()).hexdigest()[:16]
+
+
+def personal_names(units: set[int]) -> dict[int | None, list[str]]:
+    """The names of the people the ledger knows, by unit (``None``: the bureau's): a unit's
+    texts are checked against its own people and the bureau's."""
+    names: dict[int | None, list[str]] = defaultdict(list)
+    for unit_id, name in (
+        User.objects.filter(Q(unit_id__in=units) | Q(unit__isnull=True))
+        .exclude(full_name="")
+        .values_list("unit_id", "full_name")
+    ):
+        # A full name may carry the office before the person ("区财政局评价办 王珊").
+        names[unit_id].append(name.split()[-1])
+    return names
+
+
+def draft(*, user: User, year: int, units: list[Unit], today: datetime.date) -> Draft | None:
+    """The publication of ``year`` (only ``units`` when given) as it would read today; ``None``
+    when ``user`` may not prepare one or there is nothing to publish."""
+    if not may_prepare_publication(user):
+        return None
+    items = items_visible_to(user).filter(round_year=year)
+    if units:
+        items = items.filter(unit__in=units)
+    rows = list(ledger_rows(items, today=today).select_related("public_wording"))
+    if not rows:
+        return None
+    names = personal_names({item.unit_id for item in rows})
+    groups: list[UnitGroup] = []
+    by_unit: dict[int, UnitGroup] = {}
+    by_project: dict[tuple[int, int], ProjectGroup] = {}
+    for item in rows:
+        result = item.recommendation.finding.result
+        group = by_unit.get(item.unit_id)
+        if group is None:
+            group = by_unit[item.unit_id] = UnitGroup(item.unit.name)
+            groups.append(group)
+        project = by_project.get((item.unit_id, result.pk))
+        if project is None:
+            project = by_project[(item.unit_id, result.pk)] = ProjectGroup(result.project.name)
+            group.projects.append(project)
+        project.entries.append(_entry(item, names[item.unit_id] + names[None]))
+    return Draft(year=year, today=today, units=list(units), groups=groups)
+
+
+def _entry(item: RectificationItem, names: list[str]) -> Entry:
+    problem, measures, document = public_texts(item)
+    closed = item.status == ItemStatus.CLOSED
+    return Entry(
+        item=item,
+        problem=problem,
+        outcome=outcome_label(item),
+        measures=measures,
+        document=document,
+        date=f"{localdate(item.closed_at):%Y-%m-%d}" if closed and item.closed_at else "",
+        closed=closed,
+        flags=scan("\n".join((problem, measures, document)), names=names),
+        reviewed=hasattr(item, "public_wording"),
+    )
+
+
+# The renderings of a frozen content. Numbering as official documents number: 一、 for units,
+# （一） for projects, 1. for problems.
+
+
+def unit_heading(index: int, name: str) -> str:
+    return f"{chinese_numeral(index)}、{name}"
+
+
+def project_heading(index: int, name: str) -> str:
+    return f"（{chinese_numeral(index)}）{name}"
+
+
+def entry_lines(entry: dict[str, Any]) -> list[str]:
+    """The lines of one published problem, as every rendering prints them."""
+    lines = [
+        f"{entry['number']}. " + _("Problem: %(text)s") % {"text": entry["problem"]},
+        _("Rectification: %(outcome)s") % {"outcome": entry["outcome"]},
+    ]
+    if entry["measures"]:
+        lines.append(_("Measures: %(text)s") % {"text": entry["measures"]})
+    if entry["document"] or entry["date"]:
+        lines.append(
+            _("Document and date: %(text)s")
+            % {"text": "，".join(t for t in (entry["document"], entry["date"]) if t)}
+        )
+    return lines
+
+
+def unfinished_line(row: dict[str, Any]) -> str:
+    return f"{row['unit']}｜{row['project']}：{row['problem']}"
+
+
+def next_step_line(row: dict[str, Any]) -> str:
+    return _("Next step: %(text)s") % {"text": row["next_step"]}
+
+
+def totals_line(content: dict[str, Any]) -> str:
+    totals = content["totals"]
+    return _(
+        "As of %(date)s: %(items)d problems, %(closed)d rectified (%(rate)s%%), "
+        "%(unfinished)d being rectified."
+    ) % {
+        "date": content["as_of"],
+        "items": totals["items"],
+        "closed": totals["closed"],
+        "rate": totals["rate"],
+        "unfinished": totals["unfinished"],
+    }
+
+
+def _sections(content: dict[str, Any]) -> list[tuple[int, str, list[str]]]:
+    """(heading level, heading, paragraphs) in reading order, for Word and PDF alike."""
+    sections: list[tuple[int, str, list[str]]] = [(1, content["title"], [totals_line(content)])]
+    for u, group in enumerate(content["groups"], start=1):
+        sections.append((2, unit_heading(u, group["unit"]), []))
+        for p, project in enumerate(group["projects"], start=1):
+            # The lines under a problem's number are indented, as on the page.
+            lines = [
+                line if n == 0 else f"\u3000\u3000{line}"
+                for e in project["entries"]
+                for n, line in enumerate(entry_lines(e))
+            ]
+            sections.append((3, project_heading(p, project["project"]), lines))
+    if content["unfinished"]:
+        sections.append(
+            (
+                2,
+                _("Problems being rectified and the next steps"),
+                [
+                    f"{n}. {unfinished_line(row)}"
+                    + (f"　{next_step_line(row)}" if row["next_step"] else "")
+                    for n, row in enumerate(content["unfinished"], start=1)
+                ],
+            )
+        )
+    return sections
+
+
+def publication_docx(content: dict[str, Any]) -> bytes:
+    document = Document()
+    document.core_properties.title = content["title"]
+    for level, heading, paragraphs in _sections(content):
+        document.add_heading(heading, level=level)
+        for text in paragraphs:
+            document.add_paragraph(text)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def publication_pdf(content: dict[str, Any]) -> bytes:
+    """The PDF, in the PDF standard's own Song typeface (STSong-Light, which every reader
+    supplies), so the application ships no font file."""
+    font = "STSong-Light"
+    if font not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(font))
+    styles = {
+        level: ParagraphStyle(
+            f"h{level}", fontName=font, fontSize=size, leading=size * 1.5, spaceBefore=size / 2
+        )
+        for level, size in ((1, 18), (2, 14), (3, 12))
+    }
+    body = ParagraphStyle("body", fontName=font, fontSize=10.5, leading=17, wordWrap="CJK")
+    flowables: list[Any] = []
+    for level, heading, paragraphs in _sections(content):
+        flowables.append(Paragraph(escape(heading), styles[level]))
+        flowables += [Paragraph(escape(text), body) for text in paragraphs]
+        flowables.append(Spacer(1, 2 * mm))
+    buffer = io.BytesIO()
+    SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        title=content["title"],
+        leftMargin=25 * mm,
+        rightMargin=25 * mm,
+        topMargin=25 * mm,
+        bottomMargin=25 * mm,
+    ).build(flowables)
+    return buffer.getvalue()

@@ -1,0 +1,263 @@
+"""The public disclosure: the bureau's draft with its redaction check, the public wording of one
+problem, and the published versions, which anyone may read without signing in. Thin: the
+draft comes from ``results.publication``, the writes from ``results.services``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import content_disposition_header, urlencode
+from django.utils.translation import gettext as _
+from django.views import View
+
+from liwan import clock
+from rectification.models import RectificationItem
+from rectification.selectors import items_visible_to
+from rectification.services import Actor
+from results import services
+from results.forms import PublicationScopeForm, PublicWordingForm, PublishForm
+from results.models import Publication
+from results.publication import (
+    Draft,
+    content_hash,
+    draft,
+    ledger_wording,
+    personal_names,
+    public_texts,
+    publication_docx,
+    publication_pdf,
+    wording_hash,
+)
+from results.redaction import scan
+from results.rules import may_prepare_publication, may_publish
+from results.selectors import budget_years
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PUBLICATIONS_PER_PAGE = 20
+ENTRIES_PER_PAGE = 50
+
+
+def _scope_query(request: HttpRequest) -> str:
+    """The draft's year and units as a query string, without its page."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+class PublicationDraftView(LoginRequiredMixin, View):
+    """The draft of a round's publication: what the redaction check found, the whole text as
+    it will read, the versions published before; staff publish it from here."""
+
+    def _scope(self, request: HttpRequest) -> PublicationScopeForm:
+        if not may_prepare_publication(request.user):
+            raise Http404
+        years = budget_years()
+        if not years:
+            raise Http404
+        form = PublicationScopeForm(request.GET or {"year": years[0]}, years=years)
+        if not form.is_valid():
+            # An unknown year or unit in the address: the newest round, all units.
+            form = PublicationScopeForm({"year": years[0]}, years=years)
+            form.is_valid()
+        return form
+
+    def _render(
+        self, request: HttpRequest, scope: PublicationScopeForm, *, status: int = 200, **extra: Any
+    ) -> HttpResponse:
+        year, units = scope.cleaned_data["year"], list(scope.cleaned_data["units"])
+        today = clock.today()
+        current: Draft | None = draft(user=request.user, year=year, units=units, today=today)
+        content = current.content() if current else None
+        context = {
+            "scope": scope,
+            "year": year,
+            "draft": current,
+            "content": content,
+            "publish_form": PublishForm(initial={"seen": content_hash(content)})
+            if content and may_publish(request.user)
+            else None,
+            "entries": Paginator(current.entries if current else [], ENTRIES_PER_PAGE).get_page(
+                request.GET.get("page")
+            ),
+            "versions": Publication.objects.filter(year=year).select_related("published_by"),
+            "scope_query": _scope_query(request),
+            **extra,
+        }
+        return TemplateResponse(request, "results/publication_draft.html", context, status=status)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self._render(request, self._scope(request))
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        scope = self._scope(request)
+        if not may_publish(request.user):
+            return self._render(request, scope, status=403)
+        form = PublishForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, scope, status=400, error=_("Please read the draft first."))
+        try:
+            publication = services.publish(
+                actor=Actor.from_request(request),
+                year=scope.cleaned_data["year"],
+                units=list(scope.cleaned_data["units"]),
+                seen=form.cleaned_data["seen"],
+                today=clock.today(),
+            )
+        except ValidationError as error:
+            status = 409 if error.code == "stale" else 400
+            return self._render(request, scope, status=status, error=error.messages[0])
+        messages.success(
+            request,
+            _("Version %(number)d of the %(year)s publication is published.")
+            % {"number": publication.number, "year": publication.year},
+        )
+        return redirect("results:public-publication", pk=publication.pk)
+
+
+class PublicWordingView(LoginRequiredMixin, View):
+    """How one problem reads in publications: the ledger's text beside staff's wording, and
+    what the redaction check finds in it."""
+
+    def _item(self, request: HttpRequest, pk: int) -> RectificationItem:
+        if not may_prepare_publication(request.user):
+            raise Http404
+        return get_object_or_404(
+            items_visible_to(request.user).select_related(
+                "unit", "public_wording", "recommendation__finding__result__project"
+            ),
+            pk=pk,
+        )
+
+    def _render(
+        self, request: HttpRequest, item: RectificationItem, form: PublicWordingForm, status=200
+    ) -> HttpResponse:
+        problem, measures, document = public_texts(item)
+        context = {
+            "item": item,
+            "form": form if may_publish(request.user) else None,
+            "flags": scan("\n".join((problem, measures, document)), names=_names(item)),
+            "ledger_problem": ledger_wording(item)[0],
+            "ledger_measures": ledger_wording(item)[1],
+            "back": _back(request, item),
+        }
+        return TemplateResponse(request, "results/public_wording.html", context, status=status)
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        item = self._item(request, pk)
+        problem, measures, document = public_texts(item)
+        form = PublicWordingForm(
+            initial={
+                "problem": problem,
+                "measures": measures,
+                "document": document,
+                "seen": wording_hash(item),
+            }
+        )
+        return self._render(request, item, form)
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        item = self._item(request, pk)
+        if not may_publish(request.user):
+            return self._render(request, item, PublicWordingForm(), status=403)
+        form = PublicWordingForm(request.POST)
+        if form.is_valid():
+            try:
+                services.save_public_wording(
+                    item=item,
+                    actor=Actor.from_request(request),
+                    problem=form.cleaned_data["problem"],
+                    measures=form.cleaned_data["measures"],
+                    document=form.cleaned_data["document"],
+                    seen=form.cleaned_data["seen"],
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+                status = 409 if error.code == "stale" else 400
+                return self._render(request, item, form, status=status)
+            messages.success(request, _("The public wording was saved."))
+            return redirect(f"{_back(request, item)}#entry-{item.pk}")
+        return self._render(request, item, form, status=400)
+
+
+def _names(item: RectificationItem) -> list[str]:
+    names = personal_names({item.unit_id})
+    return names[item.unit_id] + names[None]
+
+
+def _back(request: HttpRequest, item: RectificationItem) -> str:
+    """The draft the wording was opened from (its scope kept), else the item's round."""
+    query = request.GET.get("next_query") or urlencode({"year": item.round_year})
+    return f"{reverse('results:publication')}?{query}"
+
+
+# The public side: no sign-in, published versions only.
+
+
+class PublicIndexView(View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        page = Paginator(
+            Publication.objects.only("pk", "year", "number", "title", "published_at", "sha256"),
+            PUBLICATIONS_PER_PAGE,
+        ).get_page(request.GET.get("page"))
+        return TemplateResponse(request, "results/public_index.html", {"page": page})
+
+
+def _publication(pk: int) -> Publication:
+    return get_object_or_404(Publication, pk=pk)
+
+
+class PublicPublicationView(View):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        publication = _publication(pk)
+        newer = (
+            Publication.objects.filter(year=publication.year, number__gt=publication.number)
+            .order_by("-number")
+            .first()
+        )
+        return TemplateResponse(
+            request,
+            "results/publication.html",
+            {"publication": publication, "content": publication.content, "newer": newer},
+        )
+
+
+class _PublicationFileView(View):
+    suffix = ""
+    content_type = ""
+
+    def render(self, content: dict[str, Any]) -> bytes:
+        raise NotImplementedError
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        publication = _publication(pk)
+        response = HttpResponse(self.render(publication.content), content_type=self.content_type)
+        filename = _("%(title)s (version %(number)d)") % {
+            "title": publication.title,
+            "number": publication.number,
+        }
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=f"{filename}.{self.suffix}"
+        )
+        return response
+
+
+class PublicationDocxView(_PublicationFileView):
+    suffix, content_type = "docx", DOCX
+
+    def render(self, content: dict[str, Any]) -> bytes:
+        return publication_docx(content)
+
+
+class PublicationPdfView(_PublicationFileView):
+    suffix, content_type = "pdf", "application/pdf"
+
+    def render(self, content: dict[str, Any]) -> bytes:
+        return publication_pdf(content)

@@ -1,0 +1,98 @@
+"""The public side of the disclosure: anyone, without signing in, reads the published versions
+as a page, a Word file and a PDF; nothing unpublished is served."""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from docx import Document
+
+from rectification.services import Actor
+from results.models import Publication
+from results.publication import content_hash, draft
+from results.services import publish
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+INDEX = reverse("results:public-index")
+TODAY = datetime.date.today()
+
+
+def _published(measures: str = "已建立项目绩效目标审核机制。") -> Publication:
+    item = factories.ItemFactory(deadline=TODAY + datetime.timedelta(days=30), measures=measures)
+    staff = factories.StaffUserFactory()
+    current = draft(user=staff, year=item.round_year, units=[], today=TODAY)
+    return publish(
+        actor=Actor(user=staff),
+        year=item.round_year,
+        units=[],
+        seen=content_hash(current.content()),
+        today=TODAY,
+    )
+
+
+def test_anyone_reads_the_list_of_publications(client):
+    publication = _published()
+    response = client.get(INDEX)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert reverse("results:public-publication", args=[publication.pk]) in page
+    assert 'id="nav-public"' in page
+
+
+def test_an_empty_list_says_so(client):
+    assert 'id="no-publications"' in client.get(INDEX).content.decode()
+
+
+def test_the_page_shows_the_frozen_content_and_its_fingerprint(client):
+    publication = _published()
+    response = client.get(reverse("results:public-publication", args=[publication.pk]))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "已建立项目绩效目标审核机制。" in page
+    assert publication.sha256 in page
+    assert "一、" in page and "（一）" in page
+
+
+def test_the_word_file_holds_every_line_of_the_page(client):
+    publication = _published()
+    response = client.get(reverse("results:public-publication-docx", args=[publication.pk]))
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+    text = "\n".join(p.text for p in Document(io.BytesIO(response.content)).paragraphs)
+    assert publication.content["title"] in text
+    assert "已建立项目绩效目标审核机制。" in text
+    assert "1. " in text
+
+
+def test_the_pdf_is_a_pdf_titled_as_the_publication(client):
+    publication = _published()
+    response = client.get(reverse("results:public-publication-pdf", args=[publication.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    assert b"STSong-Light" in response.content
+    assert response.content.rstrip().endswith(b"%%EOF")
+
+
+def test_an_unknown_publication_is_not_found(client):
+    assert client.get(reverse("results:public-publication", args=[999999])).status_code == 404
+    assert client.get(reverse("results:public-publication-pdf", args=[999999])).status_code == 404
+
+
+def test_the_list_takes_the_same_queries_for_more_publications(client):
+    _published()
+    client.get(INDEX)
+    with CaptureQueriesContext(connection) as few:
+        client.get(INDEX)
+    for _ in range(3):
+        _published()
+    with CaptureQueriesContext(connection) as more:
+        client.get(INDEX)
+    assert len(more) == len(few)

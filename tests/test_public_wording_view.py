@@ -1,0 +1,109 @@
+"""The public wording of one problem: staff edit or confirm it beside the ledger's text; the
+redaction check's findings are shown; an edit made meanwhile is detected; the ledger is
+untouched."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from rectification.models import RectificationItem
+from results.models import PublicWording
+from results.publication import wording_hash
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def item():
+    return factories.ItemFactory(
+        deadline=datetime.date.today() + datetime.timedelta(days=30),
+        measures="联系人：陈志强，电话020-81234567。",
+    )
+
+
+def _url(item: RectificationItem) -> str:
+    return reverse("results:public-wording", args=[item.pk])
+
+
+def _post(client, item, **fields):  # type: ignore[no-untyped-def]
+    data = {
+        "problem": item.recommendation.finding.title,
+        "measures": "已明确专人负责。",
+        "document": "《整改报告》（荔财〔2026〕1号），2026-11-30",
+        "seen": wording_hash(item),
+        **fields,
+    }
+    return client.post(_url(item), data)
+
+
+def test_staff_see_the_ledger_text_and_what_the_check_found(client, item):
+    client.force_login(factories.StaffUserFactory())
+    response = client.get(_url(item))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="wording-flags"' in page
+    assert [f.text for f in response.context["flags"]] == ["陈志强", "020-81234567"]
+    assert response.context["form"].initial["measures"] == item.measures
+    assert response.context["ledger_measures"] == item.measures
+
+
+def test_saving_stores_the_public_wording_apart_from_the_ledger(client, item):
+    staff = factories.StaffUserFactory()
+    client.force_login(staff)
+    response = _post(client, item, next_query="")
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"#entry-{item.pk}")
+    wording = PublicWording.objects.get(item=item)
+    assert (wording.measures, wording.edited_by) == ("已明确专人负责。", staff)
+    assert wording.document == "《整改报告》（荔财〔2026〕1号），2026-11-30"
+    item.refresh_from_db()
+    assert item.measures == "联系人：陈志强，电话020-81234567。"
+    page = client.get(_url(item)).content.decode()
+    assert 'id="wording-clear"' in page
+
+
+def test_the_draft_scope_is_kept_on_the_way_back(client, item):
+    client.force_login(factories.StaffUserFactory())
+    query = f"year={item.round_year}&units={item.unit_id}"
+    response = client.post(
+        f"{_url(item)}?next_query={query.replace('&', '%26')}",
+        {
+            "problem": "问题。",
+            "measures": "措施。",
+            "document": "",
+            "seen": wording_hash(item),
+        },
+    )
+    assert response["Location"] == f"{reverse('results:publication')}?{query}#entry-{item.pk}"
+
+
+def test_an_edit_made_meanwhile_is_not_overwritten(client, item):
+    client.force_login(factories.StaffUserFactory())
+    seen = wording_hash(item)
+    _post(client, item, measures="第一位同事的表述。")
+    response = _post(client, item, measures="第二位同事的表述。", seen=seen)
+    assert response.status_code == 409
+    assert PublicWording.objects.get(item=item).measures == "第一位同事的表述。"
+
+
+def test_empty_texts_are_refused(client, item):
+    client.force_login(factories.StaffUserFactory())
+    response = _post(client, item, measures="   ")
+    assert response.status_code == 400
+    assert not PublicWording.objects.exists()
+
+
+def test_oversight_read_but_do_not_edit_and_units_see_nothing(client, item):
+    client.force_login(factories.OversightFactory())
+    response = client.get(_url(item))
+    assert response.status_code == 200
+    assert response.context["form"] is None
+    assert _post(client, item).status_code == 403
+    client.force_login(factories.UnitStaffFactory(unit=item.unit))
+    assert client.get(_url(item)).status_code == 404
+    assert _post(client, item).status_code == 404
+    assert not PublicWording.objects.exists()
