@@ -32,6 +32,11 @@ urlpatterns = [
         name="supervision-slip",
     ),
     path(
+        "units/<id:unit_id>/<id:year>/instruction/",
+        views.UnitInstructionView.as_view(),
+        name="unit-instruction",
+    ),
+    path(
         "units/<id:unit_id>/<id:year>/supervision-slip.docx",
         views.SupervisionSlipDocxView.as_view(),
         name="supervision-slip-docx",

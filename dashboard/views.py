@@ -6,14 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.http import content_disposition_header
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import TemplateView
 
+from accounts.roles import is_evaluation_staff
 from dashboard import selectors
 from dashboard.charts import chart_data
 from dashboard.closure_list import ClosureList, closure_list
@@ -22,6 +27,9 @@ from dashboard.reports import UnitReport, unit_report
 from dashboard.supervision_slip import SupervisionSlip, supervision_slip
 from liwan import clock
 from liwan.params import int_param
+from rectification import services
+from rectification.forms import UnitInstructionForm
+from rectification.services import Actor
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -139,10 +147,47 @@ def _slip(request: HttpRequest, unit_id: int, year: int) -> SupervisionSlip:
     return slip
 
 
+def _slip_page(
+    request: HttpRequest, slip: SupervisionSlip, form: UnitInstructionForm | None, status=200
+) -> HttpResponse:
+    if form is None and is_evaluation_staff(request.user):
+        form = UnitInstructionForm()
+    context = {"slip": slip, "instruction_form": form}
+    return TemplateResponse(request, "dashboard/supervision_slip.html", context, status=status)
+
+
 class SupervisionSlipView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, unit_id: int, year: int) -> HttpResponse:
+        return _slip_page(request, _slip(request, unit_id, year), None)
+
+
+class UnitInstructionView(LoginRequiredMixin, View):
+    """Record a leader's instruction on the unit of a supervision slip (evaluation staff)."""
+
+    def post(self, request: HttpRequest, unit_id: int, year: int) -> HttpResponse:
         slip = _slip(request, unit_id, year)
-        return TemplateResponse(request, "dashboard/supervision_slip.html", {"slip": slip})
+        if not is_evaluation_staff(request.user):
+            return _slip_page(request, slip, None, status=403)
+        form = UnitInstructionForm(request.POST)
+        if not form.is_valid():
+            return _slip_page(request, slip, form, status=400)
+        try:
+            records = services.record_unit_instruction(
+                unit_id=unit_id, year=year, actor=Actor.from_request(request), **form.cleaned_data
+            )
+        except (ValidationError, PermissionDenied) as error:
+            form.add_error(None, error)
+            return _slip_page(request, slip, form, status=400)
+        messages.success(
+            request,
+            ngettext(
+                "The instruction is recorded on the unit's %(count)d open problem.",
+                "The instruction is recorded on the unit's %(count)d open problems.",
+                len(records),
+            )
+            % {"count": len(records)},
+        )
+        return redirect("dashboard:supervision-slip", unit_id=unit_id, year=year)
 
 
 class SupervisionSlipDocxView(LoginRequiredMixin, View):

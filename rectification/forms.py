@@ -547,6 +547,25 @@ class BulkAssignForm(DeadlineForm):
         return cleaned
 
 
+class UnitInstructionForm(forms.Form):
+    """A leader's instruction on a whole unit (recorded on each of its open items)."""
+
+    happened_on = forms.DateField(
+        label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    person = forms.CharField(
+        label=_("Leader"), max_length=100, help_text=_("Who gave the instruction.")
+    )
+    document = forms.CharField(label=_("Document number"), max_length=200, required=False)
+    text = forms.CharField(
+        label=_("Instruction"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["happened_on"].initial = clock.today()
+
+
 class SupervisionForm(VersionedForm):
     kind = forms.ChoiceField(label=_("Step"), choices=SupervisionKind.choices)
     happened_on = forms.DateField(

@@ -24,8 +24,8 @@ from django.utils.translation import ngettext
 from docx import Document
 
 from dashboard.selectors import TypeRow, closure_rate, completion_by_type
-from rectification.choices import ItemStatus, SupervisionKind
-from rectification.models import RectificationItem, SupervisionRecord
+from rectification.choices import ItemStatus, RepeatStatus, SupervisionKind
+from rectification.models import RectificationItem, RepeatLink, SupervisionRecord
 from rectification.querysets import overdue_q
 from rectification.selectors import items_visible_to, ledger_rows
 from results.rules import may_see_budget_linkage
@@ -69,6 +69,8 @@ class LeadersReport:
     by_category: list[CategoryRow]
     budget: list[AdviceTotal]
     steps: list[StepCount]
+    # The round's problems staff confirmed as repeats of an earlier round's (屡审屡犯).
+    repeats: list[RepeatLink]
     unfinished: list[RectificationItem]
     unfinished_total: int
 
@@ -146,6 +148,15 @@ def leaders_report(*, user: User, year: int | None, today: datetime.date) -> Lea
         by_category=_by_category(items),
         budget=sheet.totals,
         steps=_steps(items),
+        repeats=list(
+            RepeatLink.objects.filter(item__in=items, status=RepeatStatus.CONFIRMED)
+            .select_related(
+                "item__unit",
+                "item__recommendation__finding",
+                "earlier__recommendation__finding",
+            )
+            .order_by("item__result_seq", "item__finding_number", "earlier__round_year")
+        ),
         # With the latest progress note: what the unit last said it is doing (the next step).
         unfinished=list(ledger_rows(unfinished, today=today)[:UNFINISHED_ROWS]),
         unfinished_total=unfinished.count(),
@@ -234,6 +245,18 @@ def leaders_report_docx(report: LeadersReport) -> bytes:
             _("Supervision steps taken"),
             [_("Step"), _("Items")],
             [[str(s.kind.label), s.count] for s in report.steps],
+        ),
+        (
+            _("Repeat problems"),
+            [_("Unit"), _("Problem"), _("Found before")],
+            [
+                [
+                    link.item.unit.short_name or link.item.unit.name,
+                    str(link.item.recommendation.finding),
+                    f"{link.earlier.round_year}：{link.earlier.recommendation.finding}",
+                ]
+                for link in report.repeats
+            ],
         ),
         (
             _("Problems not yet closed"),

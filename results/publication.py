@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import html
 import io
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from xml.sax.saxutils import escape
 
 from django.db.models import Q
 from django.utils.timezone import localdate
@@ -376,8 +376,8 @@ def publication_pdf(content: dict[str, Any]) -> bytes:
     body = ParagraphStyle("body", fontName=font, fontSize=10.5, leading=17, wordWrap="CJK")
     flowables: list[Any] = []
     for level, heading, paragraphs in _sections(content):
-        flowables.append(Paragraph(escape(heading), styles[level]))
-        flowables += [Paragraph(escape(text), body) for text in paragraphs]
+        flowables.append(Paragraph(html.escape(heading), styles[level]))
+        flowables += [Paragraph(html.escape(text), body) for text in paragraphs]
         flowables.append(Spacer(1, 2 * mm))
     buffer = io.BytesIO()
     SimpleDocTemplate(

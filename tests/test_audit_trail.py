@@ -350,6 +350,7 @@ NO_ITEM_EVENT: dict[str, str] = {
 }
 # Endpoints that change several items at once: one event per item changed.
 MULTI_ITEM_ENDPOINTS = {
+    "dashboard:unit-instruction",
     "rectification:bulk-assign",
     "rectification:bulk-follow-up",
     # One ruling per POST, one event on the later item (tests/test_repeats_view.py).

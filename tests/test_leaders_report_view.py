@@ -116,6 +116,7 @@ def test_it_reports_every_figure_of_the_round(client, ledger):
         ["问责", "0"],
         ["领导批示", "0"],
     ]
+    assert 'id="no-repeats"' in page
     unfinished = _table(page, "report-unfinished")[1:]
     assert [row[2][:3] for row in unfinished] == ["（三）", "（四）"]
     assert unfinished[0][3] == "整改中 逾期" and unfinished[0][5] == "已完成整改"
@@ -130,7 +131,7 @@ def test_its_word_file_says_the_same(client, ledger):
     text = "\n".join(p.text for p in document.paragraphs)
     assert "关于2020年度财政支出绩效评价问题整改情况的报告" in text
     assert "已整改销号 2 个（销号率 50.0%）" in text
-    types, categories, budget, steps, unfinished = (
+    types, categories, budget, steps, _repeats, unfinished = (
         [[cell.text for cell in row.cells] for row in table.rows] for table in document.tables
     )
     assert types[1] == ["立行立改", "3", "2", "66.7%", "1"]
@@ -138,6 +139,34 @@ def test_its_word_file_says_the_same(client, ledger):
     assert budget[4] == ["整改后安排", "1", "100.00"]
     assert steps[1] == ["约谈", "1"]
     assert [row[3] for row in unfinished[1:]] == ["整改中（已逾期）", "待整改"]
+
+
+def test_it_lists_the_rounds_confirmed_repeats(client, ledger):
+    three = ledger["items"][2]
+    earlier = factories.ItemFactory(
+        recommendation__finding__result__project__unit=three.unit,
+        recommendation__finding__result__round__year=2019,
+        recommendation__finding__title="项目管理制度执行不到位。",
+    )
+    services.decide_repeat(
+        item=three,
+        earlier=earlier,
+        actor=workflow.actor(factories.StaffUserFactory()),
+        confirm=True,
+    )
+    client.force_login(factories.OversightFactory())
+    page = client.get(URL, {"year": "2020"}).content.decode()
+    assert _table(page, "report-repeats")[1:] == [
+        ["测试局", str(three.recommendation.finding), f"2019：{earlier.recommendation.finding}"]
+    ]
+    client.force_login(factories.StaffUserFactory())
+    document = Document(io.BytesIO(client.get(DOCX_URL, {"year": "2020"}).content))
+    repeats = [[cell.text for cell in row.cells] for row in document.tables[4].rows]
+    assert repeats[1] == [
+        "测试局",
+        str(three.recommendation.finding),
+        f"2019：{earlier.recommendation.finding}",
+    ]
 
 
 def test_only_the_bureau_reads_it(client, ledger):

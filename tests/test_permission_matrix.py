@@ -69,6 +69,7 @@ MATRIX: dict[str, dict[str, tuple[int | str, ...]]] = {
     "results:leaders-report": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "results:leaders-report-docx": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "results:budget-decision": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 404, 404, 404, 400, 403)},
+    "dashboard:unit-instruction": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 404, 404, 404, 400, 403)},
     "results:publication": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 404, 404, 404, 400, 403)},
     "results:public-wording": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 404, 404, 404, 400, 403)},
     # Public: no sign-in; the world has one published version.
@@ -164,7 +165,12 @@ def _url(name: str, kwargs: dict) -> str:
     if name.startswith("rectification:item-"):
         return reverse(name, kwargs=kwargs["item"])
     if name.startswith(
-        ("dashboard:unit-report", "dashboard:closure-list", "dashboard:supervision")
+        (
+            "dashboard:unit-report",
+            "dashboard:closure-list",
+            "dashboard:supervision",
+            "dashboard:unit-instruction",
+        )
     ):
         return reverse(name, kwargs=kwargs["report"])
     if name == "results:budget-decision":

@@ -462,6 +462,44 @@ def record_supervision(
     return record
 
 
+def record_unit_instruction(
+    *,
+    unit_id: int,
+    year: int,
+    actor: Actor,
+    happened_on: datetime.date,
+    person: str,
+    text: str,
+    document: str = "",
+) -> list[SupervisionRecord]:
+    """A leader's instruction on a unit's rectification of a round (领导批示 on the unit): one
+    record, with its event, on each of the unit's items of ``year`` not yet closed, so it heads
+    every one of their pages, the unit's included. All or nothing."""
+    with transaction.atomic():
+        items = list(
+            RectificationItem.objects.filter(unit_id=unit_id, round_year=year)
+            .exclude(status=ItemStatus.CLOSED)
+            .order_by("pk")
+        )
+        if not items:
+            raise ValidationError(
+                _("The unit has no problem of this round left open: nothing to instruct on."),
+                code="empty",
+            )
+        return [
+            record_supervision(
+                item=item,
+                actor=actor,
+                kind=SupervisionKind.INSTRUCTION,
+                happened_on=happened_on,
+                person=person,
+                document=document,
+                text=text,
+            )
+            for item in items
+        ]
+
+
 # --- 屡审屡犯 ----------------------------------------------------------------------------------
 
 
