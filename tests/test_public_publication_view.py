@@ -96,3 +96,22 @@ def test_the_list_takes_the_same_queries_for_more_publications(client):
     with CaptureQueriesContext(connection) as more:
         client.get(INDEX)
     assert len(more) == len(few)
+
+
+def test_the_list_pages_twenty_at_a_time(client):
+    staff = factories.StaffUserFactory()
+    Publication.objects.bulk_create(
+        Publication(
+            year=2020,
+            number=n,
+            title=f"第{n}版",
+            content={},
+            sha256="0" * 64,
+            published_by=staff,
+        )
+        for n in range(1, 22)
+    )
+    first = client.get(INDEX)
+    assert len(first.context["page"].object_list) == 20
+    assert 'rel="next" href="?page=2"' in first.content.decode()
+    assert len(client.get(INDEX, {"page": "2"}).context["page"].object_list) == 1

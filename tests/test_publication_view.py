@@ -226,6 +226,22 @@ def test_the_draft_takes_the_same_queries_for_more_items(client, staff):
     assert len(more) == len(few)
 
 
+def test_the_draft_lists_fifty_problems_a_page_keeping_its_scope(client, staff):
+    unit = factories.UnitFactory()
+    result = factories.ResultFactory(project__unit=unit)
+    for number in range(1, 52):
+        factories.ItemFactory(
+            recommendation__finding__result=result, recommendation__finding__number=number
+        )
+    query = f"year={result.round.year}&units={unit.pk}"
+    first = client.get(f"{URL}?{query}")
+    assert len(first.context["entries"].object_list) == 50
+    assert f'href="?{query.replace("&", "&amp;")}&amp;page=2"' in first.content.decode()
+    second = client.get(f"{URL}?{query}&page=2")
+    assert len(second.context["entries"].object_list) == 1
+    assert second.context["content"]["totals"]["items"] == 51
+
+
 # --- the 2020 demo data -------------------------------------------------------------------
 
 NOW = datetime.datetime(2026, 12, 3, 2, 0, tzinfo=datetime.UTC)
