@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -193,9 +193,12 @@ def _names(item: RectificationItem) -> list[str]:
 
 
 def _back(request: HttpRequest, item: RectificationItem) -> str:
-    """The draft the wording was opened from (its scope kept), else the item's round."""
-    query = request.GET.get("next_query") or urlencode({"year": item.round_year})
-    return f"{reverse('results:publication')}?{query}"
+    """The draft the wording was opened from (its year and units kept), else the item's round.
+    Only those parameters pass: the query comes from the address."""
+    given = QueryDict(request.GET.get("next_query", ""))
+    scope = [("year", given.get("year") or str(item.round_year))]
+    scope += [("units", unit) for unit in given.getlist("units") if unit.isdigit()]
+    return f"{reverse('results:publication')}?{urlencode(scope)}"
 
 
 # The public side: no sign-in, published versions only.

@@ -107,3 +107,15 @@ def test_oversight_read_but_do_not_edit_and_units_see_nothing(client, item):
     assert client.get(_url(item)).status_code == 404
     assert _post(client, item).status_code == 404
     assert not PublicWording.objects.exists()
+
+
+def test_the_way_back_keeps_only_the_drafts_own_parameters(client, item):
+    client.force_login(factories.StaffUserFactory())
+    hostile = "year=2020%26units=7%26units=x%26next=//evil.example%23"
+    response = client.post(
+        f"{_url(item)}?next_query={hostile}",
+        {"problem": "问题。", "measures": "措施。", "document": "", "seen": wording_hash(item)},
+    )
+    assert response["Location"] == (
+        f"{reverse('results:publication')}?year=2020&units=7#entry-{item.pk}"
+    )
