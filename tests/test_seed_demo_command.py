@@ -14,6 +14,7 @@ from accounts.models import User
 from accounts.roles import Role
 from devdata.management.commands.seed_demo import DEMO_PASSWORD
 from evaluations.models import Unit
+from rectification import services
 from rectification.choices import (
     Agreement,
     ClosureOutcome,
@@ -272,3 +273,19 @@ def test_it_closes_the_made_up_2019_items_and_confirms_one_repeat(liwan_2020, de
     _seed()
     assert _footprint() == before
     assert RepeatLink.objects.count() == 1
+
+
+def test_it_leaves_a_2019_item_someone_already_worked_on(liwan_2020, debug):
+    call_command("import_evaluations", str(FIXTURES / "liwan_2019_demo.yaml"), stdout=io.StringIO())
+    worked = Item.objects.filter(round_year=2019).order_by("pk").last()
+    staff = factories.StaffUserFactory()
+    services.assign(
+        item=worked,
+        actor=services.Actor(user=staff),
+        owner=None,
+        deadline=TODAY + datetime.timedelta(days=30),
+    )
+    _seed()
+    worked.refresh_from_db()
+    assert worked.status == ItemStatus.OPEN
+    assert Item.objects.filter(round_year=2019, status=ItemStatus.CLOSED).count() == 3

@@ -530,10 +530,12 @@ class Command(BaseCommand):
         and closed long ago, and the first problem 2020 found again confirmed as a repeat, so
         the ledger, the item page and the dashboard show one; the other candidate waits on
         屡审屡犯 for a newcomer to rule on. Once: a later run finds the ruling and stops."""
+        # Items someone already worked on are left as they are, as in the 2020 ledger.
         earlier = list(
             RectificationItem.objects.filter(
                 round_year=2019, unit__name__in=SHORT_NAMES, status=ItemStatus.OPEN
             )
+            .exclude(events__in=Event.objects.exclude(action=EventAction.CREATED))
             .select_related("unit", "recommendation__finding")
             .in_ledger_order()
         )
