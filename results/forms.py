@@ -67,5 +67,9 @@ class PublicWordingForm(forms.Form):
         required=False,
         help_text=_("The document that settled it, its number and date."),
     )
+    confirm = forms.BooleanField(
+        label=_("I have read the findings above: they may be published as they stand."),
+        required=False,
+    )
     # wording_hash of the texts the form showed, to detect an edit made meanwhile.
     seen = forms.CharField(max_length=64, widget=forms.HiddenInput)

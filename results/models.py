@@ -58,8 +58,10 @@ class PublicWording(models.Model):
     ledger's own texts: the unit's measures may name people or carry numbers the public must
     not read, and editing them here changes nothing in the ledger.
 
-    Saving it is staff's confirmation of the item's public text, the redaction check's findings
-    included (a leader's name may be meant to stand)."""
+    Staff confirm what the redaction check finds in the wording explicitly (a leader's name
+    may be meant to stand); ``confirmed`` keeps those findings (``Flag.key``), so a finding
+    nobody confirmed — typed in later, or a person's name the ledger learns afterwards —
+    holds publishing back again."""
 
     item = models.OneToOneField(
         "rectification.RectificationItem",
@@ -70,6 +72,7 @@ class PublicWording(models.Model):
     problem = models.TextField(_("problem"))
     measures = models.TextField(_("measures"))
     document = models.CharField(_("document and date"), max_length=300, blank=True)
+    confirmed = models.JSONField(_("confirmed findings"), default=list, blank=True)
     edited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("edited by"),

@@ -19,7 +19,9 @@ import hashlib
 import html
 import io
 import json
+import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +42,7 @@ from evaluations.models import chinese_numeral
 from rectification.choices import ClosureOutcome, ItemStatus
 from rectification.models import RectificationItem
 from rectification.selectors import items_visible_to, ledger_rows
+from results.models import Publication
 from results.redaction import Flag, scan
 from results.rules import may_prepare_publication
 
@@ -62,12 +65,15 @@ class Entry:
     date: str
     closed: bool
     flags: list[Flag]
-    # Staff saved this item's public wording: its flags are confirmed, not in the way.
+    # Staff saved this item's public wording.
     reviewed: bool
+    # The findings staff confirmed may be published (``PublicWording.confirmed``).
+    confirmed: frozenset[str] = frozenset()
 
     @property
     def blocking(self) -> bool:
-        return bool(self.flags) and not self.reviewed
+        """A finding nobody confirmed holds the publication back."""
+        return any(flag.key not in self.confirmed for flag in self.flags)
 
 
 @dataclass
@@ -111,54 +117,90 @@ class Draft:
         """Everything the public reads, as plain JSON values (what a publication freezes)."""
         entries = self.entries
         closed = sum(1 for e in entries if e.closed)
-        return {
-            "format": CONTENT_FORMAT,
-            "year": self.year,
-            "title": self.title,
-            "as_of": f"{self.today:%Y-%m-%d}",
-            "units": [u.name for u in self.units],
-            "totals": {
-                "items": len(entries),
-                "closed": closed,
-                "rate": str(closure_rate(closed, len(entries))),
-                "unfinished": len(entries) - closed,
-            },
-            "groups": [
-                {
-                    "unit": group.name,
-                    "projects": [
-                        {
-                            "project": project.name,
-                            "entries": [
-                                {
-                                    "number": number,
-                                    "problem": e.problem,
-                                    "outcome": e.outcome,
-                                    "measures": e.measures,
-                                    "document": e.document,
-                                    "date": e.date,
-                                }
-                                for number, e in enumerate(project.entries, start=1)
-                            ],
-                        }
-                        for project in group.projects
-                    ],
-                }
-                for group in self.groups
-            ],
-            "unfinished": [
-                {
-                    "unit": group.name,
-                    "project": project.name,
-                    "problem": e.problem,
-                    "next_step": e.measures,
-                }
-                for group in self.groups
-                for project in group.projects
-                for e in project.entries
-                if not e.closed
-            ],
-        }
+        return printable(
+            {
+                "format": CONTENT_FORMAT,
+                "year": self.year,
+                "title": self.title,
+                "as_of": f"{self.today:%Y-%m-%d}",
+                "units": [u.name for u in self.units],
+                "totals": {
+                    "items": len(entries),
+                    "closed": closed,
+                    "rate": str(closure_rate(closed, len(entries))),
+                    "unfinished": len(entries) - closed,
+                },
+                "groups": [
+                    {
+                        "unit": group.name,
+                        "projects": [
+                            {
+                                "project": project.name,
+                                "entries": [
+                                    {
+                                        "number": number,
+                                        "problem": e.problem,
+                                        "outcome": e.outcome,
+                                        "measures": e.measures,
+                                        "document": e.document,
+                                        "date": e.date,
+                                    }
+                                    for number, e in enumerate(project.entries, start=1)
+                                ],
+                            }
+                            for project in group.projects
+                        ],
+                    }
+                    for group in self.groups
+                ],
+                "unfinished": [
+                    {
+                        "unit": group.name,
+                        "project": project.name,
+                        "problem": e.problem,
+                        "next_step": e.measures,
+                    }
+                    for group in self.groups
+                    for project in group.projects
+                    for e in project.entries
+                    if not e.closed
+                ],
+            }
+        )
+
+
+def versions_of_scope(year: int, units: Iterable[int]) -> list[Publication]:
+    """``year``'s published versions of exactly ``units`` (none: the whole round), oldest
+    first: the editions of one publication. A year has a handful of versions, so their scopes
+    are compared here rather than in SQL."""
+    wanted = sorted(units)
+    scopes: dict[int, list[int]] = defaultdict(list)
+    for pk, unit in Publication.units.through.objects.filter(publication__year=year).values_list(
+        "publication_id", "unit_id"
+    ):
+        scopes[pk].append(unit)
+    return [
+        version
+        for version in Publication.objects.filter(year=year)
+        .only("pk", "year", "number", "sha256")
+        .order_by("number")
+        if sorted(scopes[version.pk]) == wanted
+    ]
+
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def printable(value: Any) -> Any:
+    """``value`` (a JSON value) without the control characters Word's XML cannot hold: a unit
+    may paste them into its measures, and a frozen text must render as every format."""
+    if isinstance(value, str):
+        return _XML_INVALID.sub("", value)
+    if isinstance(value, list):
+        return [printable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: printable(v) for k, v in value.items()}
+    return value
 
 
 def content_hash(content: dict[str, Any]) -> str:
@@ -212,6 +254,13 @@ def wording_hash(item: RectificationItem) -> str:
     return hashlib.sha256("\x00".join(public_texts(item)).encode()).hexdigest()[:16]
 
 
+def wording_flags(item: RectificationItem, texts: tuple[str, str, str]) -> list[Flag]:
+    """What the redaction check finds in ``texts`` (problem, measures, document) as the public
+    wording of ``item``: its unit's people and the bureau's are the names it knows."""
+    names = personal_names({item.unit_id})
+    return scan("\n".join(texts), names=names[item.unit_id] + names[None])
+
+
 def personal_names(units: set[int]) -> dict[int | None, list[str]]:
     """The names of the people the ledger knows, by unit (``None``: the bureau's): a unit's
     texts are checked against its own people and the bureau's."""
@@ -258,6 +307,7 @@ def draft(*, user: User, year: int, units: list[Unit], today: datetime.date) -> 
 def _entry(item: RectificationItem, names: list[str]) -> Entry:
     problem, measures, document = public_texts(item)
     closed = item.status == ItemStatus.CLOSED
+    wording = getattr(item, "public_wording", None)
     return Entry(
         item=item,
         problem=problem,
@@ -267,7 +317,8 @@ def _entry(item: RectificationItem, names: list[str]) -> Entry:
         date=f"{localdate(item.closed_at):%Y-%m-%d}" if closed and item.closed_at else "",
         closed=closed,
         flags=scan("\n".join((problem, measures, document)), names=names),
-        reviewed=hasattr(item, "public_wording"),
+        reviewed=wording is not None,
+        confirmed=frozenset(wording.confirmed) if wording is not None else frozenset(),
     )
 
 
@@ -323,6 +374,7 @@ def totals_line(content: dict[str, Any]) -> str:
 
 def _sections(content: dict[str, Any]) -> list[tuple[int, str, list[str]]]:
     """(heading level, heading, paragraphs) in reading order, for Word and PDF alike."""
+    content = printable(content)
     sections: list[tuple[int, str, list[str]]] = [(1, content["title"], [totals_line(content)])]
     for u, group in enumerate(content["groups"], start=1):
         sections.append((2, unit_heading(u, group["unit"]), []))

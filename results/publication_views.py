@@ -8,16 +8,20 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import content_disposition_header, urlencode
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views import View
 
+from evaluations.models import Unit
 from liwan import clock
 from rectification.models import RectificationItem
 from rectification.selectors import items_visible_to
@@ -30,19 +34,20 @@ from results.publication import (
     content_hash,
     draft,
     ledger_wording,
-    personal_names,
     public_texts,
     publication_docx,
     publication_pdf,
+    versions_of_scope,
+    wording_flags,
     wording_hash,
 )
-from results.redaction import scan
 from results.rules import may_prepare_publication, may_publish
 from results.selectors import budget_years
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PUBLICATIONS_PER_PAGE = 20
 ENTRIES_PER_PAGE = 50
+RENDERING_SECONDS = 24 * 3600
 
 
 def _scope_query(request: HttpRequest) -> str:
@@ -137,15 +142,27 @@ class PublicWordingView(LoginRequiredMixin, View):
         )
 
     def _render(
-        self, request: HttpRequest, item: RectificationItem, form: PublicWordingForm, status=200
+        self,
+        request: HttpRequest,
+        item: RectificationItem,
+        form: PublicWordingForm,
+        status: int = 200,
+        texts: tuple[str, str, str] | None = None,
     ) -> HttpResponse:
-        problem, measures, document = public_texts(item)
+        """The page; ``texts`` are what the redaction check reads (those submitted, when a save
+        was refused; else the wording in force)."""
+        wording = getattr(item, "public_wording", None)
+        confirmed = set(wording.confirmed) if wording is not None else set()
+        flags = wording_flags(item, texts or public_texts(item))
+        ledger_problem, ledger_measures = ledger_wording(item)
         context = {
             "item": item,
             "form": form if may_publish(request.user) else None,
-            "flags": scan("\n".join((problem, measures, document)), names=_names(item)),
-            "ledger_problem": ledger_wording(item)[0],
-            "ledger_measures": ledger_wording(item)[1],
+            "flags": flags,
+            "confirmed": confirmed,
+            "unconfirmed": [flag for flag in flags if flag.key not in confirmed],
+            "ledger_problem": ledger_problem,
+            "ledger_measures": ledger_measures,
             "back": _back(request, item),
         }
         return TemplateResponse(request, "results/public_wording.html", context, status=status)
@@ -168,35 +185,37 @@ class PublicWordingView(LoginRequiredMixin, View):
         if not may_publish(request.user):
             return self._render(request, item, PublicWordingForm(), status=403)
         form = PublicWordingForm(request.POST)
-        if form.is_valid():
-            try:
-                services.save_public_wording(
-                    item=item,
-                    actor=Actor.from_request(request),
-                    problem=form.cleaned_data["problem"],
-                    measures=form.cleaned_data["measures"],
-                    document=form.cleaned_data["document"],
-                    seen=form.cleaned_data["seen"],
-                )
-            except ValidationError as error:
-                form.add_error(None, error)
-                status = 409 if error.code == "stale" else 400
-                return self._render(request, item, form, status=status)
-            messages.success(request, _("The public wording was saved."))
-            return redirect(f"{_back(request, item)}#entry-{item.pk}")
-        return self._render(request, item, form, status=400)
-
-
-def _names(item: RectificationItem) -> list[str]:
-    names = personal_names({item.unit_id})
-    return names[item.unit_id] + names[None]
+        if not form.is_valid():
+            return self._render(request, item, form, status=400)
+        texts = (
+            form.cleaned_data["problem"],
+            form.cleaned_data["measures"],
+            form.cleaned_data["document"],
+        )
+        try:
+            services.save_public_wording(
+                item=item,
+                actor=Actor.from_request(request),
+                problem=texts[0],
+                measures=texts[1],
+                document=texts[2],
+                seen=form.cleaned_data["seen"],
+                confirm=form.cleaned_data["confirm"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            status = 409 if error.code == "stale" else 400
+            return self._render(request, item, form, status=status, texts=texts)
+        messages.success(request, _("The public wording was saved."))
+        return redirect(f"{_back(request, item)}#entry-{item.pk}")
 
 
 def _back(request: HttpRequest, item: RectificationItem) -> str:
     """The draft the wording was opened from (its year and units kept), else the item's round.
     Only those parameters pass: the query comes from the address."""
     given = QueryDict(request.GET.get("next_query", ""))
-    scope = [("year", given.get("year") or str(item.round_year))]
+    year = given.get("year", "")
+    scope = [("year", year if year.isdigit() and len(year) == 4 else str(item.round_year))]
     scope += [("units", unit) for unit in given.getlist("units") if unit.isdigit()]
     return f"{reverse('results:publication')}?{urlencode(scope)}"
 
@@ -207,7 +226,9 @@ def _back(request: HttpRequest, item: RectificationItem) -> str:
 class PublicIndexView(View):
     def get(self, request: HttpRequest) -> HttpResponse:
         page = Paginator(
-            Publication.objects.only("pk", "year", "number", "title", "published_at", "sha256"),
+            Publication.objects.only(
+                "pk", "year", "number", "title", "published_at", "sha256"
+            ).prefetch_related(Prefetch("units", Unit.objects.only("pk", "name"))),
             PUBLICATIONS_PER_PAGE,
         ).get_page(request.GET.get("page"))
         return TemplateResponse(request, "results/public_index.html", {"page": page})
@@ -220,11 +241,10 @@ def _publication(pk: int) -> Publication:
 class PublicPublicationView(View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         publication = _publication(pk)
-        newer = (
-            Publication.objects.filter(year=publication.year, number__gt=publication.number)
-            .order_by("-number")
-            .first()
-        )
+        # The newest edition of the same units, when this is not it (another scope published
+        # later is another publication, not a newer version of this one).
+        versions = versions_of_scope(publication.year, [u.pk for u in publication.units.all()])
+        newer = versions[-1] if versions and versions[-1].number > publication.number else None
         return TemplateResponse(
             request,
             "results/publication.html",
@@ -241,7 +261,11 @@ class _PublicationFileView(View):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         publication = _publication(pk)
-        response = HttpResponse(self.render(publication.content), content_type=self.content_type)
+        # A version never changes: its file is drawn once per language, then served from the
+        # cache (anonymous downloads on publication day would otherwise each render it).
+        key = f"publication:{publication.sha256}:{get_language()}.{self.suffix}"
+        body = cache.get_or_set(key, lambda: self.render(publication.content), RENDERING_SECONDS)
+        response = HttpResponse(body, content_type=self.content_type)
         filename = _("%(title)s (version %(number)d)") % {
             "title": publication.title,
             "number": publication.number,

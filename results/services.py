@@ -15,7 +15,13 @@ from rectification.models import RectificationItem
 from rectification.services import Actor
 from results.choices import BudgetAdvice
 from results.models import BudgetDecision, Publication, PublicWording
-from results.publication import content_hash, draft, wording_hash
+from results.publication import (
+    content_hash,
+    draft,
+    versions_of_scope,
+    wording_flags,
+    wording_hash,
+)
 from results.rules import may_decide_budget_advice, may_publish
 from results.selectors import budget_rows
 
@@ -76,10 +82,13 @@ def save_public_wording(
     measures: str,
     document: str,
     seen: str,
+    confirm: bool = False,
 ) -> PublicWording:
-    """Staff set how ``item`` reads in publications (confirming what the redaction check
-    found in it). ``seen`` is ``wording_hash`` of the texts the form showed: if they changed
-    meanwhile (another edit, or the unit's measures when none was saved), nothing is written."""
+    """Staff set how ``item`` reads in publications. What the redaction check finds in the
+    texts given must have been confirmed before, or be confirmed now (``confirm``); else nothing
+    is written and the error names the findings. ``seen`` is ``wording_hash`` of the texts the
+    form showed: if they changed meanwhile (another edit, or the unit's measures when none was
+    saved), nothing is written."""
     if not may_publish(actor.user):
         raise PermissionDenied(_("Only evaluation staff edit the public wording."))
     problem, measures, document = problem.strip(), measures.strip(), document.strip()
@@ -95,12 +104,27 @@ def save_public_wording(
                 ),
                 code="stale",
             )
+        flags = wording_flags(locked, (problem, measures, document))
+        before = PublicWording.objects.filter(item=locked).values_list("confirmed", flat=True)
+        confirmed_before = set(next(iter(before), []))
+        unconfirmed = [flag for flag in flags if flag.key not in confirmed_before]
+        if unconfirmed and not confirm:
+            raise ValidationError(
+                _(
+                    "The redaction check found personal data in the text: %(flags)s. Remove it, "
+                    "or confirm that it may be published."
+                )
+                % {"flags": "、".join(flag.label for flag in unconfirmed)},
+                code="redaction",
+            )
         wording, _created = PublicWording.objects.update_or_create(
             item=locked,
             defaults={
                 "problem": problem,
                 "measures": measures,
                 "document": document,
+                # Every finding of the text saved is confirmed now, earlier ones included.
+                "confirmed": [flag.key for flag in flags],
                 "edited_by": actor.user,
                 "edited_at": clock.now(),
             },
@@ -153,6 +177,13 @@ def _publish(
                 "changed); read it again before publishing."
             ),
             code="stale",
+        )
+    earlier = versions_of_scope(year, [unit.pk for unit in units])
+    if earlier and earlier[-1].sha256 == digest:
+        raise ValidationError(
+            _("This draft is already published as version %(number)d; nothing has changed.")
+            % {"number": earlier[-1].number},
+            code="unchanged",
         )
     number = (Publication.objects.filter(year=year).aggregate(n=Max("number"))["n"] or 0) + 1
     publication = Publication.objects.create(

@@ -54,7 +54,7 @@ def test_staff_see_the_ledger_text_and_what_the_check_found(client, item):
 def test_saving_stores_the_public_wording_apart_from_the_ledger(client, item):
     staff = factories.StaffUserFactory()
     client.force_login(staff)
-    response = _post(client, item, next_query="")
+    response = _post(client, item)
     assert response.status_code == 302
     assert response["Location"].endswith(f"#entry-{item.pk}")
     wording = PublicWording.objects.get(item=item)
@@ -118,4 +118,48 @@ def test_the_way_back_keeps_only_the_drafts_own_parameters(client, item):
     )
     assert response["Location"] == (
         f"{reverse('results:publication')}?year=2020&units=7#entry-{item.pk}"
+    )
+
+
+def test_personal_data_typed_into_the_wording_is_named_and_needs_confirming(client, item):
+    client.force_login(factories.StaffUserFactory())
+    response = _post(client, item, measures="已整改，咨询电话020-81112222。")
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert not PublicWording.objects.exists()
+    # The findings are those of the text submitted, not of the text saved before.
+    assert [f.text for f in response.context["flags"]] == ["020-81112222"]
+    assert "020-81112222" in page
+    assert 'name="confirm"' in page
+    response = _post(client, item, measures="已整改，咨询电话020-81112222。", confirm="on")
+    assert response.status_code == 302
+    assert PublicWording.objects.get(item=item).confirmed == ["phone:020-81112222"]
+
+
+def test_a_confirmed_finding_is_not_asked_about_again(client, item):
+    client.force_login(factories.StaffUserFactory())
+    text = "由分管领导陈志强牵头整改。"
+    factories.UnitHeadFactory(unit=item.unit, full_name="陈志强")
+    assert _post(client, item, measures=text, confirm="on").status_code == 302
+    page = client.get(_url(item)).content.decode()
+    assert 'name="confirm"' not in page
+    assert "已确认" in page
+    item.refresh_from_db()
+    response = _post(client, item, measures=text, seen=wording_hash(item))
+    assert response.status_code == 302
+    # A new finding in the same wording is asked about.
+    item.refresh_from_db()
+    response = _post(client, item, measures=text + "电话13812345678。", seen=wording_hash(item))
+    assert response.status_code == 400
+    assert PublicWording.objects.get(item=item).measures == text
+
+
+def test_a_year_in_the_way_back_that_is_not_a_year_is_dropped(client, item):
+    client.force_login(factories.StaffUserFactory())
+    response = client.post(
+        f"{_url(item)}?next_query=year=20x0",
+        {"problem": "问题。", "measures": "措施。", "document": "", "seen": wording_hash(item)},
+    )
+    assert response["Location"] == (
+        f"{reverse('results:publication')}?year={item.round_year}#entry-{item.pk}"
     )

@@ -5,11 +5,14 @@ scope), and the 2020 demo publication against a hand-written expectation."""
 from __future__ import annotations
 
 import datetime
+import threading
+import time
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -18,9 +21,9 @@ from liwan import clock
 from rectification.models import RectificationItem
 from rectification.services import Actor
 from results.choices import RedactionKind
-from results.models import Publication
+from results.models import Publication, PublicWording
 from results.publication import content_hash, draft, wording_hash
-from results.services import save_public_wording
+from results.services import publish, save_public_wording
 from tests import factories, workflow
 
 pytestmark = pytest.mark.django_db
@@ -112,6 +115,7 @@ def test_edited_wording_unblocks_and_is_what_the_public_reads(client, staff):
         document="《整改报告》（荔卫〔2026〕3号）",
         seen=wording_hash(flagged),
     )
+    assert PublicWording.objects.get(item=flagged).confirmed == []
     seen = _seen(client)
     response = client.post(URL, {"seen": seen})
     publication = Publication.objects.get()
@@ -132,24 +136,35 @@ def test_edited_wording_unblocks_and_is_what_the_public_reads(client, staff):
     assert flagged.measures == "联系人：陈志强，电话13812345678。"
 
 
-def test_saving_the_wording_unchanged_confirms_the_findings(client, staff):
-    flagged = _item(measures="区长批示：由陈志强同志牵头。")
+def test_confirming_the_wording_unblocks_it_until_a_new_finding_appears(client, staff):
+    flagged = _item(measures="由陈志强同志牵头，黄志明同志配合。")
     # A person the ledger knows: the check finds the name without a role before it.
     factories.UnitHeadFactory(unit=flagged.unit, full_name="陈志强")
     assert [e.item.pk for e in client.get(URL).context["draft"].blocking] == [flagged.pk]
-    save_public_wording(
-        item=flagged,
-        actor=Actor(user=staff),
-        problem=flagged.recommendation.finding.title,
-        measures=flagged.measures,
-        document="",
-        seen=wording_hash(flagged),
-    )
+    wording = {
+        "item": flagged,
+        "actor": Actor(user=staff),
+        "problem": flagged.recommendation.finding.title,
+        "measures": flagged.measures,
+        "document": "",
+        "seen": wording_hash(flagged),
+    }
+    # Saving alone confirms nothing: the findings are named and nothing is written.
+    with pytest.raises(ValidationError) as refused:
+        save_public_wording(**wording)
+    assert refused.value.code == "redaction"
+    assert "陈志强" in refused.value.messages[0]
+    assert not PublicWording.objects.exists()
+    save_public_wording(**wording, confirm=True)
     response = client.get(URL)
     assert response.context["draft"].blocking == []
     assert [e.item.pk for e in response.context["draft"].flagged] == [flagged.pk]
     assert 'id="redaction-confirmed"' in response.content.decode()
-    assert client.post(URL, {"seen": _seen(client)}).status_code == 302
+    # A person the ledger learns of afterwards, named in the same wording, is a new finding.
+    factories.UnitStaffFactory(unit=flagged.unit, full_name="黄志明")
+    assert [e.item.pk for e in client.get(URL).context["draft"].blocking] == [flagged.pk]
+    assert client.post(URL, {"seen": _seen(client)}).status_code == 400
+    assert not Publication.objects.exists()
 
 
 def test_publishing_freezes_the_content_with_its_hash_and_who(client, staff):
@@ -218,12 +233,37 @@ def test_the_draft_takes_the_same_queries_for_more_items(client, staff):
     client.get(URL)
     with CaptureQueriesContext(connection) as few:
         client.get(URL)
-    for _ in range(5):
+    for n in range(5):
         item = _item(unit=factories.UnitFactory())
         workflow.worked_on(item, factories.UnitStaffFactory(unit=item.unit))
+        if n % 2:
+            # No measures: the public text falls back on the unit's latest progress note.
+            RectificationItem.objects.filter(pk=item.pk).update(measures="")
     with CaptureQueriesContext(connection) as more:
-        client.get(URL)
+        response = client.get(URL)
     assert len(more) == len(few)
+    measures = [e.measures for e in response.context["draft"].entries]
+    assert measures.count("已完成整改") == 2
+
+
+def test_the_same_draft_is_not_published_twice(client, staff):
+    _item()
+    seen = _seen(client)
+    assert client.post(URL, {"seen": seen}).status_code == 302
+    response = client.post(URL, {"seen": seen})
+    assert response.status_code == 400
+    assert "1" in response.context["error"]
+    assert Publication.objects.count() == 1
+
+
+def test_the_same_draft_of_other_units_is_another_publication(client, staff):
+    a = factories.UnitFactory(name="甲单位")
+    _item(unit=a)
+    client.post(URL, {"seen": _seen(client)})
+    query = f"year={Publication.objects.get().year}&units={a.pk}"
+    # The unit's own publication lists the same problems as the round's, but is not its copy.
+    assert client.post(f"{URL}?{query}", {"seen": _seen(client, query)}).status_code == 302
+    assert Publication.objects.count() == 2
 
 
 def test_the_draft_lists_fifty_problems_a_page_keeping_its_scope(client, staff):
@@ -240,6 +280,66 @@ def test_the_draft_lists_fifty_problems_a_page_keeping_its_scope(client, staff):
     second = client.get(f"{URL}?{query}&page=2")
     assert len(second.context["entries"].object_list) == 1
     assert second.context["content"]["totals"]["items"] == 51
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_versions_published_at_once_leave_one(staff):
+    """A colleague's first version of the year is being written (not yet committed, so no
+    row to lock): ours waits on the unique version number, and is told to read again."""
+    item = _item()
+    current = draft(user=staff, year=item.round_year, units=[], today=TODAY)
+    other_inserted, ours_waiting = threading.Event(), threading.Event()
+
+    def colleague() -> None:
+        try:
+            with transaction.atomic():
+                Publication.objects.create(
+                    year=item.round_year,
+                    number=1,
+                    title="同事的版本",
+                    content={},
+                    sha256="0" * 64,
+                    published_by=staff,
+                )
+                other_inserted.set()
+                ours_waiting.wait(timeout=10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=colleague)
+    thread.start()
+    other_inserted.wait(timeout=10)
+    watcher = threading.Thread(target=_set_when_blocked, args=(ours_waiting,))
+    watcher.start()
+    with pytest.raises(ValidationError) as refused:
+        publish(
+            actor=Actor(user=staff),
+            year=item.round_year,
+            units=[],
+            seen=content_hash(current.content()),
+            today=TODAY,
+        )
+    thread.join()
+    watcher.join()
+    assert refused.value.code == "stale"
+    assert list(Publication.objects.values_list("title", flat=True)) == ["同事的版本"]
+
+
+def _set_when_blocked(event: threading.Event) -> None:
+    """Set ``event`` once a backend of this database waits on a lock (our insert)."""
+    try:
+        with connections["default"].cursor() as cursor:
+            for _ in range(200):
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+                if cursor.fetchone()[0]:
+                    break
+                time.sleep(0.05)
+    finally:
+        event.set()
+        connections.close_all()
 
 
 # --- the 2020 demo data -------------------------------------------------------------------
