@@ -13,6 +13,7 @@ from django.core.paginator import Page
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.decorators import method_decorator
 from django.utils.http import content_disposition_header
 from django.utils.translation import ngettext
 from django.views import View
@@ -27,6 +28,7 @@ from dashboard.reports import UnitReport, unit_report
 from dashboard.supervision_slip import SupervisionSlip, supervision_slip
 from liwan import clock
 from liwan.params import int_param
+from liwan.replica import reads_from_replica
 from rectification import services
 from rectification.forms import UnitInstructionForm
 from rectification.services import Actor
@@ -63,6 +65,7 @@ def _pager(request: HttpRequest, page: Page, parameter: str, anchor: str) -> Pag
     )
 
 
+@method_decorator(reads_from_replica, name="dispatch")
 class DashboardView(LoginRequiredMixin, TemplateView):
     template_name = "dashboard/index.html"
 
@@ -101,12 +104,14 @@ def _report(request: HttpRequest, unit_id: int, year: int) -> UnitReport:
     return report
 
 
+@method_decorator(reads_from_replica, name="dispatch")
 class UnitReportView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, unit_id: int, year: int) -> HttpResponse:
         report = _report(request, unit_id, year)
         return TemplateResponse(request, "dashboard/unit_report.html", {"report": report})
 
 
+@method_decorator(reads_from_replica, name="dispatch")
 class UnitReportDocxView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, unit_id: int, year: int) -> HttpResponse:
         report = _report(request, unit_id, year)
@@ -124,12 +129,14 @@ def _closure_list(request: HttpRequest, unit_id: int, year: int) -> ClosureList:
     return closure
 
 
+@method_decorator(reads_from_replica, name="dispatch")
 class ClosureListView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, unit_id: int, year: int) -> HttpResponse:
         closure = _closure_list(request, unit_id, year)
         return TemplateResponse(request, "dashboard/closure_list.html", {"closure": closure})
 
 
+@method_decorator(reads_from_replica, name="dispatch")
 class ClosureListDocxView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, unit_id: int, year: int) -> HttpResponse:
         closure = _closure_list(request, unit_id, year)
@@ -156,6 +163,7 @@ def _slip_page(
     return TemplateResponse(request, "dashboard/supervision_slip.html", context, status=status)
 
 
+@method_decorator(reads_from_replica, name="dispatch")
 class SupervisionSlipView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, unit_id: int, year: int) -> HttpResponse:
         return _slip_page(request, _slip(request, unit_id, year), None)
@@ -190,6 +198,7 @@ class UnitInstructionView(LoginRequiredMixin, View):
         return redirect("dashboard:supervision-slip", unit_id=unit_id, year=year)
 
 
+@method_decorator(reads_from_replica, name="dispatch")
 class SupervisionSlipDocxView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, unit_id: int, year: int) -> HttpResponse:
         slip = _slip(request, unit_id, year)

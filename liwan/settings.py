@@ -68,6 +68,8 @@ MIDDLEWARE = [
     # First: every later part (lockout, audit trail, logs) must see the real client address.
     "liwan.middleware.TrustedProxyMiddleware",
     "liwan.middleware.RequestContextMiddleware",
+    # Each request's own database routing (reads from the replica where a view allows it).
+    "liwan.replica.ReplicaMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -126,6 +128,27 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     if env_bool("LIWAN_DATABASE_JIT_OFF", True):
         _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
+if env_str("REPLICA_DATABASE_URL"):
+    # A streaming hot standby of the primary. The dashboard, exports and reports read from it
+    # when it is close enough behind (liwan.replica); everything else stays on the primary.
+    DATABASES["replica"] = dj_database_url.parse(
+        env_str("REPLICA_DATABASE_URL"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["OPTIONS"] = {
+        **DATABASES["replica"].get("OPTIONS", {}),
+        **{k: v for k, v in DATABASES["default"].get("OPTIONS", {}).items() if k == "options"},
+        # A standby that does not answer within two seconds is skipped, not waited for.
+        "connect_timeout": env_int("LIWAN_REPLICA_CONNECT_TIMEOUT", 2),
+    }
+    # Tests that run with a replica configured read the primary's test database through it.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["liwan.replica.ReplicaRouter"]
+# How far behind the standby may be for others' reads (a person's own writes are always read
+# back at once), and how long after a write a person's reads wait for the standby to have it.
+LIWAN_REPLICA_MAX_LAG_SECONDS = env_int("LIWAN_REPLICA_MAX_LAG_SECONDS", 5)
+LIWAN_REPLICA_STICKY_SECONDS = env_int("LIWAN_REPLICA_STICKY_SECONDS", 300)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default serves several threads (runserver) and the Celery worker at once.
     # SQLite's default journal lets a reader block every writer and starts transactions

@@ -15,12 +15,14 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404
+from django.utils.decorators import method_decorator
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
 from liwan import clock
+from liwan.replica import reads_from_replica
 from rectification import exports, selectors, worklists
 from rectification.choices import ItemStatus
 from rectification.models import (
@@ -83,6 +85,7 @@ class WorklistView(LoginRequiredMixin, TemplateView):
         return context
 
 
+@method_decorator(reads_from_replica, name="dispatch")
 class LedgerExportView(LoginRequiredMixin, View):
     """Download what the list shows (same filters, same scope) as CSV or XLSX, streamed."""
 

@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ from django.views import View
 
 from evaluations.models import Unit
 from liwan import clock
+from liwan.replica import reads_from_replica
 from rectification.models import RectificationItem
 from rectification.selectors import items_visible_to
 from rectification.services import Actor
@@ -57,6 +59,7 @@ def _scope_query(request: HttpRequest) -> str:
     return query.urlencode()
 
 
+@method_decorator(reads_from_replica, name="dispatch")
 class PublicationDraftView(LoginRequiredMixin, View):
     """The draft of a round's publication: what the redaction check found, the whole text as
     it will read, the versions published before; staff publish it from here."""
@@ -223,6 +226,7 @@ def _back(request: HttpRequest, item: RectificationItem) -> str:
 # The public side: no sign-in, published versions only.
 
 
+@method_decorator(reads_from_replica, name="dispatch")
 class PublicIndexView(View):
     def get(self, request: HttpRequest) -> HttpResponse:
         page = Paginator(
@@ -238,6 +242,7 @@ def _publication(pk: int) -> Publication:
     return get_object_or_404(Publication, pk=pk)
 
 
+@method_decorator(reads_from_replica, name="dispatch")
 class PublicPublicationView(View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         publication = _publication(pk)
@@ -252,6 +257,7 @@ class PublicPublicationView(View):
         )
 
 
+@method_decorator(reads_from_replica, name="dispatch")
 class _PublicationFileView(View):
     suffix = ""
     content_type = ""

@@ -12,12 +12,14 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.decorators import method_decorator
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views import View
 
 from liwan import clock
 from liwan.params import int_param
+from liwan.replica import reads_from_replica
 from rectification.services import Actor
 from results import selectors, services
 from results.exports import budget_xlsx
@@ -42,6 +44,7 @@ def _sheet(request: HttpRequest) -> BudgetSheet:
     return sheet
 
 
+@method_decorator(reads_from_replica, name="dispatch")
 class BudgetSheetView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         sheet = _sheet(request)
@@ -57,6 +60,7 @@ class BudgetSheetView(LoginRequiredMixin, View):
         )
 
 
+@method_decorator(reads_from_replica, name="dispatch")
 class BudgetSheetXlsxView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> FileResponse:
         sheet = _sheet(request)
@@ -139,12 +143,14 @@ def _report(request: HttpRequest) -> LeadersReport:
     return report
 
 
+@method_decorator(reads_from_replica, name="dispatch")
 class LeadersReportView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         report = _report(request)
         return TemplateResponse(request, "results/leaders_report.html", {"report": report})
 
 
+@method_decorator(reads_from_replica, name="dispatch")
 class LeadersReportDocxView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         report = _report(request)
