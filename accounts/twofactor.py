@@ -21,6 +21,7 @@ for the users who are never asked.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -80,6 +81,12 @@ class SecondFactorMiddleware:
         return redirect if redirect is not None else self.get_response(request)
 
     def _redirect(self, request: HttpRequest) -> HttpResponse | None:
+        # The pages open to anyone first: they need neither the session nor the user, so a
+        # health probe or a static file costs no query.
+        if request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):
+            return None
+        if request.path in _open_paths(self.OPEN):
+            return None
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return None
@@ -88,14 +95,15 @@ class SecondFactorMiddleware:
             state = request.session[SESSION_KEY] = requirement(user)
         if state == NONE or user.is_verified():
             return None
-        if request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):
-            return None
-        if request.path in {reverse(name) for name in self.OPEN}:
-            return None
         target = reverse("two_factor_verify" if state == VERIFY else "two_factor_setup")
         if request.method == "GET":
             target += "?" + urlencode({"next": request.get_full_path()})
         return HttpResponseRedirect(target)
+
+
+@functools.cache
+def _open_paths(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(reverse(name) for name in names)
 
 
 def confirmed_totp(user: Any) -> TOTPDevice | None:

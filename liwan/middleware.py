@@ -3,7 +3,8 @@ the security log, session lifetime (30 minutes idle, 12 hours at most), password
 Chinese-first locale.
 
 Django's SESSION_COOKIE_AGE gives one of the two session limits but not both, so the times are
-kept in the session itself and checked on every request of a signed-in user.
+kept in the session itself and checked on every request of a signed-in user that asks who the
+user is.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from django.http.multipartparser import MultiPartParser
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
 from liwan import clock
@@ -119,26 +121,43 @@ _TOUCH_EVERY_SECONDS = 60
 
 
 class SessionTimeoutMiddleware:
+    """Ends a session idle for ``LIWAN_SESSION_IDLE_SECONDS`` or older than
+    ``LIWAN_SESSION_MAX_SECONDS``, when the request first asks who the user is.
+
+    Checked lazily: a request that never looks at the user (``/healthz`` from a browser that
+    carries a session cookie, a static file) costs no session or user query; every page that
+    shows or checks anything of the user asks, and the check runs before the answer is used.
+    """
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated:
-            now = clock.now().timestamp()
-            started = request.session.get(_STARTED, now)
-            seen = request.session.get(_SEEN, now)
-            if (
-                now - seen > settings.LIWAN_SESSION_IDLE_SECONDS
-                or now - started > settings.LIWAN_SESSION_MAX_SECONDS
-            ):
-                logout(request)
-                messages.info(request, _("Your session has expired. Please sign in again."))
-            else:
-                if _STARTED not in request.session:
-                    request.session[_STARTED] = now
-                if now - seen >= _TOUCH_EVERY_SECONDS or _SEEN not in request.session:
-                    request.session[_SEEN] = now
+        user = request.user  # lazy: nothing is read yet
+        request.user = SimpleLazyObject(lambda: self._checked(request, user))
         return self.get_response(request)
+
+    @staticmethod
+    def _checked(request: HttpRequest, user: Any) -> Any:
+        if not user.is_authenticated:
+            return user
+        now = clock.now().timestamp()
+        started = request.session.get(_STARTED, now)
+        seen = request.session.get(_SEEN, now)
+        if (
+            now - seen > settings.LIWAN_SESSION_IDLE_SECONDS
+            or now - started > settings.LIWAN_SESSION_MAX_SECONDS
+        ):
+            # logout() reads and replaces request.user: give it the user, not this check.
+            request.user = user
+            logout(request)
+            messages.info(request, _("Your session has expired. Please sign in again."))
+            return request.user
+        if _STARTED not in request.session:
+            request.session[_STARTED] = now
+        if now - seen >= _TOUCH_EVERY_SECONDS or _SEEN not in request.session:
+            request.session[_SEEN] = now
+        return user
 
 
 class ChineseFirstLocaleMiddleware(LocaleMiddleware):

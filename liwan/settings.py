@@ -176,6 +176,20 @@ LIWAN_SESSION_IDLE_SECONDS = env_int("LIWAN_SESSION_IDLE_SECONDS", 30 * 60)
 LIWAN_SESSION_MAX_SECONDS = env_int("LIWAN_SESSION_MAX_SECONDS", 12 * 60 * 60)
 SESSION_COOKIE_AGE = LIWAN_SESSION_MAX_SECONDS
 SESSION_COOKIE_HTTPONLY = True
+if env_str("LIWAN_CACHE_URL"):
+    # A cache shared by every process (Redis): the dashboard's cached figures and the rendered
+    # publications are computed once for all workers, and sessions are read from it — written
+    # through to the database (cached_db), so a page costs no session query and a restart of
+    # Redis signs nobody out. Without it each process caches for itself and sessions stay in
+    # the database only (a per-process cache would keep a signed-out session alive elsewhere).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env_str("LIWAN_CACHE_URL"),
+            "KEY_PREFIX": "liwan",
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # The password policy and its reasons (OWASP ASVS and 等保 side by side): SECURITY.md.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
