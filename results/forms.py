@@ -1,3 +1,5 @@
+import json
+
 from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -71,5 +73,14 @@ class PublicWordingForm(forms.Form):
         label=_("I have read the findings above: they may be published as they stand."),
         required=False,
     )
+    # The findings the page showed (Flag.key, as JSON): a tick confirms those and no others.
+    shown = forms.CharField(required=False, widget=forms.HiddenInput)
     # wording_hash of the texts the form showed, to detect an edit made meanwhile.
     seen = forms.CharField(max_length=64, widget=forms.HiddenInput)
+
+    def clean_shown(self) -> list[str]:
+        try:
+            keys = json.loads(self.cleaned_data["shown"] or "[]")
+        except ValueError:
+            return []
+        return [key for key in keys if isinstance(key, str)] if isinstance(keys, list) else []

@@ -188,14 +188,21 @@ def versions_of_scope(year: int, units: Iterable[int]) -> list[Publication]:
     ]
 
 
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+# Control characters Word's XML cannot hold, and the invisible format characters (zero-width
+# space, soft hyphen, byte-order mark …) that text pasted from the web or a chat carries.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u00ad\u200b-\u200f\u2060-\u2064\ufeff"
+    "\ud800-\udfff\ufffe\uffff]"
+)
 
 
 def printable(value: Any) -> Any:
-    """``value`` (a JSON value) without the control characters Word's XML cannot hold: a unit
-    may paste them into its measures, and a frozen text must render as every format."""
+    """``value`` (a JSON value) without control and invisible characters: a unit may paste
+    them into its measures, a frozen text must render as every format, and the redaction check
+    must read what the public will read (a mobile number with a zero-width space inside is
+    still one)."""
     if isinstance(value, str):
-        return _XML_INVALID.sub("", value)
+        return _UNPRINTABLE.sub("", value)
     if isinstance(value, list):
         return [printable(v) for v in value]
     if isinstance(value, dict):
@@ -258,7 +265,7 @@ def wording_flags(item: RectificationItem, texts: tuple[str, str, str]) -> list[
     """What the redaction check finds in ``texts`` (problem, measures, document) as the public
     wording of ``item``: its unit's people and the bureau's are the names it knows."""
     names = personal_names({item.unit_id})
-    return scan("\n".join(texts), names=names[item.unit_id] + names[None])
+    return scan(printable("\n".join(texts)), names=names[item.unit_id] + names[None])
 
 
 def personal_names(units: set[int]) -> dict[int | None, list[str]]:
@@ -270,8 +277,13 @@ def personal_names(units: set[int]) -> dict[int | None, list[str]]:
         .exclude(full_name="")
         .values_list("unit_id", "full_name")
     ):
-        # A full name may carry the office before the person ("区财政局评价办 王珊").
-        names[unit_id].append(name.split()[-1])
+        # A full name may carry the office before the person ("区财政局评价办 王珊"), or be
+        # written with a space between surname and given name ("王 珊").
+        words = name.split()
+        person = words[-1]
+        if len(person) == 1 and len(words) > 1 and len(words[-2]) == 1:
+            person = words[-2] + person
+        names[unit_id].append(person)
     return names
 
 
@@ -316,7 +328,7 @@ def _entry(item: RectificationItem, names: list[str]) -> Entry:
         document=document,
         date=f"{localdate(item.closed_at):%Y-%m-%d}" if closed and item.closed_at else "",
         closed=closed,
-        flags=scan("\n".join((problem, measures, document)), names=names),
+        flags=scan(printable("\n".join((problem, measures, document))), names=names),
         reviewed=wording is not None,
         confirmed=frozenset(wording.confirmed) if wording is not None else frozenset(),
     )

@@ -4,6 +4,7 @@ draft comes from ``results.publication``, the writes from ``results.services``."
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -157,13 +158,22 @@ class PublicWordingView(LoginRequiredMixin, View):
         wording = getattr(item, "public_wording", None)
         confirmed = set(wording.confirmed) if wording is not None else set()
         flags = wording_flags(item, texts or public_texts(item))
+        unconfirmed = [flag for flag in flags if flag.key not in confirmed]
+        # The findings this page shows are the ones its tick confirms.
+        shown = json.dumps([flag.key for flag in unconfirmed], ensure_ascii=False)
+        if form.is_bound:
+            form.data = form.data.copy()
+            form.data["shown"] = shown
+            form.data.pop("confirm", None)
+        else:
+            form.initial["shown"] = shown
         ledger_problem, ledger_measures = ledger_wording(item)
         context = {
             "item": item,
             "form": form if may_publish(request.user) else None,
             "flags": flags,
             "confirmed": confirmed,
-            "unconfirmed": [flag for flag in flags if flag.key not in confirmed],
+            "unconfirmed": unconfirmed,
             "ledger_problem": ledger_problem,
             "ledger_measures": ledger_measures,
             "back": _back(request, item),
@@ -204,6 +214,7 @@ class PublicWordingView(LoginRequiredMixin, View):
                 document=texts[2],
                 seen=form.cleaned_data["seen"],
                 confirm=form.cleaned_data["confirm"],
+                shown=form.cleaned_data["shown"],
             )
         except ValidationError as error:
             form.add_error(None, error)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -83,10 +84,12 @@ def save_public_wording(
     document: str,
     seen: str,
     confirm: bool = False,
+    shown: Collection[str] = (),
 ) -> PublicWording:
     """Staff set how ``item`` reads in publications. What the redaction check finds in the
-    texts given must have been confirmed before, or be confirmed now (``confirm``); else nothing
-    is written and the error names the findings. ``seen`` is ``wording_hash`` of the texts the
+    texts given must have been confirmed before, or be confirmed now (``confirm``) having been
+    shown (``shown``: the findings' keys the page showed); else nothing is written and the
+    error names the findings. ``seen`` is ``wording_hash`` of the texts the
     form showed: if they changed meanwhile (another edit, or the unit's measures when none was
     saved), nothing is written."""
     if not may_publish(actor.user):
@@ -108,6 +111,17 @@ def save_public_wording(
         before = PublicWording.objects.filter(item=locked).values_list("confirmed", flat=True)
         confirmed_before = set(next(iter(before), []))
         unconfirmed = [flag for flag in flags if flag.key not in confirmed_before]
+        unseen = [flag for flag in unconfirmed if flag.key not in set(shown)]
+        if confirm and unseen:
+            # A tick confirms what the page showed, not what was typed after it.
+            raise ValidationError(
+                _(
+                    "The redaction check found more in the text than the page showed: "
+                    "%(flags)s. Read them and confirm again."
+                )
+                % {"flags": "、".join(flag.label for flag in unseen)},
+                code="redaction",
+            )
         if unconfirmed and not confirm:
             raise ValidationError(
                 _(
@@ -179,7 +193,7 @@ def _publish(
             code="stale",
         )
     earlier = versions_of_scope(year, [unit.pk for unit in units])
-    if earlier and earlier[-1].sha256 == digest:
+    if earlier and _unchanged(earlier[-1].content, content):
         raise ValidationError(
             _("This draft is already published as version %(number)d; nothing has changed.")
             % {"number": earlier[-1].number},
@@ -196,3 +210,11 @@ def _publish(
     )
     publication.units.set(units)
     return publication
+
+
+def _unchanged(published: dict, content: dict) -> bool:  # type: ignore[type-arg]
+    """Whether ``content`` says what ``published`` said: the same, but for the date it is as of
+    (the same draft a day later is not news)."""
+    return {k: v for k, v in published.items() if k != "as_of"} == {
+        k: v for k, v in content.items() if k != "as_of"
+    }

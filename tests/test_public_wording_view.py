@@ -5,6 +5,7 @@ untouched."""
 from __future__ import annotations
 
 import datetime
+import json
 
 import pytest
 from django.urls import reverse
@@ -131,16 +132,49 @@ def test_personal_data_typed_into_the_wording_is_named_and_needs_confirming(clie
     assert [f.text for f in response.context["flags"]] == ["020-81112222"]
     assert "020-81112222" in page
     assert 'name="confirm"' in page
-    response = _post(client, item, measures="已整改，咨询电话020-81112222。", confirm="on")
+    shown = response.context["form"].data["shown"]
+    response = _post(
+        client, item, measures="已整改，咨询电话020-81112222。", confirm="on", shown=shown
+    )
     assert response.status_code == 302
     assert PublicWording.objects.get(item=item).confirmed == ["phone:020-81112222"]
+
+
+def test_a_tick_confirms_only_the_findings_the_page_showed(client, item):
+    client.force_login(factories.StaffUserFactory())
+    page = client.get(_url(item))
+    shown = page.context["form"].initial["shown"]
+    assert json.loads(shown) == ["name:陈志强", "phone:020-81234567"]
+    # Something else typed in before ticking: the tick does not cover it.
+    response = _post(
+        client,
+        item,
+        measures="联系人：陈志强，电话020-81234567，身份证440103199003071232。",
+        confirm="on",
+        shown=shown,
+    )
+    assert response.status_code == 400
+    assert not PublicWording.objects.exists()
+    assert "440103199003071232" in response.content.decode()
+    shown = response.context["form"].data["shown"]
+    assert "id_number:440103199003071232" in json.loads(shown)
+    assert 'name="confirm" checked' not in response.content.decode()
+    response = _post(
+        client,
+        item,
+        measures="联系人：陈志强，电话020-81234567，身份证440103199003071232。",
+        confirm="on",
+        shown=shown,
+    )
+    assert response.status_code == 302
 
 
 def test_a_confirmed_finding_is_not_asked_about_again(client, item):
     client.force_login(factories.StaffUserFactory())
     text = "由分管领导陈志强牵头整改。"
     factories.UnitHeadFactory(unit=item.unit, full_name="陈志强")
-    assert _post(client, item, measures=text, confirm="on").status_code == 302
+    shown = json.dumps(["name:陈志强"])
+    assert _post(client, item, measures=text, confirm="on", shown=shown).status_code == 302
     page = client.get(_url(item)).content.decode()
     assert 'name="confirm"' not in page
     assert "已确认" in page

@@ -8,6 +8,7 @@ import pytest
 from devdata.management.commands.seed_demo import HEAD_NAMES, STAFF_NAMES
 from evaluations.models import Finding, Recommendation
 from results.choices import RedactionKind
+from results.publication import printable
 from results.redaction import scan
 
 NAME, PHONE, ID_NUMBER, EMAIL = (
@@ -38,6 +39,15 @@ CORPUS = [
     ("手机１３８１２３４５６７８", [(PHONE, "１３８１２３４５６７８")]),
     ("联系人张三，电话13812345678", [(NAME, "张三"), (PHONE, "13812345678")]),
     ("负责人为李小红。", [(NAME, "李小红")]),
+    ("联系电话：020-81234567，13812345678", [(PHONE, "020-81234567"), (PHONE, "13812345678")]),
+    ("电话：13812345678，13912345678", [(PHONE, "13812345678"), (PHONE, "13912345678")]),
+    ("请联系王老师，13812345678。", [(PHONE, "13812345678")]),
+    ("总机020-81234567-8001", [(PHONE, "020-81234567-8001")]),
+    ("负责人：财务科 李明", [(NAME, "李明")]),
+    ("责任人：区财政局李明", [(NAME, "李明")]),
+    ("负责人：李明主任", [(NAME, "李明")]),
+    ("联系人：王 珊", [(NAME, "王 珊")]),
+    ("填报人：陈大文；承办人：林小雨", [(NAME, "陈大文"), (NAME, "林小雨")]),
     ("身份证号440103199003071232已核实", [(ID_NUMBER, "440103199003071232")]),
     ("证件号码 11010519491231002X", [(ID_NUMBER, "11010519491231002X")]),
     (
@@ -67,6 +77,11 @@ NOT_PERSONAL = [
     # 18 digits with a date in them but not the check character of an ID number.
     "批次号440103199003071234，流水号110105194912310021。",
     "联系人数量较多，电话费23456789元。",
+    "报销须经办人签字，负责人审批。",
+    "建立项目负责人制度，落实联系人制度；对相关责任人追责。",
+    "由经办人初审、负责人复核。",
+    "联系人：财务股；负责人：街道；经办人：出纳；负责人：办公室主任。",
+    "合同编号0755-2020-0001，凭证号020-81234567。",
     "陈志强化管理的要求未落实。",  # 陈志 + 强化: not the name 陈志强 … but it is, literally
 ]
 
@@ -86,6 +101,15 @@ def test_a_known_name_is_found_wherever_its_characters_stand():
     # The check matches the names it knows literally; a false alarm of this kind is confirmed
     # by staff in one click, a name missed is published.
     assert [f.text for f in scan(NOT_PERSONAL[-1], names=["陈志强"])] == ["陈志强"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["电话：138\x0112345678", "手机138\u200b1234\u200b5678", "联系人：王\x07珊"],
+)
+def test_invisible_characters_do_not_hide_what_the_public_will_read(text):
+    # The check reads the text as it is published: without them.
+    assert len(scan(printable(text))) == 1
 
 
 def test_single_character_names_are_ignored():
