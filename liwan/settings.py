@@ -375,8 +375,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": LIWAN_REMINDER_SWEEP_SECONDS,
         # A sweep queued while no worker ran is pointless once the next one is due.
         "options": {"expires": LIWAN_REMINDER_SWEEP_SECONDS},
-    }
+    },
+    "exports-expire": {
+        "task": "rectification.expire_exports",
+        "schedule": 3600,
+        "options": {"expires": 3600},
+    },
 }
+# An export of more rows than this is written by the worker (rectification.export_jobs) and
+# kept this many hours; smaller ones download at once.
+LIWAN_EXPORT_INLINE_ROWS = env_int("LIWAN_EXPORT_INLINE_ROWS", 20000)
+LIWAN_EXPORT_KEEP_HOURS = env_int("LIWAN_EXPORT_KEEP_HOURS", 24)
 if CELERY_BROKER_URL == "filesystem://":
     # kombu's filesystem transport needs its folders to exist, and keeps its control (fanout)
     # folder relative to the working directory unless told otherwise.

@@ -177,3 +177,13 @@ class DeadlineConcern(models.TextChoices):
     SHORTENS_EXTENSION = "shortens_extension", _("It shortens an approved extension")
     EXTENSION_PENDING = "extension_pending", _("An extension request awaits a decision")
     ENDS_OVERDUE = "ends_overdue", _("The item is overdue; a later deadline ends that")
+
+
+class ExportStatus(models.TextChoices):
+    """Where a background export is (``export_jobs``)."""
+
+    QUEUED = "queued", _("Waiting")
+    RUNNING = "running", _("Being written")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Deleted after its time")

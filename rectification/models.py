@@ -6,6 +6,8 @@ guarantees only (no business logic in ``save()`` or signals).
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -18,6 +20,7 @@ from rectification.choices import (
     ClosureOutcome,
     DeadlineSource,
     EventAction,
+    ExportStatus,
     ExtensionStatus,
     FollowUpStatus,
     ItemStatus,
@@ -671,3 +674,49 @@ class RepeatLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item_id} ← {self.earlier_id} {self.get_status_display()}"
+
+
+class ExportJob(models.Model):
+    """A large export of the ledger written by the worker (``rectification.export_jobs``): who
+    asked, for what (the ledger's query string, as at ``today``), how far it is, and the file,
+    kept until ``expires_at``. The id is random: the page and the file are also checked
+    against the requester."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    format = models.CharField(_("format"), max_length=4)
+    query = models.TextField(_("filter"), blank=True)
+    filename = models.CharField(_("file name"), max_length=255)
+    today = models.DateField(_("as of"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    total = models.PositiveIntegerField(_("rows in all"), default=0)
+    done = models.PositiveIntegerField(_("rows written"), default=0)
+    file = models.FileField(_("file"), upload_to="exports/%Y/%m/", blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=clock.now, editable=False)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("kept until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ledger export")
+        verbose_name_plural = _("ledger exports")
+        indexes = [models.Index(fields=["requested_by", "-created_at"], name="export_user_recent")]
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        return min(100, self.done * 100 // self.total) if self.total else 0

@@ -14,6 +14,12 @@ urlpatterns = [
     path("", views.LedgerListView.as_view(), name="ledger"),
     path("todo/", views.WorklistView.as_view(), name="worklist"),
     path("ledger/export/", views.LedgerExportView.as_view(), name="export"),
+    path("ledger/exports/<uuid:pk>/", views.ExportJobView.as_view(), name="export-job"),
+    path(
+        "ledger/exports/<uuid:pk>/download/",
+        views.ExportJobDownloadView.as_view(),
+        name="export-download",
+    ),
     path("ledger/bulk-assign/", bulk_views.BulkAssignView.as_view(), name="bulk-assign"),
     path("ledger/bulk-follow-up/", bulk_views.BulkFollowUpView.as_view(), name="bulk-follow-up"),
     path("ledger/repeats/", repeat_views.RepeatsView.as_view(), name="repeats"),

@@ -4,17 +4,23 @@ Thin: every read starts from ``items_visible_to``. The item page and its actions
 
 from __future__ import annotations
 
+import functools
+import uuid
 from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db import transaction
 from django.http import (
     FileResponse,
+    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
+    HttpResponseGone,
     StreamingHttpResponse,
 )
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.utils.decorators import method_decorator
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -23,11 +29,9 @@ from django.views.generic import ListView, TemplateView
 
 from liwan import clock
 from liwan.replica import reads_from_replica
-from rectification import exports, selectors, worklists
-from rectification.choices import ItemStatus
-from rectification.models import (
-    Evidence,
-)
+from rectification import export_jobs, exports, selectors, tasks, worklists
+from rectification.choices import ExportStatus, ItemStatus
+from rectification.models import Evidence, ExportJob
 from rectification.pagination import KeysetFirstPaginator
 from rectification.selectors import items_visible_to
 
@@ -98,7 +102,6 @@ class LedgerExportView(LoginRequiredMixin, View):
             return HttpResponseBadRequest(
                 _("Invalid filter: %(errors)s") % {"errors": ledger.filterset.errors}
             )
-        items = exports.iterate(ledger.rows)
         chosen = ledger.chosen
         # A unit's own user has no unit filter: their export is their unit's.
         unit = chosen.get("unit") or (
@@ -111,6 +114,19 @@ class LedgerExportView(LoginRequiredMixin, View):
             filtered=exports.narrowed(chosen),
             today=ledger.today,
         )
+        if export_jobs.in_background(ledger.items):
+            # Too big to write while the browser (and a proxy before it) waits: the worker
+            # writes it and the job's page follows.
+            job = export_jobs.start(
+                user=request.user,
+                query=request.GET.urlencode(),
+                fmt=fmt,
+                filename=filename,
+                today=ledger.today,
+            )
+            transaction.on_commit(functools.partial(tasks.queue_export, job.pk))
+            return redirect("rectification:export-job", pk=job.pk)
+        items = exports.iterate(ledger.rows)
         if fmt == "csv":
             response = StreamingHttpResponse(
                 exports.iter_csv(items), content_type="text/csv; charset=utf-8"
@@ -125,6 +141,32 @@ class LedgerExportView(LoginRequiredMixin, View):
             filename=filename,
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
+
+
+def _own_job(request: HttpRequest, pk: uuid.UUID) -> ExportJob:
+    return get_object_or_404(ExportJob, pk=pk, requested_by=request.user)
+
+
+class ExportJobView(LoginRequiredMixin, View):
+    """A background export's progress (the page reloads itself each second until it is done),
+    then its download; the requester's other recent exports below."""
+
+    def get(self, request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+        job = _own_job(request, pk)
+        others = [other for other in export_jobs.recent(request.user) if other.pk != job.pk]
+        return TemplateResponse(
+            request, "rectification/export_job.html", {"job": job, "others": others}
+        )
+
+
+class ExportJobDownloadView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+        job = _own_job(request, pk)
+        if job.status == ExportStatus.EXPIRED:
+            return HttpResponseGone(_("This export was deleted when its time ran out."))
+        if job.status != ExportStatus.DONE or not job.file:
+            raise Http404
+        return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.filename)
 
 
 class EvidenceDownloadView(LoginRequiredMixin, View):

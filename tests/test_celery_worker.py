@@ -48,6 +48,13 @@ def test_the_embedded_default_uses_the_filesystem_broker_under_var():
         assert options[key].startswith(str(django_settings.VAR_DIR))
 
 
+def test_beat_deletes_expired_exports_every_hour():
+    entry = app.conf.beat_schedule["exports-expire"]
+    assert entry["task"] == "rectification.expire_exports"
+    assert entry["task"] in app.tasks
+    assert entry["schedule"] == 3600
+
+
 @pytest.mark.django_db
 def test_the_task_runs_one_sweep():
     owner = overdue_item()
@@ -71,7 +78,8 @@ def role_groups(transactional_db):
 @pytest.fixture
 def redis_app():
     """A Celery app on the real Redis broker (and result backend), on a queue of its own."""
-    import reminders.tasks  # noqa: F401 - registers the shared task with the new app
+    import rectification.tasks  # noqa: F401 - registers the shared tasks with the new app
+    import reminders.tasks  # noqa: F401
 
     queue = f"liwan-test-{uuid.uuid4().hex[:12]}"
     test_app = Celery("liwan-test", broker=REDIS_URL, backend=REDIS_URL)
@@ -107,3 +115,28 @@ def test_a_real_worker_runs_the_sweep_from_the_redis_broker(role_groups, redis_a
             assert redis_app.tasks["reminders.sweep"].apply_async().get(timeout=60) is False
         assert server.mailbox.recipients() == sorted(o.email for o in owners)
     assert set(Reminder.objects.values_list("status", flat=True)) == {ReminderStatus.SENT}
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_writes_a_ledger_export_and_mails_its_link(role_groups, redis_app, settings):
+    from rectification import export_jobs
+    from rectification.choices import ExportStatus
+
+    for _ in range(3):
+        factories.ItemFactory()
+    staff = factories.StaffUserFactory(email="pingjia@example.gov.cn")
+    job = export_jobs.start(
+        user=staff, query="", fmt="xlsx", filename="整改台账_全部.xlsx", today=clock.today()
+    )
+    with running_smtp_server() as server:
+        use_smtp(settings, server)
+        with start_worker(redis_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+            task = redis_app.tasks["rectification.run_export"]
+            assert task.apply_async(args=[str(job.pk)]).get(timeout=60) is True
+            # Delivered again: the job is taken, nothing is written twice.
+            assert task.apply_async(args=[str(job.pk)]).get(timeout=60) is False
+        assert server.mailbox.recipients() == ["pingjia@example.gov.cn"]
+    job.refresh_from_db()
+    assert (job.status, job.done, job.total) == (ExportStatus.DONE, 3, 3)
+    assert job.file.storage.exists(job.file.name)

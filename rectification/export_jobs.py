@@ -1,0 +1,176 @@
+"""Large exports of the ledger as background jobs (导出任务).
+
+A city's whole ledger takes minutes to write as XLSX — longer than a reverse proxy waits for a
+first byte. An export of more than ``LIWAN_EXPORT_INLINE_ROWS`` rows is therefore written by the
+Celery worker: the request records an ``ExportJob`` (who, what, which "today") and the page
+follows its progress; the worker writes the file to storage, counting rows as it goes, and tells
+the person by e-mail when it is ready. The file is kept ``LIWAN_EXPORT_KEEP_HOURS`` and then
+deleted by the sweep. Smaller exports stay immediate (``rectification.views.LedgerExportView``).
+
+The job is run with the requester's own scope, read again when it runs: what they may see is
+what the file holds, as at the page's "today".
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import logging
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.files import File
+from django.core.mail import EmailMessage
+from django.db.models import Q
+from django.http import QueryDict
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from liwan import clock
+from liwan.replica import replica_reads
+from rectification import exports, selectors
+from rectification.choices import ExportStatus
+from rectification.models import ExportJob, RectificationItem
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from rectification.querysets import RectificationItemQuerySet
+
+logger = logging.getLogger(__name__)
+
+# How often the worker writes its progress: often enough for the bar to move each second, rarely
+# enough to cost nothing beside writing the rows.
+PROGRESS_EVERY = 500
+
+
+def in_background(items: RectificationItemQuerySet) -> bool:
+    """Whether exporting ``items`` is a job for the worker: more than the inline limit (counted
+    no further than that limit)."""
+    limit = settings.LIWAN_EXPORT_INLINE_ROWS
+    return items[: limit + 1].count() > limit
+
+
+def start(*, user: User, query: str, fmt: str, filename: str, today: datetime.date) -> ExportJob:
+    """Record the export ``user`` asked for (the ledger's ``query``); the caller queues
+    ``run`` once the transaction commits."""
+    return ExportJob.objects.create(
+        requested_by=user, format=fmt, query=query, filename=filename, today=today
+    )
+
+
+def run(job_id: uuid.UUID | str) -> ExportJob | None:
+    """Write the file of a queued job. A job already taken (a redelivered task, a second
+    worker) is left alone; a failure is recorded on the job, not raised."""
+    claimed = ExportJob.objects.filter(pk=job_id, status=ExportStatus.QUEUED).update(
+        status=ExportStatus.RUNNING, started_at=clock.now()
+    )
+    if not claimed:
+        return None
+    job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
+    try:
+        _write(job)
+    except Exception as exc:
+        logger.exception("export %s failed", job.pk)
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportStatus.FAILED, error=str(exc)[:500], finished_at=clock.now()
+        )
+        return ExportJob.objects.get(pk=job.pk)
+    job.refresh_from_db()
+    _tell(job)
+    return job
+
+
+def _write(job: ExportJob) -> None:
+    ledger = selectors.ledger(viewer=job.requested_by, params=QueryDict(job.query), today=job.today)
+    # The export reads much and writes nothing but its progress: from the replica if there is
+    # one close enough behind (its progress goes to the primary by name, not by the router).
+    with replica_reads(), tempfile.TemporaryFile() as spool:
+        total = ledger.items.count()
+        _progress(job, total=total, done=0)
+        rows = _counting(exports.iterate(ledger.rows), job, total)
+        if job.format == "csv":
+            text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
+            written = exports.write_csv(rows, text)
+            text.flush()
+            text.detach()
+        else:
+            written = exports.write_xlsx(rows, spool)
+        spool.seek(0)
+        job.file.save(job.filename, File(spool), save=False)
+    now = clock.now()
+    ExportJob.objects.using("default").filter(pk=job.pk).update(
+        file=job.file.name,
+        status=ExportStatus.DONE,
+        done=written,
+        total=max(total, written),
+        finished_at=now,
+        expires_at=now + datetime.timedelta(hours=settings.LIWAN_EXPORT_KEEP_HOURS),
+    )
+
+
+def _progress(job: ExportJob, *, total: int | None = None, done: int) -> None:
+    fields: dict[str, int] = {"done": done}
+    if total is not None:
+        fields["total"] = total
+    ExportJob.objects.using("default").filter(pk=job.pk).update(**fields)
+
+
+def _counting(
+    rows: Iterable[RectificationItem], job: ExportJob, total: int
+) -> Iterator[RectificationItem]:
+    count = 0
+    for count, row in enumerate(rows, start=1):
+        yield row
+        if count % PROGRESS_EVERY == 0:
+            _progress(job, done=min(count, total))
+
+
+def _tell(job: ExportJob) -> None:
+    """The e-mail that the file is ready, in the requester's language (Chinese by default)."""
+    user = job.requested_by
+    if not user.email:
+        return
+    link = settings.SITE_BASE_URL + reverse("rectification:export-job", args=[job.pk])
+    with translation.override(settings.LANGUAGE_CODE):
+        message = EmailMessage(
+            subject=_("Your ledger export is ready: %(name)s") % {"name": job.filename},
+            body=_(
+                "The ledger export you asked for (%(rows)d rows) is ready. Download it within "
+                "%(hours)d hours:\n%(link)s\n"
+            )
+            % {"rows": job.done, "hours": settings.LIWAN_EXPORT_KEEP_HOURS, "link": link},
+            to=[user.email],
+        )
+    try:
+        message.send()
+    except OSError:
+        # The page says the same; a mail server down does not fail the export.
+        logger.warning("could not send the export notice for %s", job.pk)
+
+
+def expire(*, now: datetime.datetime) -> int:
+    """Delete the files of jobs past their time, and forget jobs a week old; the number of files
+    deleted. Jobs that never finished (a worker lost) count as failed after a day."""
+    expired = 0
+    for job in ExportJob.objects.filter(status=ExportStatus.DONE, expires_at__lte=now):
+        if job.file:
+            job.file.delete(save=False)
+        ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.EXPIRED, file="")
+        expired += 1
+    ExportJob.objects.filter(
+        status__in=(ExportStatus.QUEUED, ExportStatus.RUNNING),
+        created_at__lte=now - datetime.timedelta(days=1),
+    ).update(status=ExportStatus.FAILED, error=_("The export did not finish."))
+    ExportJob.objects.filter(
+        ~Q(status__in=(ExportStatus.QUEUED, ExportStatus.RUNNING, ExportStatus.DONE)),
+        created_at__lte=now - datetime.timedelta(days=7),
+    ).delete()
+    return expired
+
+
+def recent(user: User, *, limit: int = 5) -> list[ExportJob]:
+    return list(ExportJob.objects.filter(requested_by=user).order_by("-created_at")[:limit])

@@ -1,0 +1,35 @@
+"""Celery tasks of the ledger: thin triggers of ``rectification.export_jobs``. The job row is the
+queue's truth: a task delivered twice finds its job taken, and one never delivered (the broker
+down) is marked failed by the hourly sweep, so the page never waits for ever."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from celery import shared_task
+
+from liwan import clock
+from rectification import export_jobs
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="rectification.run_export")
+def run_export(job_id: str) -> bool:
+    """Write one export's file; true when this task did it."""
+    return export_jobs.run(job_id) is not None
+
+
+@shared_task(name="rectification.expire_exports")
+def expire_exports() -> int:
+    return export_jobs.expire(now=clock.now())
+
+
+def queue_export(job_id: uuid.UUID) -> None:
+    """Hand the job to a worker (after commit). With the broker down the job stays queued and
+    its page says so; the sweep marks it failed after a day."""
+    try:
+        run_export.delay(str(job_id))
+    except Exception:
+        logger.warning("could not queue export %s", job_id, exc_info=True)
