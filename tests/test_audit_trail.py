@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -325,6 +326,8 @@ NO_ITEM_EVENT: dict[str, str] = {
     "rectification:worklist": "read only",
     "profile": "the person's own notification setting, no item",
     "rectification:export": "read only",
+    "rectification:export-job": "read only (the job's own progress)",
+    "rectification:export-download": "read only",
     "rectification:item-detail": "read only",
     "rectification:evidence-download": "read only",
     "dashboard:index": "read only",
@@ -485,6 +488,8 @@ def _kwargs(pattern: URLPattern, world: World, evidence: Any) -> dict:
     kwargs = {name: values[name] for name in names}
     if pattern.name == "evidence-download":
         kwargs["pk"] = evidence.pk
+    if pattern.name in {"export-job", "export-download"}:
+        kwargs["pk"] = uuid.uuid4()
     return kwargs
 
 

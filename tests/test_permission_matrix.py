@@ -12,6 +12,7 @@ import datetime
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from rectification import export_jobs
 from rectification.choices import ExtensionStatus
 from rectification.models import ExtensionRequest
 from rectification.services import Actor
@@ -28,6 +29,9 @@ LOGIN = "login"  # a 302 to a login page
 MATRIX: dict[str, dict[str, tuple[int | str, ...]]] = {
     "rectification:ledger": {"GET": (LOGIN, 200, 200, 200, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "rectification:export": {"GET": (LOGIN, 200, 200, 200, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
+    # A background export is its requester's alone (here evaluation staff's).
+    "rectification:export-job": {"GET": (LOGIN, 404, 404, 404, 200, 404), "POST": (LOGIN, 405, 405, 405, 405, 405)},
+    "rectification:export-download": {"GET": (LOGIN, 404, 404, 404, 200, 404), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "rectification:worklist": {"GET": (LOGIN, 200, 200, 200, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "rectification:item-detail": {"GET": (LOGIN, 200, 200, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "rectification:item-assign": {"GET": (LOGIN, 302, 302, 302, 302, 302), "POST": (LOGIN, 403, 403, 404, 400, 403)},
@@ -144,6 +148,7 @@ def world():
         "result": {"pk": item.recommendation.finding.result_id},
         "report": {"unit_id": item.unit_id, "year": item.recommendation.finding.result.round.year},
         "publication": {"pk": _publication(item, users["evaluation"]).pk},
+        "export": {"pk": _export(users["evaluation"]).pk},
     }
     return item, users, kwargs
 
@@ -159,7 +164,17 @@ def _publication(item, staff):  # type: ignore[no-untyped-def]
     )
 
 
+def _export(staff):  # type: ignore[no-untyped-def]
+    job = export_jobs.start(
+        user=staff, query="", fmt="csv", filename="x.csv", today=datetime.date.today()
+    )
+    export_jobs.run(job.pk)
+    return job
+
+
 def _url(name: str, kwargs: dict) -> str:
+    if name.startswith("rectification:export-"):
+        return reverse(name, kwargs=kwargs["export"])
     if name == "rectification:evidence-download":
         return reverse(name, kwargs=kwargs["evidence"])
     if name.startswith("rectification:item-"):
