@@ -44,6 +44,7 @@ LUA_SCRIPT = Path(__file__).resolve().parent / "wrk_report.lua"
 BENCH_USERNAME = "scale.pingjia"
 LEDGER_PATH = "/"
 HEALTHZ_PATH = "/healthz"
+DASHBOARD_PATH = "/dashboard/"
 WRK_MARKER = "WRK_REPORT_JSON "
 # wrk gives up on a request after 2 s by default and leaves it out of the latency histogram,
 # which would hide exactly the slow tail we want to see. 30 s is gunicorn's worker timeout:
@@ -477,6 +478,16 @@ def warm_up(server: Server, path: str, cookie: str | None) -> None:
         raise RuntimeError(f"warm-up of {path} answered {statuses}")
 
 
+def item_path(database_url: str) -> str:
+    """The page of the newest item being rectified: a page with history, evidence and a plan."""
+    with psycopg.connect(database_url, autocommit=True) as db:
+        row = db.execute(
+            "SELECT id FROM rectification_rectificationitem WHERE status = 'in_progress' "
+            "ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    return f"/items/{row[0]}/" if row else LEDGER_PATH
+
+
 def database_state(database_url: str) -> dict[str, Any]:
     """What the numbers depend on besides the code (read-only): whether the planner has
     statistics (a freshly seeded database on a server without autovacuum has none, and the
@@ -506,7 +517,8 @@ def run(
     threads: int = 2,
     workers: int | None = None,
 ) -> dict[str, Any]:
-    """One gunicorn; wrk on /healthz, then on the ledger list; their ratio.
+    """One gunicorn; wrk on /healthz, then on the ledger list, an item page and the dashboard;
+    the ledger's ratio to /healthz.
 
     /healthz goes first: after a wrk run on a page that takes seconds, the requests still
     queued in the server would be served during the next measurement."""
@@ -524,6 +536,8 @@ def run(
                 for name, path, cookie in (
                     ("healthz", HEALTHZ_PATH, None),
                     ("ledger", LEDGER_PATH, session.header),
+                    ("item", item_path(database_url), session.header),
+                    ("dashboard", DASHBOARD_PATH, session.header),
                 ):
                     warm_up(server, path, cookie)
                     results[name] = _public(
@@ -548,6 +562,8 @@ def run(
         "ledger_items_shown": items_shown,
         "ledger": ledger,
         "healthz": healthz,
+        "item": results["item"],
+        "dashboard": results["dashboard"],
         "ratio_ledger_to_healthz_rps": round(
             ledger["requests_per_sec"] / healthz["requests_per_sec"], 5
         )

@@ -161,14 +161,23 @@ def in_process(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
     django.setup()
     from django.db import connections
 
-    from benchmarks import import_bench, pages
+    from accounts.models import User
+    from benchmarks import fixed_cost, import_bench, pages
 
     results: dict[str, Any] = {}
     if "pages" in args.parts:
+        log("pages: the fixed cost of a page, middleware by middleware")
+        results["fixed_cost"] = fixed_cost.run(
+            user=User.objects.get(username=STAFF), repeat=100 if args.quick else 400
+        )
         log("pages: latency and queries")
         results["pages"] = pages.run(
             repeat=10 if args.quick else 40, staff_username=STAFF, unit_username=UNIT
         )
+        minimal = results["fixed_cost"]["signed_in"]["p50_ms"]
+        for row in results["pages"]:
+            # Each page against the minimal signed-in page of the same run: machine-independent.
+            row["ratio_to_minimal"] = round(row["p50_ms"] / minimal, 1)
     if "reminders" in args.parts:
         results["reminders"] = _reminders()
     if "import" in args.parts:
