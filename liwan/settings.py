@@ -385,6 +385,9 @@ CELERY_BEAT_SCHEDULE = {
 # An export of more rows than this is written by the worker (rectification.export_jobs) and
 # kept this many hours; smaller ones download at once.
 LIWAN_EXPORT_INLINE_ROWS = env_int("LIWAN_EXPORT_INLINE_ROWS", 20000)
+# A keyword search matching more items than this is not counted exactly: its first this many
+# are listed (a common word would otherwise be counted over a city's whole ledger).
+LIWAN_LEDGER_COUNT_LIMIT = env_int("LIWAN_LEDGER_COUNT_LIMIT", 1000)
 LIWAN_EXPORT_KEEP_HOURS = env_int("LIWAN_EXPORT_KEEP_HOURS", 24)
 if CELERY_BROKER_URL == "filesystem://":
     # kombu's filesystem transport needs its folders to exist, and keeps its control (fanout)

@@ -19,7 +19,7 @@ from rectification import services
 from rectification.bulk_views import BulkActionView
 from rectification.choices import RepeatStatus
 from rectification.models import RepeatLink
-from rectification.repeats import repeat_candidates
+from rectification.repeats import candidates, repeat_pairs
 from rectification.selectors import items_visible_to
 
 ROWS_PER_PAGE = 50
@@ -44,9 +44,9 @@ class RepeatsView(BulkActionView):
         year, years = _year(request)
         if year is None:
             return TemplateResponse(request, "rectification/repeats.html", {"year": None})
-        page = Paginator(repeat_candidates(year=year), ROWS_PER_PAGE).get_page(
-            request.GET.get("page")
-        )
+        page = Paginator(repeat_pairs(year=year), ROWS_PER_PAGE).get_page(request.GET.get("page"))
+        # Only the page shown is read with its items.
+        page.object_list = candidates(list(page.object_list))
         confirmed = RepeatLink.objects.filter(
             item__round_year=year, status=RepeatStatus.CONFIRMED
         ).count()

@@ -16,9 +16,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Prefetch
 
-from evaluations.models import FindingCategory
+from evaluations.models import Finding
 from rectification.models import RectificationItem, RepeatLink
 
 # Punctuation and spaces separate words, as in pg_trgm; Chinese text is one long word.
@@ -50,52 +49,121 @@ class Candidate:
     score: float
 
 
-def _items(queryset):  # type: ignore[no-untyped-def]
-    return list(
-        queryset.select_related(
-            "unit", "recommendation__finding__result__project", "recommendation__finding"
-        ).prefetch_related(
-            Prefetch(
-                "recommendation__finding__categories",
-                queryset=FindingCategory.objects.only("id"),
-            )
+@dataclass(frozen=True)
+class Pair:
+    """A candidate by ids: what the comparison yields before anything is shown."""
+
+    item_id: int
+    earlier_id: int
+    score: float
+
+
+@dataclass(frozen=True)
+class _Problem:
+    pk: int
+    unit_id: int
+    grams: frozenset[str]
+    categories: frozenset[int]
+
+
+def _problems(queryset) -> list[_Problem]:  # type: ignore[no-untyped-def]
+    """The items' titles as trigram sets, with their categories: two queries of plain values,
+    whatever the number of items (model instances with their chain of related rows cost most
+    of the time at a city's scale)."""
+    rows = list(
+        queryset.in_ledger_order().values_list(
+            "pk", "unit_id", "recommendation__finding_id", "recommendation__finding__title"
         )
     )
+    categories: dict[int, set[int]] = defaultdict(set)
+    through = Finding.categories.through
+    for finding_id, category_id in through.objects.filter(
+        finding_id__in=[row[2] for row in rows]
+    ).values_list("finding_id", "findingcategory_id"):
+        categories[finding_id].add(category_id)
+    return [
+        _Problem(pk, unit_id, frozenset(trigrams(title)), frozenset(categories[finding_id]))
+        for pk, unit_id, finding_id, title in rows
+    ]
 
 
-def _categories(item: RectificationItem) -> frozenset[int]:
-    return frozenset(c.pk for c in item.recommendation.finding.categories.all())
-
-
-def repeat_candidates(*, year: int, threshold: float | None = None) -> list[Candidate]:
+def repeat_pairs(*, year: int, threshold: float | None = None) -> list[Pair]:
     """The likely repeats among the items of ``year``, best match first within each item, in
     ledger order; pairs already ruled on are left out."""
     threshold = settings.LIWAN_REPEAT_SIMILARITY if threshold is None else threshold
-    new = _items(RectificationItem.objects.filter(round_year=year).in_ledger_order())
+    new = _problems(RectificationItem.objects.filter(round_year=year))
     if not new:
         return []
-    earlier_by_unit: dict[int, list[RectificationItem]] = defaultdict(list)
-    for item in _items(
-        RectificationItem.objects.filter(
-            round_year__lt=year, unit_id__in={i.unit_id for i in new}
-        ).in_ledger_order()
+    earlier_by_unit: dict[int, list[_Problem]] = defaultdict(list)
+    for problem in _problems(
+        RectificationItem.objects.filter(round_year__lt=year, unit_id__in={p.unit_id for p in new})
     ):
-        earlier_by_unit[item.unit_id].append(item)
+        earlier_by_unit[problem.unit_id].append(problem)
     ruled = set(
-        RepeatLink.objects.filter(item__in=[i.pk for i in new]).values_list("item_id", "earlier_id")
+        RepeatLink.objects.filter(item__round_year=year).values_list("item_id", "earlier_id")
     )
-    found = []
-    for item in new:
-        title, categories = item.recommendation.finding.title, _categories(item)
-        matches = []
-        for other in earlier_by_unit.get(item.unit_id, []):
-            if (item.pk, other.pk) in ruled:
-                continue
-            others = _categories(other)
-            if (categories or others) and not categories & others:
-                continue
-            score = similarity(title, other.recommendation.finding.title)
-            if score >= threshold:
-                matches.append(Candidate(item=item, earlier=other, score=score))
-        found += sorted(matches, key=lambda c: -c.score)
+    new_by_unit: dict[int, list[_Problem]] = defaultdict(list)
+    for problem in new:
+        new_by_unit[problem.unit_id].append(problem)
+    matches_of: dict[int, list[Pair]] = {}
+    for unit_id, problems in new_by_unit.items():
+        for problem, matches in _unit_matches(problems, earlier_by_unit[unit_id], threshold):
+            matches_of[problem.pk] = [m for m in matches if (m.item_id, m.earlier_id) not in ruled]
+    found: list[Pair] = []
+    for problem in new:
+        found += sorted(matches_of.get(problem.pk, []), key=lambda pair: -pair.score)
     return found
+
+
+def candidates(pairs: list[Pair]) -> list[Candidate]:
+    """``pairs`` with their items, for showing (a page of them: one query)."""
+    ids = {pk for pair in pairs for pk in (pair.item_id, pair.earlier_id)}
+    items = {
+        item.pk: item
+        for item in RectificationItem.objects.filter(pk__in=ids).select_related(
+            "unit", "recommendation__finding__result__project"
+        )
+    }
+    return [Candidate(items[p.item_id], items[p.earlier_id], p.score) for p in pairs]
+
+
+def repeat_candidates(*, year: int, threshold: float | None = None) -> list[Candidate]:
+    """``repeat_pairs`` with their items (for a round's import report and the demo)."""
+    return candidates(repeat_pairs(year=year, threshold=threshold))
+
+
+def _unit_matches(
+    problems: list[_Problem], earlier: list[_Problem], threshold: float
+) -> list[tuple[_Problem, list[Pair]]]:
+    """Each of one unit's new problems with its earlier problems at least ``threshold``
+    similar and sharing a category (or neither having one).
+
+    The similarity is |A ∩ B| / |A ∪ B| over trigram sets, so only earlier titles sharing a
+    trigram can reach a threshold above zero: an index from each trigram to the earlier problems
+    that have it gives every shared count in one pass, instead of comparing every pair (a unit
+    with 80 problems a year and four earlier rounds would otherwise cost 25,000 comparisons).
+    A threshold of 0 therefore offers the pairs that share at least one trigram."""
+    having: dict[str, list[int]] = defaultdict(list)
+    for index, other in enumerate(earlier):
+        for gram in other.grams:
+            having[gram].append(index)
+    result = []
+    for problem in problems:
+        shared: dict[int, int] = defaultdict(int)
+        for gram in problem.grams:
+            for index in having.get(gram, ()):
+                shared[index] += 1
+        matches = []
+        # In ledger order, so that equal scores keep it (the sort by score is stable).
+        for index, common in sorted(shared.items()):
+            other = earlier[index]
+            score = common / (len(problem.grams) + len(other.grams) - common)
+            if score < threshold:
+                continue
+            if (problem.categories or other.categories) and not (
+                problem.categories & other.categories
+            ):
+                continue
+            matches.append(Pair(problem.pk, other.pk, score))
+        result.append((problem, matches))
+    return result

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db.models import Count, OuterRef, Q, Subquery
 
 from accounts.roles import is_unit_member, sees_all_units
@@ -71,7 +72,25 @@ class Ledger:
         return ledger_rows(self.items, today=self.today)
 
     @cached_property
-    def counts(self) -> dict[str, int]:
+    def capped(self) -> bool:
+        """A keyword search matching more than ``LIWAN_LEDGER_COUNT_LIMIT`` items: counting
+        every match of a common word means reading every matching row (0.5 s at a city's
+        200,000 items), so it is counted only that far and its first pages are listed."""
+        if not self.chosen.get("q"):
+            return False
+        limit = settings.LIWAN_LEDGER_COUNT_LIMIT
+        return self.items.order_by()[: limit + 1].count() > limit
+
+    @cached_property
+    def counts(self) -> dict[str, int | None]:
+        """Items per status, overdue and in all; for a ``capped`` search, only ``total`` (the
+        limit: that many can be paged through) and ``None`` for the rest."""
+        if self.capped:
+            return {
+                "total": settings.LIWAN_LEDGER_COUNT_LIMIT,
+                "overdue": None,
+                **dict.fromkeys(ItemStatus.values),
+            }
         return ledger_counts(self.items, today=self.today)
 
 

@@ -71,6 +71,7 @@ class LedgerListView(LoginRequiredMixin, ListView):
         ]
         context["total_count"] = counts["total"]
         context["overdue_count"] = counts["overdue"]
+        context["counts_capped"] = self.ledger.capped
         query = self.request.GET.copy()
         query.pop("page", None)
         context["query_string"] = query.urlencode()

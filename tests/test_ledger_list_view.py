@@ -387,3 +387,29 @@ def test_it_shows_each_items_warning_colour_and_filters_by_it(client, settings):
     assert _rows(client.get(URL, {"warning": "green"})) == [later.pk]
     invalid = client.get(URL, {"warning": "blue"})
     assert invalid.status_code == 200 and len(_rows(invalid)) == 3  # refused beside the field
+
+
+def test_a_keyword_matching_more_than_the_limit_is_listed_without_counting(client, settings):
+    settings.LIWAN_LEDGER_COUNT_LIMIT = 2
+    items = [factories.ItemFactory(measures="台账资料电子化") for _ in range(3)]
+    factories.ItemFactory(measures="别的措施")
+    client.force_login(factories.StaffUserFactory())
+    with CaptureQueriesContext(connection) as capped:
+        response = client.get(URL, {"q": "台账资料电子化"})
+    page = response.content.decode()
+    assert response.context["counts_capped"] is True
+    assert 'id="counts-capped"' in page
+    assert response.context["total_count"] == 2
+    assert {count for _status, _label, count in response.context["status_counts"]} == {None}
+    assert len(_rows(response)) == 2
+    assert set(_rows(response)) < {item.pk for item in items}
+    # No exact count of the matches was taken: only the bounded one.
+    assert not any(
+        "COUNT" in q["sql"] and "LIMIT" not in q["sql"] and "search_text" in q["sql"]
+        for q in capped.captured_queries
+    )
+    # Narrowed below the limit, it is counted exactly again.
+    settings.LIWAN_LEDGER_COUNT_LIMIT = 3
+    response = client.get(URL, {"q": "台账资料电子化"})
+    assert response.context["counts_capped"] is False
+    assert response.context["total_count"] == 3
