@@ -207,6 +207,11 @@ class RectificationItem(models.Model):
             models.Index(
                 fields=["round_year", "status", "deadline"], name="item_year_status_deadline"
             ),
+            # Completion per rectification type of one year, from the index alone.
+            models.Index(
+                fields=["round_year", "rectification_type", "status", "deadline"],
+                name="item_year_type_status",
+            ),
             # The dashboard's per-unit and per-project figures of a year, from the index alone.
             models.Index(
                 fields=["round_year", "unit", "result_seq", "status", "deadline"],
