@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import sees_all_units
 from evaluations.models import EvaluationResult, EvaluationRound, Finding, FindingCategory, Unit
+from liwan.replica import primary_reads
 from rectification.choices import ItemStatus, RectificationType, RepeatStatus, WarningLevel
 from rectification.models import RectificationItem, RepeatLink
 from rectification.querysets import (
@@ -688,7 +689,10 @@ def _cached_category_summary(
     key = f"{_CATEGORY_CACHE_PREFIX}:{digest}"
     summary = cache.get(key)
     if summary is None:
-        summary = _category_summary(items)
+        # Kept for everyone under a key the primary's changes make: drawn from the primary, not
+        # from a standby that may not have replayed the change yet.
+        with primary_reads():
+            summary = _category_summary(items)
         cache.set(key, summary, CATEGORY_CACHE_SECONDS)
     return summary
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -87,30 +88,42 @@ def _lsn_number(lsn: str) -> int | None:
         return None
 
 
+# A standby that did not answer is not asked again for this long (per process): a host that
+# drops packets would otherwise cost every report its connection timeout.
+_UNREACHABLE_SECONDS = 30.0
+_unreachable_until = 0.0
+
+
 def replica_usable(*, written_at: str = "") -> bool:
-    """Whether reads may go to the replica now: it answers, it is a standby, it is no more than
-    ``LIWAN_REPLICA_MAX_LAG_SECONDS`` behind, and it has replayed ``written_at`` (the primary's
-    WAL position after this person's last write, if any)."""
-    if not configured():
+    """Whether reads may go to the replica now: it answers, it is a standby, it has replayed
+    ``written_at`` (the primary's WAL position after this person's last write, if any), and it
+    is either level with the primary or no more than ``LIWAN_REPLICA_MAX_LAG_SECONDS`` behind.
+
+    "Behind" is the time since the last transaction it replayed: whatever it is missing was
+    committed after that. (Its own received-versus-replayed positions cannot tell: a standby
+    cut off from the primary has replayed all it received and looks level.)"""
+    global _unreachable_until
+    if not configured() or time.monotonic() < _unreachable_until:
         return False
     try:
         with connections[REPLICA].cursor() as cursor:
             cursor.execute(
                 "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text, "
-                "CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
-                "ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0) "
-                "END"
+                "EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())"
             )
-            standby, replayed, lag = cursor.fetchone()
+            standby, replayed, age = cursor.fetchone()
     except DatabaseError:
         logger.warning("the read replica cannot be reached; reading from the primary")
+        _unreachable_until = time.monotonic() + _UNREACHABLE_SECONDS
         return False
     if not standby or replayed is None:
         return False
-    if lag > settings.LIWAN_REPLICA_MAX_LAG_SECONDS:
-        return False
+    position = _lsn_number(replayed) or 0
     wanted = _lsn_number(written_at) if written_at else None
-    return wanted is None or (_lsn_number(replayed) or 0) >= wanted
+    if wanted is not None and position < wanted:
+        return False
+    level = position >= (_lsn_number(primary_position()) or 0)
+    return level or (age is not None and age <= settings.LIWAN_REPLICA_MAX_LAG_SECONDS)
 
 
 def primary_position() -> str:
@@ -141,6 +154,23 @@ def replica_reads(*, written_at: str = "") -> Iterator[bool]:
         state.replica = before
 
 
+@contextlib.contextmanager
+def primary_reads() -> Iterator[None]:
+    """Within the block, reads go to the primary even in a view that reads from the replica:
+    for what is computed once and kept for everyone (a cached summary), which must not be
+    drawn from a standby that has not yet replayed the change that invalidated it."""
+    state = _state.get()
+    if state is None:
+        yield
+        return
+    before = state.replica
+    state.replica = False
+    try:
+        yield
+    finally:
+        state.replica = before
+
+
 def reads_from_replica(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """For a view that only reads (a dashboard, an export, a report)."""
 
@@ -154,7 +184,15 @@ def reads_from_replica(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
             # A lazily rendered template reads while it renders: render it in the block.
             if hasattr(response, "render") and not getattr(response, "is_rendered", True):
                 response.render()
-        if used and isinstance(response, StreamingHttpResponse):
+        state = _state.get()
+        wrote = state is not None and state.wrote
+        # A file (FileResponse) is sent from storage, not the database: left as it is.
+        if (
+            used
+            and not wrote
+            and isinstance(response, StreamingHttpResponse)
+            and not hasattr(response, "file_to_stream")
+        ):
             # A streamed export reads while the server sends it, after the view returned.
             response.streaming_content = _streamed_from_replica(response.streaming_content)
         return response

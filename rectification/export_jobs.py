@@ -13,6 +13,7 @@ what the file holds, as at the page's "today".
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io
 import logging
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.files import File
 from django.core.mail import EmailMessage
+from django.db import DatabaseError
 from django.db.models import Q
 from django.http import QueryDict
 from django.urls import reverse
@@ -31,6 +33,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from liwan import clock
+from liwan.replica import configured as replica_configured
 from liwan.replica import replica_reads
 from rectification import exports, selectors
 from rectification.choices import ExportStatus
@@ -54,17 +57,46 @@ def in_background(items: RectificationItemQuerySet) -> bool:
     return items[: limit + 1].count() > limit
 
 
-def start(*, user: User, query: str, fmt: str, filename: str, today: datetime.date) -> ExportJob:
-    """Record the export ``user`` asked for (the ledger's ``query``); the caller queues
-    ``run`` once the transaction commits."""
-    return ExportJob.objects.create(
-        requested_by=user, format=fmt, query=query, filename=filename, today=today
+def start(
+    *,
+    user: User,
+    query: str,
+    fmt: str,
+    filename: str,
+    today: datetime.date,
+    written_at: str = "",
+) -> tuple[ExportJob, bool]:
+    """Record the export ``user`` asked for (the ledger's ``query``); ``(job, True)`` when it
+    is new and the caller must queue ``run`` once the transaction commits. The same export
+    asked again while one is waiting or being written (a reload, a double click) is that job."""
+    waiting = (
+        ExportJob.objects.filter(
+            requested_by=user,
+            query=query,
+            format=fmt,
+            status__in=(ExportStatus.QUEUED, ExportStatus.RUNNING),
+            created_at__gte=clock.now() - datetime.timedelta(hours=1),
+        )
+        .order_by("-created_at")
+        .first()
     )
+    if waiting is not None:
+        return waiting, False
+    job = ExportJob.objects.create(
+        requested_by=user,
+        format=fmt,
+        query=query,
+        filename=filename,
+        today=today,
+        written_at=written_at,
+    )
+    return job, True
 
 
 def run(job_id: uuid.UUID | str) -> ExportJob | None:
     """Write the file of a queued job. A job already taken (a redelivered task, a second
-    worker) is left alone; a failure is recorded on the job, not raised."""
+    worker) is left alone; a failure is recorded on the job, not raised. A job that fails on
+    the standby (a long read cancelled by the replay, say) is written again from the primary."""
     claimed = ExportJob.objects.filter(pk=job_id, status=ExportStatus.QUEUED).update(
         status=ExportStatus.RUNNING, started_at=clock.now()
     )
@@ -72,11 +104,19 @@ def run(job_id: uuid.UUID | str) -> ExportJob | None:
         return None
     job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
     try:
-        _write(job)
+        try:
+            _write(job, replica=True)
+        except DatabaseError:
+            if not replica_configured():
+                raise
+            logger.warning("export %s failed on the replica; writing it from the primary", job.pk)
+            _write(job, replica=False)
     except Exception as exc:
         logger.exception("export %s failed", job.pk)
+        if job.file:
+            job.file.delete(save=False)
         ExportJob.objects.filter(pk=job.pk).update(
-            status=ExportStatus.FAILED, error=str(exc)[:500], finished_at=clock.now()
+            status=ExportStatus.FAILED, error=str(exc)[:500], finished_at=clock.now(), file=""
         )
         return ExportJob.objects.get(pk=job.pk)
     job.refresh_from_db()
@@ -84,11 +124,22 @@ def run(job_id: uuid.UUID | str) -> ExportJob | None:
     return job
 
 
-def _write(job: ExportJob) -> None:
+def failed_to_queue(job_id: uuid.UUID) -> None:
+    """The broker refused the job: say so on its page at once rather than after a day."""
+    ExportJob.objects.filter(pk=job_id, status=ExportStatus.QUEUED).update(
+        status=ExportStatus.FAILED,
+        error=_("The export could not be handed to the worker."),
+        finished_at=clock.now(),
+    )
+
+
+def _write(job: ExportJob, *, replica: bool) -> None:
     ledger = selectors.ledger(viewer=job.requested_by, params=QueryDict(job.query), today=job.today)
     # The export reads much and writes nothing but its progress: from the replica if there is
-    # one close enough behind (its progress goes to the primary by name, not by the router).
-    with replica_reads(), tempfile.TemporaryFile() as spool:
+    # one close enough behind and holding the requester's own changes (its progress goes to
+    # the primary by name, not by the router).
+    reads = replica_reads(written_at=job.written_at) if replica else contextlib.nullcontext()
+    with reads, tempfile.TemporaryFile() as spool:
         total = ledger.items.count()
         _progress(job, total=total, done=0)
         rows = _counting(exports.iterate(ledger.rows), job, total)
@@ -165,11 +216,19 @@ def expire(*, now: datetime.datetime) -> int:
         status__in=(ExportStatus.QUEUED, ExportStatus.RUNNING),
         created_at__lte=now - datetime.timedelta(days=1),
     ).update(status=ExportStatus.FAILED, error=_("The export did not finish."))
-    ExportJob.objects.filter(
+    # Deleting the rows deletes their files (the post_delete receiver below).
+    for job in ExportJob.objects.filter(
         ~Q(status__in=(ExportStatus.QUEUED, ExportStatus.RUNNING, ExportStatus.DONE)),
         created_at__lte=now - datetime.timedelta(days=7),
-    ).delete()
+    ):
+        job.delete()
     return expired
+
+
+def delete_file(*, instance: ExportJob, **kwargs: object) -> None:
+    """``post_delete`` receiver: a job's file goes with it (its user deleted, or forgotten)."""
+    if instance.file:
+        instance.file.delete(save=False)
 
 
 def recent(user: User, *, limit: int = 5) -> list[ExportJob]:

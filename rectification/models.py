@@ -6,6 +6,7 @@ guarantees only (no business logic in ``save()`` or signals).
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -698,6 +699,9 @@ class ExportJob(models.Model):
     query = models.TextField(_("filter"), blank=True)
     filename = models.CharField(_("file name"), max_length=255)
     today = models.DateField(_("as of"))
+    # The primary's WAL position after the requester's last write (liwan.replica): a file read
+    # from a standby holds their own changes.
+    written_at = models.CharField(max_length=40, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED
     )
@@ -725,3 +729,9 @@ class ExportJob(models.Model):
     @property
     def percent(self) -> int:
         return min(100, self.done * 100 // self.total) if self.total else 0
+
+    @property
+    def refreshing(self) -> bool:
+        """Whether its page reloads itself: while in progress, for a quarter of an hour at
+        most (a job no worker takes is marked failed by the sweep; the tab need not poll)."""
+        return self.in_progress and clock.now() - self.created_at < datetime.timedelta(minutes=15)

@@ -141,8 +141,7 @@ def _unit_matches(
     The similarity is |A ∩ B| / |A ∪ B| over trigram sets, so only earlier titles sharing a
     trigram can reach a threshold above zero: an index from each trigram to the earlier problems
     that have it gives every shared count in one pass, instead of comparing every pair (a unit
-    with 80 problems a year and four earlier rounds would otherwise cost 25,000 comparisons).
-    A threshold of 0 therefore offers the pairs that share at least one trigram."""
+    with 80 problems a year and four earlier rounds would otherwise cost 25,000 comparisons)."""
     having: dict[str, list[int]] = defaultdict(list)
     for index, other in enumerate(earlier):
         for gram in other.grams:
@@ -154,10 +153,14 @@ def _unit_matches(
             for index in having.get(gram, ()):
                 shared[index] += 1
         matches = []
-        # In ledger order, so that equal scores keep it (the sort by score is stable).
-        for index, common in sorted(shared.items()):
+        # In ledger order, so that equal scores keep it (the sort by score is stable). A
+        # threshold of 0 offers every pair of the unit, as comparing all of them would.
+        indexes = range(len(earlier)) if threshold <= 0 else sorted(shared)
+        for index in indexes:
+            common = shared.get(index, 0)
             other = earlier[index]
-            score = common / (len(problem.grams) + len(other.grams) - common)
+            union = len(problem.grams) + len(other.grams) - common
+            score = common / union if union else 0.0
             if score < threshold:
                 continue
             if (problem.categories or other.categories) and not (

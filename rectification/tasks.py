@@ -27,9 +27,10 @@ def expire_exports() -> int:
 
 
 def queue_export(job_id: uuid.UUID) -> None:
-    """Hand the job to a worker (after commit). With the broker down the job stays queued and
-    its page says so; the sweep marks it failed after a day."""
+    """Hand the job to a worker (after commit). With the broker down the job is failed and
+    its page says so at once."""
     try:
         run_export.delay(str(job_id))
     except Exception:
         logger.warning("could not queue export %s", job_id, exc_info=True)
+        export_jobs.failed_to_queue(job_id)

@@ -28,7 +28,7 @@ from django.views import View
 from django.views.generic import ListView, TemplateView
 
 from liwan import clock
-from liwan.replica import reads_from_replica
+from liwan.replica import LSN_COOKIE, reads_from_replica
 from rectification import export_jobs, exports, selectors, tasks, worklists
 from rectification.choices import ExportStatus, ItemStatus
 from rectification.models import Evidence, ExportJob
@@ -118,14 +118,16 @@ class LedgerExportView(LoginRequiredMixin, View):
         if export_jobs.in_background(ledger.items):
             # Too big to write while the browser (and a proxy before it) waits: the worker
             # writes it and the job's page follows.
-            job = export_jobs.start(
+            job, new = export_jobs.start(
                 user=request.user,
                 query=request.GET.urlencode(),
                 fmt=fmt,
                 filename=filename,
                 today=ledger.today,
+                written_at=request.COOKIES.get(LSN_COOKIE, ""),
             )
-            transaction.on_commit(functools.partial(tasks.queue_export, job.pk))
+            if new:
+                transaction.on_commit(functools.partial(tasks.queue_export, job.pk))
             return redirect("rectification:export-job", pk=job.pk)
         items = exports.iterate(ledger.rows)
         if fmt == "csv":
@@ -167,7 +169,12 @@ class ExportJobDownloadView(LoginRequiredMixin, View):
             return HttpResponseGone(_("This export was deleted when its time ran out."))
         if job.status != ExportStatus.DONE or not job.file:
             raise Http404
-        return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.filename)
+        try:
+            opened = job.file.open("rb")
+        except FileNotFoundError:
+            # Deleted by the sweep a moment ago.
+            return HttpResponseGone(_("This export was deleted when its time ran out."))
+        return FileResponse(opened, as_attachment=True, filename=job.filename)
 
 
 class EvidenceDownloadView(LoginRequiredMixin, View):

@@ -127,6 +127,20 @@ def reads() -> dict[str, Any]:
         "replica": again["replica"],
         "shows": "刚刚改写的措施。" in again["page"],
     }
+    # Cut off from the primary, the standby has replayed all it received: it must not pass for
+    # level once the primary moves on.
+    with connections[REPLICA].cursor() as cursor:
+        cursor.execute("ALTER SYSTEM SET primary_conninfo = ''")
+        cursor.execute("SELECT pg_reload_conf()")
+        for _ in range(200):
+            cursor.execute("SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'")
+            if not cursor.fetchone()[0]:
+                break
+            time.sleep(0.05)
+    Unit.objects.create(name="断开后新建单位")
+    time.sleep(1.5)
+    with override_settings(LIWAN_REPLICA_MAX_LAG_SECONDS=1):
+        seen["cut_off"] = {"usable": replica_usable()}
     return seen
 
 

@@ -126,7 +126,7 @@ def test_a_real_worker_writes_a_ledger_export_and_mails_its_link(role_groups, re
     for _ in range(3):
         factories.ItemFactory()
     staff = factories.StaffUserFactory(email="pingjia@example.gov.cn")
-    job = export_jobs.start(
+    job, _new = export_jobs.start(
         user=staff, query="", fmt="xlsx", filename="整改台账_全部.xlsx", today=clock.today()
     )
     with running_smtp_server() as server:

@@ -66,7 +66,7 @@ def test_a_big_export_becomes_a_job_that_ends_in_a_download(
 def test_a_job_still_running_shows_its_progress_and_refreshes(client, big):
     staff = factories.StaffUserFactory()
     client.force_login(staff)
-    job = export_jobs.start(
+    job, _new = export_jobs.start(
         user=staff, query="", fmt="xlsx", filename="整改台账_全部.xlsx", today=clock.today()
     )
     ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING, total=200, done=50)
@@ -79,7 +79,7 @@ def test_a_job_still_running_shows_its_progress_and_refreshes(client, big):
 def test_the_file_holds_the_requesters_own_scope_and_filter(client, big):
     unit, mine = big
     member = factories.UnitStaffFactory(unit=unit)
-    job = export_jobs.start(
+    job, _new = export_jobs.start(
         user=member, query="format=csv", fmt="csv", filename="x.csv", today=clock.today()
     )
     export_jobs.run(job.pk)
@@ -93,7 +93,7 @@ def test_the_file_holds_the_requesters_own_scope_and_filter(client, big):
 
 def test_only_the_requester_reads_the_job_and_its_file(client, big):
     staff = factories.StaffUserFactory()
-    job = export_jobs.start(
+    job, _new = export_jobs.start(
         user=staff, query="", fmt="xlsx", filename="x.xlsx", today=clock.today()
     )
     export_jobs.run(job.pk)
@@ -104,7 +104,7 @@ def test_only_the_requester_reads_the_job_and_its_file(client, big):
 
 def test_a_job_runs_once_however_often_its_task_is_delivered(big):
     staff = factories.StaffUserFactory()
-    job = export_jobs.start(
+    job, _new = export_jobs.start(
         user=staff, query="", fmt="xlsx", filename="x.xlsx", today=clock.today()
     )
     assert export_jobs.run(job.pk) is not None
@@ -114,7 +114,7 @@ def test_a_job_runs_once_however_often_its_task_is_delivered(big):
 def test_the_file_is_deleted_after_its_time_and_the_page_says_so(client, big):
     staff = factories.StaffUserFactory()
     client.force_login(staff)
-    job = export_jobs.start(
+    job, _new = export_jobs.start(
         user=staff, query="", fmt="xlsx", filename="x.xlsx", today=clock.today()
     )
     export_jobs.run(job.pk)
@@ -131,7 +131,7 @@ def test_the_file_is_deleted_after_its_time_and_the_page_says_so(client, big):
 def test_a_job_no_worker_took_is_marked_failed_after_a_day(client, big):
     staff = factories.StaffUserFactory()
     client.force_login(staff)
-    job = export_jobs.start(
+    job, _new = export_jobs.start(
         user=staff, query="", fmt="xlsx", filename="x.xlsx", today=clock.today()
     )
     export_jobs.expire(now=clock.now() + datetime.timedelta(days=1, minutes=1))
@@ -147,3 +147,71 @@ def test_a_small_export_is_still_immediate(client, settings):
     response = client.get(EXPORT, {"format": "csv"})
     assert response.status_code == 200
     assert not ExportJob.objects.exists()
+
+
+def test_the_same_export_asked_again_while_it_runs_is_the_same_job(client, big):
+    client.force_login(factories.StaffUserFactory())
+    first = client.get(EXPORT, {"format": "xlsx"})
+    again = client.get(EXPORT, {"format": "xlsx"})
+    assert first["Location"] == again["Location"]
+    assert ExportJob.objects.count() == 1
+    client.get(EXPORT, {"format": "csv"})
+    assert ExportJob.objects.count() == 2
+
+
+def test_an_export_the_broker_refuses_fails_at_once(
+    client, big, monkeypatch, django_capture_on_commit_callbacks
+):
+    from rectification import tasks
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ConnectionError("broker down")
+
+    # The broker is the edge: its refusal is simulated, the job's handling of it is real.
+    monkeypatch.setattr(tasks.run_export, "delay", refuse)
+    client.force_login(factories.StaffUserFactory())
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(EXPORT, {"format": "xlsx"})
+    job = ExportJob.objects.get()
+    assert job.status == ExportStatus.FAILED
+    page = _job_page(client, job).content.decode()
+    assert 'id="export-failed"' in page and 'http-equiv="refresh"' not in page
+
+
+def test_the_page_stops_reloading_itself_after_a_quarter_of_an_hour(client, big):
+    staff = factories.StaffUserFactory()
+    job, _new = export_jobs.start(
+        user=staff, query="", fmt="xlsx", filename="x.xlsx", today=clock.today()
+    )
+    ExportJob.objects.filter(pk=job.pk).update(
+        created_at=clock.now() - datetime.timedelta(minutes=16)
+    )
+    client.force_login(staff)
+    page = _job_page(client, job).content.decode()
+    assert 'http-equiv="refresh"' not in page
+    assert 'id="export-progress"' in page
+
+
+def test_a_job_deleted_takes_its_file_with_it(big):
+    staff = factories.StaffUserFactory()
+    job, _new = export_jobs.start(
+        user=staff, query="", fmt="xlsx", filename="x.xlsx", today=clock.today()
+    )
+    export_jobs.run(job.pk)
+    job.refresh_from_db()
+    storage, name = job.file.storage, job.file.name
+    staff.delete()
+    assert not ExportJob.objects.exists()
+    assert not storage.exists(name)
+
+
+def test_a_file_gone_under_the_download_is_gone_not_an_error(client, big):
+    staff = factories.StaffUserFactory()
+    job, _new = export_jobs.start(
+        user=staff, query="", fmt="xlsx", filename="x.xlsx", today=clock.today()
+    )
+    export_jobs.run(job.pk)
+    job.refresh_from_db()
+    job.file.storage.delete(job.file.name)
+    client.force_login(staff)
+    assert client.get(reverse("rectification:export-download", args=[job.pk])).status_code == 410

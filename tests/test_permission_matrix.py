@@ -165,7 +165,7 @@ def _publication(item, staff):  # type: ignore[no-untyped-def]
 
 
 def _export(staff):  # type: ignore[no-untyped-def]
-    job = export_jobs.start(
+    job, _new = export_jobs.start(
         user=staff, query="", fmt="csv", filename="x.csv", today=datetime.date.today()
     )
     export_jobs.run(job.pk)

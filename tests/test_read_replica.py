@@ -4,8 +4,9 @@ and the scenarios of ``tests/replica_probe.py`` played in a process configured w
 
 The reports read from the standby; a person's own write is read back at once even while the
 standby lags (its replay paused); others read the standby while it is within the allowed lag
-and the primary beyond it; a read after a write in one request stays on the primary; with the
-standby down, every page still answers from the primary.
+and the primary beyond it; a read after a write in one request stays on the primary; a standby
+cut off from the primary is not taken for level; with the standby down, every page still
+answers from the primary.
 """
 
 from __future__ import annotations
@@ -79,6 +80,8 @@ def test_reports_read_from_the_replica_and_a_persons_writes_are_read_back_at_onc
     assert seen["block"] == {"used": True, "before": False, "after_write": True}
     # Replay resumed and caught up: the writer reads the standby again, with the change.
     assert seen["caught_up"]["replica"] > 0 and seen["caught_up"]["shows"]
+    # Cut off from the primary while it writes on: too far behind, whatever it received.
+    assert seen["cut_off"] == {"usable": False}
 
 
 def test_with_the_replica_down_the_pages_answer_from_the_primary(pair, folder):

@@ -73,6 +73,19 @@ def test_it_finds_the_restated_problems_of_the_same_unit_in_a_shared_category(tw
     assert repeat_candidates(year=2020) == []  # nothing earlier
 
 
+def test_a_threshold_of_zero_offers_every_pair_of_a_unit():
+    # As comparing all pairs would: those sharing no trigram too (score 0).
+    from rectification.repeats import _Problem, _unit_matches
+
+    def problem(pk: int, title: str) -> _Problem:
+        return _Problem(pk, 1, frozenset(trigrams(title)), frozenset())
+
+    new, earlier = [problem(1, "信息系统开发滞后。")], [problem(2, "资金拨付不及时。")]
+    assert _unit_matches(new, earlier, 0.3)[0][1] == []
+    ((_item, (pair,)),) = _unit_matches(new, earlier, 0)
+    assert (pair.item_id, pair.earlier_id, pair.score) == (1, 2, 0)
+
+
 def test_staff_confirm_one_and_dismiss_another_and_neither_comes_back(client, two_years):
     staff = factories.StaffUserFactory()
     client.force_login(staff)
