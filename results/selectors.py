@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 
 from evaluations.models import EvaluationResult, EvaluationRound, Grade
 from rectification.choices import ItemStatus
@@ -110,20 +110,39 @@ def budget_sheet(*, user: User, year: int | None, today: datetime.date) -> Budge
     return BudgetSheet(round=round_, years=years, rows=rows, totals=_totals(rows))
 
 
+# Up to this many results (one project's decision page, a unit's few), the count asks for
+# their numbers only; a whole round's sheet counts the round.
+SEQ_FILTER_LIMIT = 100
+
+
 def budget_rows(results: list[EvaluationResult], *, today: datetime.date) -> Iterable[BudgetRow]:
-    counts = {
-        row["result_id"]: row
-        for row in RectificationItem.objects.filter(
-            recommendation__finding__result__in=[r.pk for r in results]
+    # Items per result from the item's own copies of its round's year and the result's number
+    # (a result is one row of its round's table), grouped in the order of the
+    # (year, unit, number, status, deadline) index, which answers alone: joining every item to
+    # its finding read a whole year of rows.
+    years = dict(
+        EvaluationRound.objects.filter(pk__in={r.round_id for r in results}).values_list(
+            "pk", "year"
         )
-        .values(result_id=F("recommendation__finding__result_id"))
+    )
+    items = RectificationItem.objects.filter(round_year__in=set(years.values()))
+    if len(results) <= SEQ_FILTER_LIMIT:
+        items = items.filter(result_seq__in={r.seq for r in results})
+    counts: dict[tuple[int, int], dict[str, int]] = defaultdict(
+        lambda: {"items": 0, "closed": 0, "overdue": 0}
+    )
+    for row in (
+        items.values("round_year", "unit_id", "result_seq")
         .annotate(
-            items=Count("id"),
-            closed=Count("id", filter=Q(status=ItemStatus.CLOSED)),
-            overdue=Count("id", filter=overdue_q(today)),
+            items=Count("status"),
+            closed=Count("status", filter=Q(status=ItemStatus.CLOSED)),
+            overdue=Count("status", filter=overdue_q(today)),
         )
         .order_by()
-    }
+    ):
+        figures = counts[(row["round_year"], row["result_seq"])]
+        for name in ("items", "closed", "overdue"):
+            figures[name] += row[name]
     decisions: dict[int, list[BudgetDecision]] = defaultdict(list)
     for decision in (
         BudgetDecision.objects.filter(result__in=[r.pk for r in results])
@@ -133,7 +152,9 @@ def budget_rows(results: list[EvaluationResult], *, today: datetime.date) -> Ite
         decisions[decision.result_id].append(decision)
     rules = settings.LIWAN_BUDGET_RULES
     for result in results:
-        figures = counts.get(result.pk, {"items": 0, "closed": 0, "overdue": 0})
+        figures = counts.get(
+            (years[result.round_id], result.seq), {"items": 0, "closed": 0, "overdue": 0}
+        )
         state = rectification_state(
             items=figures["items"], closed=figures["closed"], overdue=figures["overdue"]
         )
