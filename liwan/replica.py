@@ -122,8 +122,10 @@ def replica_usable(*, written_at: str = "") -> bool:
     wanted = _lsn_number(written_at) if written_at else None
     if wanted is not None and position < wanted:
         return False
-    level = position >= (_lsn_number(primary_position()) or 0)
-    return level or (age is not None and age <= settings.LIWAN_REPLICA_MAX_LAG_SECONDS)
+    if age is not None and age <= settings.LIWAN_REPLICA_MAX_LAG_SECONDS:
+        return True
+    # Nothing replayed lately: level with the primary (an idle one), or too far behind.
+    return position >= (_lsn_number(primary_position()) or 0)
 
 
 def primary_position() -> str:
@@ -146,12 +148,8 @@ def replica_reads(*, written_at: str = "") -> Iterator[bool]:
         finally:
             _state.reset(token)
         return
-    before = state.replica
-    state.replica = not state.wrote and replica_usable(written_at=written_at)
-    try:
+    with _reads_to(state, not state.wrote and replica_usable(written_at=written_at)):
         yield state.replica
-    finally:
-        state.replica = before
 
 
 @contextlib.contextmanager
@@ -163,8 +161,15 @@ def primary_reads() -> Iterator[None]:
     if state is None:
         yield
         return
+    with _reads_to(state, False):
+        yield
+
+
+@contextlib.contextmanager
+def _reads_to(state: _Reads, replica: bool) -> Iterator[None]:
+    """Reads to the replica (or not) within the block, as they were after it."""
     before = state.replica
-    state.replica = False
+    state.replica = replica
     try:
         yield
     finally:
