@@ -6,6 +6,7 @@ once; widget styling is the templates' business (``{% form_widget %}``)."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import django_filters
@@ -49,7 +50,9 @@ class LongSelect(forms.Select):
     """A drop-down whose options are written in Python rather than one template each.
 
     Django renders every <option> through a template (about 0.3 ms apiece); the unit list of a
-    city has hundreds, which made the ledger's filter form the slowest part of the page.
+    city has hundreds, which made the ledger's filter form the slowest part of the page. Every
+    drop-down of the filter uses it (``LedgerFilter.__init__``): a dozen short ones through
+    templates still cost ≈ 7 ms a page.
     """
 
     def render(self, name, value, attrs=None, renderer=None):  # type: ignore[no-untyped-def]
@@ -83,6 +86,15 @@ class YearFilter(django_filters.Filter):
     offers the years that have a round."""
 
     field_class = forms.IntegerField
+
+
+def _offered(field: forms.ChoiceField, rows: Iterable[tuple[Any, str]]) -> list[tuple[Any, str]]:
+    """A model drop-down's options from plain ``(pk, label)`` rows, with its empty and "none"
+    entries as django-filter would list them."""
+    head = [("", field.empty_label)] if field.empty_label is not None else []
+    if getattr(field, "null_label", None) is not None:
+        head.append((field.null_value, field.null_label))
+    return head + list(rows)
 
 
 class LedgerFilter(django_filters.FilterSet):
@@ -242,6 +254,9 @@ class LedgerFilter(django_filters.FilterSet):
         super().__init__(data, queryset=queryset)
         self.user = user
         self.today = today
+        for one in self.filters.values():
+            if isinstance(one, django_filters.ChoiceFilter | django_filters.ModelChoiceFilter):
+                one.extra.setdefault("widget", LongSelect)
         years = EvaluationRound.objects.order_by("-year").values_list("year", flat=True)
         self.filters["year"].extra["widget"] = LongSelect(
             choices=[("", _("All years"))] + [(y, str(y)) for y in years]
@@ -263,9 +278,15 @@ class LedgerFilter(django_filters.FilterSet):
     @property
     def form(self):  # type: ignore[no-untyped-def]
         form = super().form
-        if self.sees_all_units and not getattr(self, "_lists_bounded", False):
+        if not getattr(self, "_lists_bounded", False):
             self._lists_bounded = True
-            self._bound_long_lists(form)
+            # The drop-downs of whole tables read plain values: a model instance per option
+            # (500 units) cost more than the page's rows.
+            categories = FindingCategory.objects.order_by("order", "name")
+            category = form.fields["category"]
+            category.widget.choices = _offered(category, categories.values_list("pk", "name"))
+            if self.sees_all_units:
+                self._bound_long_lists(form)
         return form
 
     def _bound_long_lists(self, form) -> None:  # type: ignore[no-untyped-def]
@@ -273,6 +294,10 @@ class LedgerFilter(django_filters.FilterSet):
         for a drop-down (and slow to render). Those lists offer the chosen unit's entries;
         without a unit, only the current choice. Any id is still accepted (the dashboard links
         to a project without its unit), since validation uses the full queryset."""
+        units = Unit.objects.order_by("name").values_list("pk", "short_name", "name")
+        form.fields["unit"].widget.choices = _offered(
+            form.fields["unit"], ((pk, short or name) for pk, short, name in units)
+        )
         unit_id = id_param(self.data.get("unit"))
         for name, unit_field in (("project", "unit_id"), ("owner", "unit_id")):
             field = form.fields[name]
