@@ -735,3 +735,28 @@ class ExportJob(models.Model):
         """Whether its page reloads itself: while in progress, for a quarter of an hour at
         most (a job no worker takes is marked failed by the sweep; the tab need not poll)."""
         return self.in_progress and clock.now() - self.created_at < datetime.timedelta(minutes=15)
+
+
+class StatusTally(models.Model):
+    """How many items of one round year and unit are in one status: the ledger's counts per
+    status read these few rows instead of counting the items (``rectification.tallies`` keeps
+    them, in the transaction that changes the items; nothing else writes them)."""
+
+    round_year = models.PositiveSmallIntegerField(_("year"))
+    unit = models.ForeignKey(
+        "evaluations.Unit", verbose_name=_("unit"), on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(_("status"), max_length=20, choices=ItemStatus.choices)
+    items = models.IntegerField(_("items"), default=0)
+
+    class Meta:
+        verbose_name = _("items per status")
+        verbose_name_plural = _("items per status")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round_year", "unit", "status"], name="status_tally_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round_year} {self.unit_id} {self.status}: {self.items}"

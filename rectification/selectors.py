@@ -1,9 +1,10 @@
 """Reads of the ledger.
 
-``items_visible_to`` is the one access-scoping rule: every page, export, download and count that
-shows items starts from it. ``ledger`` is the one ledger query: the list, the web export, bulk
-selection and the export command all take their items and counts from it, and the dashboard's
-drill-down links (``rectification.links``) speak its parameters.
+``unit_scope`` is the one access-scoping rule and ``items_visible_to`` its queryset: every page,
+export, download and count that shows items starts from them. ``ledger`` is the one ledger
+query: the list, the web export, bulk selection and the export command all take their items
+and counts from it, and the dashboard's drill-down links (``rectification.links``) speak its
+parameters.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from django.conf import settings
 from django.db.models import Count, OuterRef, Q, Subquery
 
 from accounts.roles import is_unit_member, sees_all_units
+from rectification import tallies
 from rectification.choices import ItemStatus
 from rectification.filters import LedgerFilter
 from rectification.models import Evidence, ProgressUpdate, RectificationItem
@@ -27,17 +29,32 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 
-def items_visible_to(user: User) -> RectificationItemQuerySet:
-    """Evaluation staff and oversight readers see every unit; a unit user sees their unit only;
-    anyone else sees nothing. Another unit's item is therefore simply not found (404)."""
-    items = RectificationItem.objects.all()
+# ``unit_scope`` of a person who sees every unit.
+ALL_UNITS: Final = "all"
+
+
+def unit_scope(user: User) -> int | Literal["all"] | None:
+    """Whose items ``user`` may see: evaluation staff and oversight readers every unit
+    (``ALL_UNITS``), a unit user their unit only (its id), anyone else nothing (``None``)."""
     if not user.is_authenticated or not user.is_active:
-        return items.none()
+        return None
     if sees_all_units(user):
-        return items
+        return ALL_UNITS
     if is_unit_member(user):
-        return items.filter(unit_id=user.unit_id)
-    return items.none()
+        return user.unit_id
+    return None
+
+
+def items_visible_to(user: User) -> RectificationItemQuerySet:
+    """The items ``user`` may see (``unit_scope``): another unit's item is therefore simply
+    not found (404)."""
+    items = RectificationItem.objects.all()
+    scope = unit_scope(user)
+    if scope is None:
+        return items.none()
+    if scope == ALL_UNITS:
+        return items
+    return items.filter(unit_id=scope)
 
 
 @dataclass
@@ -53,6 +70,7 @@ class Ledger:
     filterset: LedgerFilter
     items: RectificationItemQuerySet
     today: datetime.date
+    scope: int | Literal["all"] | None  # the viewer's ``unit_scope``
 
     @property
     def valid(self) -> bool:
@@ -91,7 +109,27 @@ class Ledger:
                 "overdue": None,
                 **dict.fromkeys(ItemStatus.values),
             }
-        return ledger_counts(self.items, today=self.today)
+        tallied = self._tallied()
+        return tallied if tallied is not None else ledger_counts(self.items, today=self.today)
+
+    def _tallied(self) -> dict[str, int] | None:
+        """The counts from the tallies kept per (year, unit, status), when the list is narrowed
+        by nothing else (the first page everyone opens, a year, a unit, a status); only the
+        overdue items are counted, from the (status, deadline) index. ``None`` otherwise."""
+        if self.scope is None:
+            return None
+        chosen = {name: value for name, value in self.chosen.items() if value not in NOT_GIVEN}
+        if not chosen.keys() <= TALLIED:
+            return None
+        unit = self.scope if self.scope != ALL_UNITS else chosen.get("unit")
+        counted = tallies.per_status(year=chosen.get("year"), unit=unit)
+        status = chosen.get("status")
+        by_status = {
+            value: counted.get(value, 0) if status in (None, value) else 0
+            for value in ItemStatus.values
+        }
+        overdue = self.items.order_by().filter(overdue_q(self.today)).count()
+        return {"total": sum(by_status.values()), "overdue": overdue, **by_status}
 
 
 def ledger(
@@ -100,15 +138,22 @@ def ledger(
     """The items ``viewer`` may see, filtered and sorted by ``params`` (the ledger list's query
     parameters, ``LedgerFilter``). ``viewer=None`` is the whole ledger, for a command an
     operator runs on the server; a request always passes its user."""
-    scope = RectificationItem.objects.all() if viewer is None else items_visible_to(viewer)
+    scope = ALL_UNITS if viewer is None else unit_scope(viewer)
+    visible = RectificationItem.objects.all() if viewer is None else items_visible_to(viewer)
     filterset = LedgerFilter(params or None, user=viewer, today=today)
-    items = scope.in_ledger_order()
+    items = visible.in_ledger_order()
     if filterset.is_bound:
         # Validates first (an invalid filter is then left out); a chosen sort replaces the
         # ledger order and keeps it as the tie-break.
         filterset.is_valid()
         items = filterset.filter_queryset(items)
-    return Ledger(filterset=filterset, items=items, today=today)
+    return Ledger(filterset=filterset, items=items, today=today, scope=scope)
+
+
+# The filters the tallies can answer (the sort changes no count), and the values of a filter
+# that was not given.
+TALLIED = frozenset({"year", "unit", "status", "sort"})
+NOT_GIVEN = (None, "", [])
 
 
 def ledger_rows(

@@ -24,6 +24,26 @@ def _require_services(request: pytest.FixtureRequest) -> None:
         require(bool(CHROMIUM), "needs Chromium (apt-get install chromium) for browser tests")
 
 
+@pytest.fixture(autouse=True)
+def _tallies_stay_exact(request: pytest.FixtureRequest):
+    """After every test that used the database, the items per (year, unit, status) kept by the
+    writers equal a live count: a writer that forgets them fails whichever test drives it."""
+    uses_db = bool(request.node.get_closest_marker("django_db"))
+    if not uses_db:
+        # A test that reaches the database through a fixture: set it up inside this one, so
+        # that it is still open when the check runs.
+        for name in ("transactional_db", "db"):
+            if name in request.fixturenames:
+                request.getfixturevalue(name)
+                uses_db = True
+                break
+    yield
+    if uses_db:
+        from rectification import tallies
+
+        assert tallies.drift() == {}, "the status tallies drifted from the items"
+
+
 @pytest.fixture
 def liwan_2020(db):
     """The shipped 2020 table, imported as `make run` does."""

@@ -116,3 +116,12 @@ def test_the_reminder_rules_are_pure():
         "selectors"
         not in (ROOT / "reminders" / "rules.py").read_text(encoding="utf-8").split('"""')[-1]
     )
+
+
+def test_the_status_tallies_are_read_and_written_only_by_their_module():
+    users = {
+        path.relative_to(ROOT).as_posix()
+        for path in _sources()
+        if "StatusTally" in path.read_text(encoding="utf-8")
+    }
+    assert users == {"rectification/models.py", "rectification/tallies.py"}

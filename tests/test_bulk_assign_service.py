@@ -87,8 +87,10 @@ def test_it_keeps_what_it_is_not_told_to_change(world):
 
 def test_it_leaves_closed_and_unchanged_items_alone_and_writes_no_event_for_them(world):
     closed, same, changing = world["a"]
-    RectificationItem.objects.filter(pk=closed.pk).update(
-        status=ItemStatus.CLOSED, closure_outcome="not_rectified"
+    factories.force_update(
+        RectificationItem.objects.filter(pk=closed.pk),
+        status=ItemStatus.CLOSED,
+        closure_outcome="not_rectified",
     )
     services.assign(item=same, actor=world["staff"], owner=None, deadline=DEADLINE)
     items = list(RectificationItem.objects.filter(pk__in=[closed.pk, same.pk, changing.pk]))

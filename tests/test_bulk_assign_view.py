@@ -176,8 +176,10 @@ def test_it_changes_nothing_when_an_item_was_edited_since_the_preview(client, st
 
 def test_it_skips_closed_items_in_the_preview_and_on_confirm(client, staff, year_2020):
     closed = year_2020["items"][0]
-    RectificationItem.objects.filter(pk=closed.pk).update(
-        status=ItemStatus.CLOSED, closure_outcome="not_rectified"
+    factories.force_update(
+        RectificationItem.objects.filter(pk=closed.pk),
+        status=ItemStatus.CLOSED,
+        closure_outcome="not_rectified",
     )
     data = {"deadline": "2020-12-31"}
     preview = client.post(f"{URL}?year=2020", {**data, "step": "preview"})

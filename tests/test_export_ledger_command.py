@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from rectification.exports import COLUMNS
+from tests import factories
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.django_db
@@ -118,7 +119,8 @@ def worked_on(liwan_2020):
         ExtensionRequest.objects.create(
             item=first, requested_deadline=datetime.date(2021, 9, 30), reason="延期", status=status
         )
-    RectificationItem.objects.filter(pk=first.pk).update(
+    factories.force_update(
+        RectificationItem.objects.filter(pk=first.pk),
         deadline=datetime.date(2021, 6, 30),
         status=ItemStatus.CLOSED,
         closure_outcome=ClosureOutcome.RECTIFIED,

@@ -254,8 +254,10 @@ def test_it_updates_a_corrected_file_in_place_and_leaves_the_ledger_alone():
     result = _result(7)
     second = result.findings.get(number=2).recommendation
     item = second.item
-    RectificationItem.objects.filter(pk=item.pk).update(
-        status=ItemStatus.IN_PROGRESS, measures="召开专题会议，制定整改方案。"
+    factories.force_update(
+        RectificationItem.objects.filter(pk=item.pk),
+        status=ItemStatus.IN_PROGRESS,
+        measures="召开专题会议，制定整改方案。",
     )
     factories.ProgressFactory(item=item, note="已完成方案初稿。")
     counts = _row_counts()

@@ -110,8 +110,10 @@ def submittable(item, owner):
         agreement=Agreement.AGREE,
         submitted_by=owner,
     )
-    RectificationItem.objects.filter(pk=item.pk).update(
-        measures="修订指标体系。", status=ItemStatus.IN_PROGRESS
+    factories.force_update(
+        RectificationItem.objects.filter(pk=item.pk),
+        measures="修订指标体系。",
+        status=ItemStatus.IN_PROGRESS,
     )
     factories.EvidenceFactory(progress__item=item, progress__author=owner)
     item.refresh_from_db()

@@ -337,8 +337,10 @@ def test_the_ledger_lists_the_deadlines_counted_across_dates_the_notice_changed(
         _assign(typed, D(2027, 3, 2))  # a date typed by hand: nothing was counted
         closed = factories.ItemFactory()
         _counted(closed, days=60)
-        RectificationItem.objects.filter(pk=closed.pk).update(
-            status=ItemStatus.CLOSED, closure_outcome=ClosureOutcome.RECTIFIED
+        factories.force_update(
+            RectificationItem.objects.filter(pk=closed.pk),
+            status=ItemStatus.CLOSED,
+            closure_outcome=ClosureOutcome.RECTIFIED,
         )
         staff = factories.StaffUserFactory()
         assert (

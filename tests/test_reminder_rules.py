@@ -309,7 +309,9 @@ def test_it_gives_closed_items_nothing_and_treats_returned_items_as_open(people)
     )
     submitted = make_item(people, deadline=D(2024, 6, 30))
     staff = ledger.Actor(user=people["staff"])
-    RectificationItem.objects.filter(pk=submitted.pk).update(status=ItemStatus.SUBMITTED)
+    factories.force_update(
+        RectificationItem.objects.filter(pk=submitted.pk), status=ItemStatus.SUBMITTED
+    )
     ledger.return_item(item=submitted, actor=staff, reason="佐证材料不足。")
     submitted.refresh_from_db()
     assert submitted.status == ItemStatus.IN_PROGRESS

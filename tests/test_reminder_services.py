@@ -414,8 +414,10 @@ def test_escalation_leaves_alone_an_item_closed_or_extended_since_the_sweep_read
     closed = make_item(unit, owner, deadline=day(0))
     extended = make_item(unit, owner, deadline=day(0))
     occurrence = Occurrence(Rule.ESCALATED, day(15))
-    RectificationItem.objects.filter(pk=closed.pk).update(
-        status=ItemStatus.CLOSED, closure_outcome=ClosureOutcome.RECTIFIED
+    factories.force_update(
+        RectificationItem.objects.filter(pk=closed.pk),
+        status=ItemStatus.CLOSED,
+        closure_outcome=ClosureOutcome.RECTIFIED,
     )
     RectificationItem.objects.filter(pk=extended.pk).update(deadline=day(30))
     with at(day(15)):

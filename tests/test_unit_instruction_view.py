@@ -102,8 +102,10 @@ def test_bad_input_records_nothing(client, unit_items, fields, message):
 
 def test_a_unit_with_everything_closed_is_told_so(client, unit_items):
     unit, year, open_items, *_ = unit_items
-    RectificationItem.objects.filter(pk__in=[i.pk for i in open_items]).update(
-        status=ItemStatus.CLOSED, closure_outcome=ClosureOutcome.RECTIFIED
+    factories.force_update(
+        RectificationItem.objects.filter(pk__in=[i.pk for i in open_items]),
+        status=ItemStatus.CLOSED,
+        closure_outcome=ClosureOutcome.RECTIFIED,
     )
     client.force_login(factories.StaffUserFactory())
     response = _post(client, unit, year)

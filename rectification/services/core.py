@@ -10,6 +10,7 @@ benchmark seeder through :func:`open_items` and :func:`record_events` (``fast=Tr
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from liwan import bulk_insert, clock
+from rectification import tallies
 from rectification.choices import (
     DeadlineSource,
     EventAction,
@@ -80,9 +82,11 @@ def _locked(
         if expected_version is not None and fresh.version != expected_version:
             raise StaleItemError()
         require(item=fresh, user=actor.user, action=action)
+        before = tallies.key_of(fresh)
         yield fresh
         fresh.version += 1
         fresh.save()
+        tallies.shift(tallies.moved(before, tallies.key_of(fresh)))
         item.refresh_from_db()
 
 
@@ -211,6 +215,7 @@ def open_items(
         created = new
     else:
         created = RectificationItem.objects.bulk_create(new, batch_size=500)
+    tallies.shift(tallies.added(created))
     names = {pk: unit.name for pk, unit in (units or {}).items()}
     record_events(
         [
@@ -278,13 +283,16 @@ def move_project_items(*, project: Project, old_unit: Unit, actor: Actor) -> int
         .exclude(unit=project.unit)
         .select_related("owner")
     )
+    change: Counter[tallies.Key] = Counter()
     for item in items:
         before = {"unit": old_unit.name, "owner": item.owner_id, "owner_name": _name(item.owner)}
+        was = tallies.key_of(item)
         item.unit = project.unit
         if item.owner is not None and item.owner.unit_id != project.unit_id:
             item.owner = None
         item.version += 1
         item.save(update_fields=["unit", "owner", "version", "updated_at"])
+        change.update(tallies.moved(was, tallies.key_of(item)))
         record_event(
             item,
             actor,
@@ -297,13 +305,20 @@ def move_project_items(*, project: Project, old_unit: Unit, actor: Actor) -> int
             },
             note=f"项目「{project.name}」改属{project.unit.name}",
         )
+    tallies.shift(change)
     return len(items)
 
 
 def sync_copies(**lookup: Any) -> int:
     """After the back-office changed evaluation data: re-copy it onto the items it reaches
     (``lookup`` filters items, e.g. ``recommendation__finding=finding``)."""
-    return RectificationItem.objects.filter(**lookup).sync_from_evaluation()
+    items = RectificationItem.objects.filter(**lookup)
+    # The year is one of the copies: the items it moves change their tallies.
+    before = tallies.count_of(items)
+    changed = items.sync_from_evaluation()
+    if changed:
+        tallies.shift(tallies.difference(tallies.count_of(items), before))
+    return changed
 
 
 # --- escalation (督办) ---------------------------------------------------------------------------
