@@ -6,7 +6,7 @@ once; widget styling is the templates' business (``{% form_widget %}``)."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import django_filters
@@ -88,13 +88,16 @@ class YearFilter(django_filters.Filter):
     field_class = forms.IntegerField
 
 
-def _offered(field: forms.ChoiceField, rows: Iterable[tuple[Any, str]]) -> list[tuple[Any, str]]:
+def _offered(
+    field: forms.ChoiceField, rows: Callable[[], Iterable[tuple[Any, str]]]
+) -> Callable[[], list[tuple[Any, str]]]:
     """A model drop-down's options from plain ``(pk, label)`` rows, with its empty and "none"
-    entries as django-filter would list them."""
+    entries as django-filter would list them. A callable, which a widget calls when it is
+    drawn: the worklist filters seven lists without drawing a form, and queries no options."""
     head = [("", field.empty_label)] if field.empty_label is not None else []
     if getattr(field, "null_label", None) is not None:
         head.append((field.null_value, field.null_label))
-    return head + list(rows)
+    return lambda: head + list(rows())
 
 
 class LedgerFilter(django_filters.FilterSet):
@@ -259,7 +262,7 @@ class LedgerFilter(django_filters.FilterSet):
                 one.extra.setdefault("widget", LongSelect)
         years = EvaluationRound.objects.order_by("-year").values_list("year", flat=True)
         self.filters["year"].extra["widget"] = LongSelect(
-            choices=[("", _("All years"))] + [(y, str(y)) for y in years]
+            choices=lambda: [("", _("All years"))] + [(y, str(y)) for y in years]
         )
         self.sees_all_units = user is None or sees_all_units(user)
         if self.sees_all_units:
@@ -284,7 +287,9 @@ class LedgerFilter(django_filters.FilterSet):
             # (500 units) cost more than the page's rows.
             categories = FindingCategory.objects.order_by("order", "name")
             category = form.fields["category"]
-            category.widget.choices = _offered(category, categories.values_list("pk", "name"))
+            category.widget.choices = _offered(
+                category, lambda: categories.values_list("pk", "name")
+            )
             if self.sees_all_units:
                 self._bound_long_lists(form)
         return form
@@ -296,7 +301,7 @@ class LedgerFilter(django_filters.FilterSet):
         to a project without its unit), since validation uses the full queryset."""
         units = Unit.objects.order_by("name").values_list("pk", "short_name", "name")
         form.fields["unit"].widget.choices = _offered(
-            form.fields["unit"], ((pk, short or name) for pk, short, name in units)
+            form.fields["unit"], lambda: ((pk, short or name) for pk, short, name in units)
         )
         unit_id = id_param(self.data.get("unit"))
         for name, unit_field in (("project", "unit_id"), ("owner", "unit_id")):
@@ -308,9 +313,12 @@ class LedgerFilter(django_filters.FilterSet):
             else:
                 field.help_text = _("Choose a unit first to list its entries.")
             options = field.queryset.filter(scope)
-            field.widget.choices = [("", field.empty_label)] + [
-                (obj.pk, field.label_from_instance(obj)) for obj in options
-            ]
+            field.widget.choices = _offered(
+                field,
+                lambda field=field, options=options: (
+                    (obj.pk, field.label_from_instance(obj)) for obj in options
+                ),
+            )
 
     def filter_closed(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value == "yes":

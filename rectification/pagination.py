@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 
 
 class KeysetFirstPaginator(Paginator):
@@ -31,5 +32,11 @@ class KeysetFirstPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
-        rows = {row.pk: row for row in self.object_list.order_by().filter(pk__in=ids)}
-        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+        return self._get_page(rows_of(self.object_list, ids), number, self)
+
+
+def rows_of(rows: QuerySet, ids: list[int]) -> list[Any]:
+    """The rows of ``ids``, in that order: the second step of paging through ``rows`` (the
+    first picks the ids from the bare, indexed table)."""
+    found = {row.pk: row for row in rows.order_by().filter(pk__in=ids)}
+    return [found[pk] for pk in ids if pk in found]

@@ -24,6 +24,7 @@ from evaluations.models import Unit
 from rectification.choices import ItemStatus
 from rectification.links import ledger_url
 from rectification.models import RectificationItem
+from rectification.pagination import rows_of
 from rectification.selectors import ledger
 
 # Items listed per section; the link opens the whole list.
@@ -102,7 +103,10 @@ def worklist(*, user: User, today: datetime.date) -> list[Section]:
     sections = []
     for key, title, params in _sections(user, today):
         found = ledger(viewer=user, params=params, today=today)
-        items = list(found.rows.select_related("returned_by")[:SHOWN])
+        # The first ids from the bare item table, then their rows (as the ledger's pages):
+        # sorting the rows with their joins and subqueries cost 3–6 times as much.
+        first = list(found.items.values_list("pk", flat=True)[:SHOWN])
+        items = rows_of(found.rows.select_related("returned_by"), first)
         for item in items:
             # How long a submission has waited for the bureau, in days.
             if item.submitted_at:
