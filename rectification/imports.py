@@ -60,6 +60,14 @@ def _import(
     table: ParsedTable, *, deadline: datetime.date | None, actor: User | None, dry_run: bool
 ) -> ImportReport:
     written = write_evaluation_table(table=table, dry_run=dry_run)
+    services.record_evaluation_changes(
+        changes=written.changed_texts, actor=actor, note=f"重新导入 {table.source} 更新了评价内容"
+    )
+    # Renumbered projects and problems: the existing items' ledger order follows the table.
+    services.sync_copies(recommendation__finding__result__round=written.round)
+    # New items last: every writer locks the items it changes before the status tallies it
+    # shifts (rectification.tallies), and an import that held a tally while it waited for an
+    # item could deadlock with a person changing that item.
     items = services.open_items(
         items=[
             {"recommendation": recommendation, "unit": unit, "deadline": deadline}
@@ -68,11 +76,6 @@ def _import(
         actor=actor,
         note=f"由 {table.source} 导入生成",
     )
-    services.record_evaluation_changes(
-        changes=written.changed_texts, actor=actor, note=f"重新导入 {table.source} 更新了评价内容"
-    )
-    # Renumbered projects and problems: the existing items' ledger order follows the table.
-    services.sync_copies(recommendation__finding__result__round=written.round)
     written.report.items_created = len(items)
     written.report.likely_repeats = [
         (

@@ -121,6 +121,10 @@ class RectificationItemQuerySet(models.QuerySet):
         """Annotate ``is_repeat``: staff confirmed the item repeats an earlier round's problem."""
         return self.annotate(is_repeat=Exists(repeat_links()))
 
+    def out_of_sync(self) -> RectificationItemQuerySet:
+        """The items whose copies of their evaluation differ from it."""
+        return self.exclude(Q(**evaluation_copies("recommendation__")))
+
     def sync_from_evaluation(self) -> int:
         """Copy what the ledger sorts and searches by from the evaluation onto these items.
 
@@ -140,8 +144,7 @@ class RectificationItemQuerySet(models.QuerySet):
         )
         # Only rows whose copies differ are written: an import touches a whole round, and
         # rewriting 40,000 unchanged rows would lock them for the import's duration.
-        in_sync = Q(**evaluation_copies("recommendation__"))
-        return self.exclude(in_sync).update(
+        return self.out_of_sync().update(
             **{name: Subquery(source.values(f"copy_{name}")[:1]) for name in COPIED_FIELDS}
         )
 

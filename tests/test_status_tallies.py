@@ -185,6 +185,52 @@ def test_two_writers_adding_to_one_count_at_once_lose_nothing():
     StatusTally.objects.all().delete()  # no items behind them: leave no drift
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_year_corrected_while_someone_changes_an_item_of_the_round_counts_the_change_once():
+    """A colleague's plan decision (整改中) is not yet committed when the back-office corrects
+    the round's year: the correction waits for the item and counts it as it then is."""
+    unit = factories.UnitFactory()
+    item = factories.ItemFactory(
+        recommendation__finding__result__round=factories.RoundFactory(year=2019),
+        recommendation__finding__result__project__unit=unit,
+        unit=unit,
+    )
+    member, staff = factories.UnitStaffFactory(unit=unit), factories.StaffUserFactory()
+    plan = services.submit_plan(
+        item=item,
+        actor=services.Actor(user=member),
+        rectification_type="immediate",
+        measures="建立制度。",
+        agreement="agree",
+    )
+    round_ = EvaluationRound.objects.get(year=2019)
+    round_.year = 2018
+    round_.save()
+    decided, ours_waiting = threading.Event(), threading.Event()
+
+    def colleague() -> None:
+        try:
+            with transaction.atomic():
+                services.decide_plan(plan=plan, actor=services.Actor(user=staff), accept=True)
+                decided.set()
+                ours_waiting.wait(timeout=10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=colleague)
+    thread.start()
+    decided.wait(timeout=10)
+    watcher = threading.Thread(target=_set_when_blocked, args=(ours_waiting,))
+    watcher.start()
+    assert services.sync_copies(recommendation__finding__result__round=round_) == 1
+    thread.join()
+    watcher.join()
+    assert tallies.per_status(year=2018, unit=unit) == {ItemStatus.IN_PROGRESS: 1}
+    assert tallies.per_status(year=2019, unit=unit) == {}
+    assert tallies.drift() == {}
+
+
 def _set_when_blocked(event: threading.Event) -> None:
     """Set ``event`` once a backend of this database waits on a lock (our upsert)."""
     try:

@@ -312,12 +312,23 @@ def move_project_items(*, project: Project, old_unit: Unit, actor: Actor) -> int
 def sync_copies(**lookup: Any) -> int:
     """After the back-office changed evaluation data: re-copy it onto the items it reaches
     (``lookup`` filters items, e.g. ``recommendation__finding=finding``)."""
-    items = RectificationItem.objects.filter(**lookup)
-    # The year is one of the copies: the items it moves change their tallies.
-    before = tallies.count_of(items)
-    changed = items.sync_from_evaluation()
-    if changed:
-        tallies.shift(tallies.difference(tallies.count_of(items), before))
+    with transaction.atomic():
+        # The year is one of the copies, so the items it moves change their tallies. They are
+        # locked before they are read: a status changed meanwhile by someone else would
+        # otherwise be counted twice (by its writer, and in our difference).
+        stale = list(
+            RectificationItem.objects.filter(**lookup)
+            .out_of_sync()
+            .select_for_update(of=("self",))
+            .values_list("pk", "round_year", "unit_id", "status")
+        )
+        if not stale:
+            return 0
+        ids = [pk for pk, *_key in stale]
+        changed = RectificationItem.objects.filter(pk__in=ids).sync_from_evaluation()
+        before: Counter[tallies.Key] = Counter(tuple(key) for _pk, *key in stale)
+        after = tallies.count_of(RectificationItem.objects.filter(pk__in=ids))
+        tallies.shift(tallies.difference(after, before))
     return changed
 
 
