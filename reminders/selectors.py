@@ -19,7 +19,6 @@ from rectification.choices import (
     AT_THE_BUREAU,
     EventAction,
     FollowUpStatus,
-    ItemStatus,
     MilestoneStatus,
     PlanStatus,
 )
@@ -31,12 +30,10 @@ from rectification.models import (
     RectificationItem,
     RectificationPlan,
 )
-from rectification.querysets import RectificationItemQuerySet, overdue_q
+from rectification.querysets import NOT_CLOSED, RectificationItemQuerySet
 from reminders.models import Reminder
 from reminders.people import Person, UnitPeople
-from reminders.rules import NOTIFYING_ACTIONS, Schedule, local_midnight
-
-_DAY = datetime.timedelta(days=1)
+from reminders.rules import NOTIFYING_ACTIONS, Schedule
 
 
 def annotate_for_rules(
@@ -92,28 +89,20 @@ def annotate_for_rules(
     )
 
 
-def candidates(*, today: datetime.date, schedule: Schedule) -> RectificationItemQuerySet:
+def candidates(*, today: datetime.date) -> RectificationItemQuerySet:
     """Items some rule may apply to today, in one query; the rules decide.
 
-    The filters only narrow the scan (deadline within the horizon, overdue, or in progress and
-    quiet for long enough); they never grant a reminder the rules would refuse.
+    Every item not closed, and the closed ones with a follow-up check due. Narrowing the open
+    items further by what the annotations say (quiet for long, a milestone near) made
+    PostgreSQL compute those subqueries for every item of the city, closed ones included, to
+    drop a tenth of them: 3.4 s at 200,000 items. The rules refuse what is not due.
     """
-    quiet_since = local_midnight(today - _DAY * (schedule.stale_after - 1))
-    horizon = today + _DAY * schedule.horizon
+    follow_ups_due = FollowUp.objects.filter(
+        status=FollowUpStatus.SCHEDULED, due_on__lte=today
+    ).values("item_id")
     items = annotate_for_rules(RectificationItem.objects.all(), today=today)
     return (
-        items.filter(
-            (
-                Q(deadline__gte=today, deadline__lte=horizon)
-                | overdue_q(today)
-                | Q(status=ItemStatus.IN_PROGRESS, last_progress_at__lt=quiet_since)
-                | Q(status__in=AT_THE_BUREAU)
-                | Q(plan_due__lte=horizon, has_plan=False)
-                | Q(next_milestone__lte=horizon)
-            )
-            & ~Q(status=ItemStatus.CLOSED)
-            | Q(status=ItemStatus.CLOSED, follow_up_due__lte=today)
-        )
+        items.filter(Q(status__in=NOT_CLOSED) | Q(pk__in=follow_ups_due))
         .only(
             "pk",
             "unit_id",

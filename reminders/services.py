@@ -56,9 +56,7 @@ def plan_reminders(*, today: datetime.date, schedule: Schedule | None = None) ->
     now = clock.now()
     wanted: list[tuple[RectificationItem, Occurrence]] = []
     escalations: list[tuple[RectificationItem, Occurrence]] = []
-    items = selectors.with_review_due(
-        list(selectors.candidates(today=today, schedule=schedule)), schedule=schedule
-    )
+    items = selectors.with_review_due(list(selectors.candidates(today=today)), schedule=schedule)
     for item in items:
         for occurrence in rules.occurrences_for(item, today=today, schedule=schedule):
             wanted.append((item, occurrence))
