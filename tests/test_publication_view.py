@@ -5,14 +5,12 @@ scope), and the 2020 demo publication against a hand-written expectation."""
 from __future__ import annotations
 
 import datetime
-import threading
-import time
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import connection, connections, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -25,6 +23,7 @@ from results.models import Publication, PublicWording
 from results.publication import content_hash, draft, wording_hash
 from results.services import publish, save_public_wording
 from tests import factories, workflow
+from tests.concurrency import while_uncommitted
 
 pytestmark = pytest.mark.django_db
 
@@ -294,30 +293,18 @@ def test_two_first_versions_published_at_once_leave_one(staff):
     row to lock): ours waits on the unique version number, and is told to read again."""
     item = _item()
     current = draft(user=staff, year=item.round_year, units=[], today=TODAY)
-    other_inserted, ours_waiting = threading.Event(), threading.Event()
 
     def colleague() -> None:
-        try:
-            with transaction.atomic():
-                Publication.objects.create(
-                    year=item.round_year,
-                    number=1,
-                    title="同事的版本",
-                    content={},
-                    sha256="0" * 64,
-                    published_by=staff,
-                )
-                other_inserted.set()
-                ours_waiting.wait(timeout=10)
-        finally:
-            connections.close_all()
+        Publication.objects.create(
+            year=item.round_year,
+            number=1,
+            title="同事的版本",
+            content={},
+            sha256="0" * 64,
+            published_by=staff,
+        )
 
-    thread = threading.Thread(target=colleague)
-    thread.start()
-    other_inserted.wait(timeout=10)
-    watcher = threading.Thread(target=_set_when_blocked, args=(ours_waiting,))
-    watcher.start()
-    with pytest.raises(ValidationError) as refused:
+    def ours() -> None:
         publish(
             actor=Actor(user=staff),
             year=item.round_year,
@@ -325,27 +312,11 @@ def test_two_first_versions_published_at_once_leave_one(staff):
             seen=content_hash(current.content()),
             today=TODAY,
         )
-    thread.join()
-    watcher.join()
+
+    with pytest.raises(ValidationError) as refused:
+        while_uncommitted(colleague, ours)
     assert refused.value.code == "stale"
     assert list(Publication.objects.values_list("title", flat=True)) == ["同事的版本"]
-
-
-def _set_when_blocked(event: threading.Event) -> None:
-    """Set ``event`` once a backend of this database waits on a lock (our insert)."""
-    try:
-        with connections["default"].cursor() as cursor:
-            for _ in range(200):
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-                if cursor.fetchone()[0]:
-                    break
-                time.sleep(0.05)
-    finally:
-        event.set()
-        connections.close_all()
 
 
 # --- the 2020 demo data -------------------------------------------------------------------

@@ -5,11 +5,9 @@ concurrent writers. (Every test of the suite also checks ``drift`` afterwards: c
 from __future__ import annotations
 
 import datetime
-import threading
-import time
 
 import pytest
-from django.db import connections, transaction
+from django.db import connections
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
@@ -19,6 +17,7 @@ from rectification.choices import ItemStatus
 from rectification.models import RectificationItem, StatusTally
 from rectification.selectors import ledger, ledger_counts
 from tests import factories, workflow
+from tests.concurrency import while_uncommitted
 
 pytestmark = pytest.mark.django_db
 
@@ -161,26 +160,7 @@ def test_two_writers_adding_to_one_count_at_once_lose_nothing():
     on its row and then adds to it, so neither change is lost."""
     unit = factories.UnitFactory()
     key = (2020, unit.pk, ItemStatus.OPEN)
-    theirs_written, ours_waiting = threading.Event(), threading.Event()
-
-    def colleague() -> None:
-        try:
-            with transaction.atomic():
-                tallies.shift({key: 1})
-                theirs_written.set()
-                ours_waiting.wait(timeout=10)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=colleague)
-    thread.start()
-    theirs_written.wait(timeout=10)
-    watcher = threading.Thread(target=_set_when_blocked, args=(ours_waiting,))
-    watcher.start()
-    with transaction.atomic():
-        tallies.shift({key: 1})
-    thread.join()
-    watcher.join()
+    while_uncommitted(lambda: tallies.shift({key: 1}), lambda: tallies.shift({key: 1}))
     assert StatusTally.objects.get(round_year=2020, unit=unit, status=ItemStatus.OPEN).items == 2
     StatusTally.objects.all().delete()  # no items behind them: leave no drift
 
@@ -207,42 +187,11 @@ def test_a_year_corrected_while_someone_changes_an_item_of_the_round_counts_the_
     round_ = EvaluationRound.objects.get(year=2019)
     round_.year = 2018
     round_.save()
-    decided, ours_waiting = threading.Event(), threading.Event()
-
-    def colleague() -> None:
-        try:
-            with transaction.atomic():
-                services.decide_plan(plan=plan, actor=services.Actor(user=staff), accept=True)
-                decided.set()
-                ours_waiting.wait(timeout=10)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=colleague)
-    thread.start()
-    decided.wait(timeout=10)
-    watcher = threading.Thread(target=_set_when_blocked, args=(ours_waiting,))
-    watcher.start()
-    assert services.sync_copies(recommendation__finding__result__round=round_) == 1
-    thread.join()
-    watcher.join()
+    changed = while_uncommitted(
+        lambda: services.decide_plan(plan=plan, actor=services.Actor(user=staff), accept=True),
+        lambda: services.sync_copies(recommendation__finding__result__round=round_),
+    )
+    assert changed == 1
     assert tallies.per_status(year=2018, unit=unit) == {ItemStatus.IN_PROGRESS: 1}
     assert tallies.per_status(year=2019, unit=unit) == {}
     assert tallies.drift() == {}
-
-
-def _set_when_blocked(event: threading.Event) -> None:
-    """Set ``event`` once a backend of this database waits on a lock (our upsert)."""
-    try:
-        with connections["default"].cursor() as cursor:
-            for _ in range(200):
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-                if cursor.fetchone()[0]:
-                    break
-                time.sleep(0.05)
-        event.set()
-    finally:
-        connections.close_all()
