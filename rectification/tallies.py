@@ -13,6 +13,7 @@ counted live (``querysets.overdue_q``).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
@@ -52,11 +53,7 @@ def difference(after: Mapping[Key, int], before: Mapping[Key, int]) -> dict[Key,
 
 def added(items: Iterable[RectificationItem]) -> dict[Key, int]:
     """The change of new ``items`` (saved, with their copies of the evaluation filled)."""
-    change: dict[Key, int] = {}
-    for item in items:
-        key = key_of(item)
-        change[key] = change.get(key, 0) + 1
-    return change
+    return Counter(map(key_of, items))
 
 
 def moved(before: Key, after: Key) -> dict[Key, int]:
