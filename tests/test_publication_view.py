@@ -254,7 +254,10 @@ def test_the_same_draft_is_not_published_twice(client, staff):
     assert response.context["error"] == "此稿已作为第1版发布，内容没有变化。"
     assert Publication.objects.count() == 1
     # The next day it reads the same but for its date: still not a new version.
-    with time_machine.travel(TODAY + datetime.timedelta(days=1, hours=12), tick=False):
+    tomorrow_noon = datetime.datetime.combine(TODAY + datetime.timedelta(days=1), datetime.time(12))
+    with time_machine.travel(tomorrow_noon, tick=False):
+        # A new sign-in: the session of today would have timed out by then.
+        client.logout()
         client.force_login(staff)
         response = client.post(URL, {"seen": _seen(client)})
     assert response.status_code == 400
