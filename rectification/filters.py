@@ -63,6 +63,8 @@ class LongSelect(forms.Select):
     def render(self, name, value, attrs=None, renderer=None):  # type: ignore[no-untyped-def]
         final_attrs = self.build_attrs(self.attrs, attrs)
         final_attrs["name"] = name
+        if self.allow_multiple_selected:
+            final_attrs["multiple"] = True
         selected = {str(v) for v in self.format_value(value)}
         options = []
         for key, label in self.choices:
@@ -71,6 +73,10 @@ class LongSelect(forms.Select):
         # Every value and label is escaped just above.
         body = mark_safe("".join(options))  # noqa: S308 # nosec B308 B703
         return format_html("<select{}>{}</select>", flatatt(final_attrs), body)
+
+
+class LongSelectMultiple(LongSelect, forms.SelectMultiple):
+    """``LongSelect`` for a list of several choices (the units of a publication, say)."""
 
 
 class LedgerOrdering(django_filters.OrderingFilter):

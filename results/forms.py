@@ -5,6 +5,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from evaluations.models import Unit
+from rectification.filters import LongSelectMultiple
 from rectification.models import RectificationItem
 from results.choices import BudgetAdvice
 
@@ -35,17 +36,25 @@ class PublicationScopeForm(forms.Form):
         queryset=Unit.objects.none(),
         required=False,
         help_text=_("Leave empty to publish every unit of the round."),
+        # A city's hundreds of units, written without a template per option.
+        widget=LongSelectMultiple,
     )
 
     def __init__(self, *args, years: list[int], **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.fields["year"].choices = [(y, str(y)) for y in years]
         year = self.data.get("year") or (years[0] if years else None)
-        self.fields["units"].queryset = Unit.objects.filter(
-            pk__in=RectificationItem.objects.filter(round_year=year if str(year).isdigit() else 0)
-            .order_by()
-            .values("unit_id")
-        ).order_by("name")
+        self.fields["units"].queryset = (
+            Unit.objects.filter(
+                pk__in=RectificationItem.objects.filter(
+                    round_year=year if str(year).isdigit() else 0
+                )
+                .order_by()
+                .values("unit_id")
+            )
+            .only("name", "short_name")
+            .order_by("name")
+        )
 
 
 class PublishForm(forms.Form):
