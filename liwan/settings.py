@@ -381,6 +381,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600,
         "options": {"expires": 3600},
     },
+    "snapshots-expire": {
+        "task": "rectification.expire_snapshots",
+        "schedule": 3600,
+        "options": {"expires": 3600},
+    },
 }
 # An export of more rows than this is written by the worker (rectification.export_jobs) and
 # kept this many hours; smaller ones download at once.
@@ -389,6 +394,11 @@ LIWAN_EXPORT_INLINE_ROWS = env_int("LIWAN_EXPORT_INLINE_ROWS", 20000)
 # are listed (a common word would otherwise be counted over a city's whole ledger).
 LIWAN_LEDGER_COUNT_LIMIT = env_int("LIWAN_LEDGER_COUNT_LIMIT", 1000)
 LIWAN_EXPORT_KEEP_HOURS = env_int("LIWAN_EXPORT_KEEP_HOURS", 24)
+# A round of more items than this has its repeat problems and its publication draft computed by
+# the worker and stored (rectification.snapshots); the page shows the stored result, computed
+# again once it is older than this many seconds. Smaller rounds are computed on each request.
+LIWAN_ROUND_INLINE_ITEMS = env_int("LIWAN_ROUND_INLINE_ITEMS", 2000)
+LIWAN_SNAPSHOT_FRESH_SECONDS = env_int("LIWAN_SNAPSHOT_FRESH_SECONDS", 600)
 if CELERY_BROKER_URL == "filesystem://":
     # kombu's filesystem transport needs its folders to exist, and keeps its control (fanout)
     # folder relative to the working directory unless told otherwise.

@@ -187,3 +187,19 @@ class ExportStatus(models.TextChoices):
     DONE = "done", _("Ready")
     FAILED = "failed", _("Failed")
     EXPIRED = "expired", _("Deleted after its time")
+
+
+class SnapshotKind(models.TextChoices):
+    """What a stored computation over a whole round holds (``rectification.snapshots``)."""
+
+    REPEATS = "repeats", _("Likely repeat problems")
+    PUBLICATION = "publication", _("Publication draft")
+
+
+class SnapshotStatus(models.TextChoices):
+    """Where a stored computation is."""
+
+    QUEUED = "queued", _("Waiting")
+    RUNNING = "running", _("Being computed")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")

@@ -15,7 +15,8 @@ from django.db import IntegrityError, transaction
 
 from evaluations.importing.records import ImportIssue, ImportRejected, ParsedTable
 from evaluations.services import ImportReport, write_evaluation_table
-from rectification import services
+from rectification import services, snapshots
+from rectification.choices import SnapshotKind
 from rectification.repeats import repeat_candidates
 
 if TYPE_CHECKING:
@@ -77,6 +78,10 @@ def _import(
         note=f"由 {table.source} 导入生成",
     )
     written.report.items_created = len(items)
+    # The stored results of a large round (rectification.snapshots) no longer hold its items;
+    # the repeats of later rounds compare with them too.
+    snapshots.supersede(kind=SnapshotKind.PUBLICATION, year=written.round.year)
+    snapshots.supersede(kind=SnapshotKind.REPEATS, year=written.round.year, and_later=True)
     written.report.likely_repeats = [
         (
             candidate.item.unit.name,

@@ -29,6 +29,8 @@ from rectification.choices import (
     PlanStatus,
     RectificationType,
     RepeatStatus,
+    SnapshotKind,
+    SnapshotStatus,
     SupervisionKind,
     VerificationMethod,
 )
@@ -760,3 +762,93 @@ class StatusTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.round_year} {self.unit_id} {self.status}: {self.items}"
+
+
+class RoundSnapshot(models.Model):
+    """A computation over a whole round, stored so its page reads a page of rows instead of
+    computing the round on every request (``rectification.snapshots``): the likely repeats of
+    a year, a publication draft. The newest finished one of a ``(kind, scope)`` is shown; a
+    newer one is computed by the worker when it is older than its kind allows or something
+    it depends on changed (``superseded``)."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=SnapshotKind.choices)
+    year = models.PositiveSmallIntegerField(_("year"))
+    # What else it was computed for, as text (the units of a publication, say); "" for all.
+    scope = models.CharField(_("scope"), max_length=500, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=SnapshotStatus.choices, default=SnapshotStatus.QUEUED
+    )
+    superseded = models.BooleanField(_("out of date"), default=False)
+    # What the page shows beside the rows: totals, a content hash …
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    total = models.PositiveIntegerField(_("items in all"), default=0)
+    done = models.PositiveIntegerField(_("items done"), default=0)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=clock.now, editable=False)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("stored computation")
+        verbose_name_plural = _("stored computations")
+        indexes = [
+            models.Index(fields=["kind", "year", "scope", "-created_at"], name="snapshot_newest")
+        ]
+        constraints = [
+            # Two people opening the page at once queue one computation, not two.
+            models.UniqueConstraint(
+                fields=["kind", "year", "scope"],
+                condition=Q(status__in=[SnapshotStatus.QUEUED, SnapshotStatus.RUNNING]),
+                name="snapshot_one_in_progress",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.year} {self.scope}".strip()
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (SnapshotStatus.QUEUED, SnapshotStatus.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        return min(100, self.done * 100 // self.total) if self.total else 0
+
+
+class SnapshotRow(models.Model):
+    """One row of a stored computation, in the order its page shows them. The items are
+    referred to by id without a constraint: a row is read back with its items (one query per
+    page) and outlives nothing — the snapshot is replaced, not updated."""
+
+    snapshot = models.ForeignKey(RoundSnapshot, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField()
+    item_id = models.BigIntegerField()
+    other_id = models.BigIntegerField(null=True)
+    score = models.FloatField(null=True)
+    # A row that needs attention (a redaction finding): listed apart, from a partial index.
+    flagged = models.BooleanField(default=False)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["snapshot", "position"], name="snapshot_row_position")
+        ]
+        indexes = [
+            models.Index(
+                fields=["snapshot", "position"],
+                condition=Q(flagged=True),
+                name="snapshot_row_flagged",
+            ),
+            # The rows of given items (the repeat pairs ruled since the snapshot was taken).
+            models.Index(fields=["snapshot", "item_id"], name="snapshot_row_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.snapshot_id}#{self.position}"

@@ -8,7 +8,17 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 
 
-class KeysetFirstPaginator(Paginator):
+class CountedPaginator(Paginator):
+    """A paginator told its count by the caller, who has it without a COUNT over the rows (the
+    ledger's counts per status, a stored computation's row total)."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int | None = None, **kwargs: Any):
+        super().__init__(object_list, per_page, **kwargs)
+        if count is not None:
+            self.count = count  # overrides the cached_property: no COUNT query
+
+
+class KeysetFirstPaginator(CountedPaginator):
     """Pages in two steps: the page's ids from the narrow, indexed order, then those rows.
 
     The ledger's rows carry joins and correlated subqueries (latest progress, evidence count).
@@ -19,11 +29,6 @@ class KeysetFirstPaginator(Paginator):
     ``count`` may be given when the caller has already counted the rows (the ledger counts per
     status anyway), saving a second COUNT over the same filter.
     """
-
-    def __init__(self, object_list: Any, per_page: int, *, count: int | None = None, **kwargs: Any):
-        super().__init__(object_list, per_page, **kwargs)
-        if count is not None:
-            self.count = count  # overrides the cached_property: no COUNT query
 
     def page(self, number: Any) -> Page:
         number = self.validate_number(number)

@@ -15,11 +15,11 @@ from django.utils.translation import gettext as _
 
 from evaluations.models import EvaluationRound
 from liwan.params import id_param, int_param
-from rectification import services
+from rectification import services, snapshots
 from rectification.bulk_views import BulkActionView
-from rectification.choices import RepeatStatus
+from rectification.choices import RepeatStatus, SnapshotKind
 from rectification.models import RepeatLink
-from rectification.repeats import candidates, repeat_pairs
+from rectification.repeats import candidates, repeat_pairs, stored_page
 from rectification.selectors import items_visible_to
 
 ROWS_PER_PAGE = 50
@@ -44,22 +44,38 @@ class RepeatsView(BulkActionView):
         year, years = _year(request)
         if year is None:
             return TemplateResponse(request, "rectification/repeats.html", {"year": None})
-        page = Paginator(repeat_pairs(year=year), ROWS_PER_PAGE).get_page(request.GET.get("page"))
-        # Only the page shown is read with its items.
-        page.object_list = candidates(list(page.object_list))
+        shown = None
+        if snapshots.stored(year):
+            # A large round: the pairs the worker computed and stored, a page at a time.
+            shown = snapshots.follow(kind=SnapshotKind.REPEATS, year=year, user=request.user)
+            page = (
+                stored_page(shown.snapshot, request.GET.get("page"), per_page=ROWS_PER_PAGE)
+                if shown.snapshot is not None
+                else None
+            )
+        else:
+            page = Paginator(repeat_pairs(year=year), ROWS_PER_PAGE).get_page(
+                request.GET.get("page")
+            )
+            # Only the page shown is read with its items.
+            page.object_list = candidates(list(page.object_list), shown_only=True)
         confirmed = RepeatLink.objects.filter(
             item__round_year=year, status=RepeatStatus.CONFIRMED
         ).count()
         return TemplateResponse(
             request,
             "rectification/repeats.html",
-            {"year": year, "years": years, "page": page, "confirmed": confirmed},
+            {"year": year, "years": years, "page": page, "confirmed": confirmed, "shown": shown},
         )
 
     def post(self, request: HttpRequest) -> HttpResponse:
         year, _years = _year(request)
         if year is None:
             raise Http404
+        if "recompute" in request.POST:
+            snapshots.request(kind=SnapshotKind.REPEATS, year=year, user=request.user)
+            messages.success(request, _("The repeat problems are being compared again."))
+            return redirect(f"{reverse('rectification:repeats')}?year={year}")
         visible = items_visible_to(request.user).select_related("recommendation__finding")
         item = get_object_or_404(visible, pk=id_param(request.POST.get("item")) or 0)
         earlier = get_object_or_404(visible, pk=id_param(request.POST.get("earlier")) or 0)

@@ -16,9 +16,17 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.paginator import Page
+from django.db.models import Exists, OuterRef
 
 from evaluations.models import Finding
-from rectification.models import RectificationItem, RepeatLink
+from rectification.models import RectificationItem, RepeatLink, RoundSnapshot
+from rectification.pagination import CountedPaginator
+from rectification.snapshots import Outcome, Progress, Row
+from rectification.snapshots import rows as stored_rows
+
+# How often a stored computation writes its progress (items compared).
+PROGRESS_EVERY = 500
 
 # Punctuation and spaces separate words, as in pg_trgm; Chinese text is one long word.
 _SEPARATORS = re.compile(r"[\s\W_]+", re.UNICODE)
@@ -87,9 +95,12 @@ def _problems(queryset) -> list[_Problem]:  # type: ignore[no-untyped-def]
     ]
 
 
-def repeat_pairs(*, year: int, threshold: float | None = None) -> list[Pair]:
+def repeat_pairs(
+    *, year: int, threshold: float | None = None, progress: Progress | None = None
+) -> list[Pair]:
     """The likely repeats among the items of ``year``, best match first within each item, in
-    ledger order; pairs already ruled on are left out."""
+    ledger order; pairs already ruled on are left out. ``progress`` is told how many of the
+    year's items have been compared, now and then."""
     threshold = settings.LIWAN_REPEAT_SIMILARITY if threshold is None else threshold
     new = _problems(RectificationItem.objects.filter(round_year=year))
     if not new:
@@ -106,25 +117,80 @@ def repeat_pairs(*, year: int, threshold: float | None = None) -> list[Pair]:
     for problem in new:
         new_by_unit[problem.unit_id].append(problem)
     matches_of: dict[int, list[Pair]] = {}
+    compared = reported = 0
     for unit_id, problems in new_by_unit.items():
         for problem, matches in _unit_matches(problems, earlier_by_unit[unit_id], threshold):
             matches_of[problem.pk] = [m for m in matches if (m.item_id, m.earlier_id) not in ruled]
+        compared += len(problems)
+        if progress is not None and compared - reported >= PROGRESS_EVERY:
+            progress(compared, len(new))
+            reported = compared
     found: list[Pair] = []
     for problem in new:
         found += sorted(matches_of.get(problem.pk, []), key=lambda pair: -pair.score)
     return found
 
 
-def candidates(pairs: list[Pair]) -> list[Candidate]:
-    """``pairs`` with their items, for showing (a page of them: one query)."""
-    ids = {pk for pair in pairs for pk in (pair.item_id, pair.earlier_id)}
-    items = {
-        item.pk: item
-        for item in RectificationItem.objects.filter(pk__in=ids).select_related(
-            "unit", "recommendation__finding__result__project"
+def compute_snapshot(snapshot: RoundSnapshot, progress: Progress) -> Outcome:
+    """The likely repeats of a large round, for ``rectification.snapshots`` to store: one row
+    per pair, in the order the page lists them."""
+    pairs = repeat_pairs(year=snapshot.year, progress=progress)
+    return Outcome(
+        summary={"pairs": len(pairs)},
+        rows=[Row(item_id=p.item_id, other_id=p.earlier_id, score=p.score) for p in pairs],
+    )
+
+
+def stored_page(snapshot: RoundSnapshot, number: str | int | None, *, per_page: int) -> Page:
+    """A page of a stored computation's pairs with their items, leaving out the pairs ruled on
+    since it was computed (they are counted from the few rulings made since, through the rows'
+    item index, not by going through every pair)."""
+    ruled = set(
+        RepeatLink.objects.filter(
+            item__round_year=snapshot.year, decided_at__gte=snapshot.started_at
+        ).values_list("item_id", "earlier_id")
+    )
+    gone = 0
+    if ruled:
+        stored = stored_rows(snapshot).filter(item_id__in={pk for pk, _other in ruled})
+        gone = sum(1 for pair in stored.values_list("item_id", "other_id") if pair in ruled)
+    waiting = stored_rows(snapshot).exclude(
+        Exists(
+            RepeatLink.objects.filter(item_id=OuterRef("item_id"), earlier_id=OuterRef("other_id"))
         )
-    }
-    return [Candidate(items[p.item_id], items[p.earlier_id], p.score) for p in pairs]
+    )
+    # The narrow columns only: one walk of the position index, the rulings checked per row.
+    pairs = waiting.values_list("item_id", "other_id", "score")
+    page = CountedPaginator(pairs, per_page, count=snapshot.rows - gone).get_page(number)
+    page.object_list = candidates([Pair(*row) for row in page.object_list], shown_only=True)
+    return page
+
+
+# What the page of repeats shows of an item and its chain: building a page's hundred items
+# with every column of the item, unit, recommendation, finding, result and project cost more
+# than the page's queries together.
+SHOWN = (
+    "round_year",
+    "status",
+    "unit__name",
+    "unit__short_name",
+    "recommendation__finding__number",
+    "recommendation__finding__title",
+    "recommendation__finding__result__project__name",
+)
+
+
+def candidates(pairs: list[Pair], *, shown_only: bool = False) -> list[Candidate]:
+    """``pairs`` with their items, for showing (a page of them: one query); ``shown_only``
+    reads only what the page shows of them."""
+    ids = {pk for pair in pairs for pk in (pair.item_id, pair.earlier_id)}
+    items = RectificationItem.objects.filter(pk__in=ids).select_related(
+        "unit", "recommendation__finding__result__project"
+    )
+    if shown_only:
+        items = items.only(*SHOWN)
+    found = {item.pk: item for item in items}
+    return [Candidate(found[p.item_id], found[p.earlier_id], p.score) for p in pairs]
 
 
 def repeat_candidates(*, year: int, threshold: float | None = None) -> list[Candidate]:

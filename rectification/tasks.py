@@ -1,6 +1,7 @@
-"""Celery tasks of the ledger: thin triggers of ``rectification.export_jobs``. The job row is the
-queue's truth: a task delivered twice finds its job taken, and one never delivered (the broker
-down) is marked failed by the hourly sweep, so the page never waits for ever."""
+"""Celery tasks of the ledger: thin triggers of ``rectification.export_jobs`` and
+``rectification.snapshots``. The job row is the queue's truth: a task delivered twice finds its
+job taken, and one never delivered (the broker down) is marked failed by the hourly sweep, so
+the page never waits for ever."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import uuid
 from celery import shared_task
 
 from liwan import clock
-from rectification import export_jobs
+from rectification import export_jobs, snapshots
 
 logger = logging.getLogger(__name__)
 
@@ -34,3 +35,24 @@ def queue_export(job_id: uuid.UUID) -> None:
     except Exception:
         logger.warning("could not queue export %s", job_id, exc_info=True)
         export_jobs.failed_to_queue(job_id)
+
+
+@shared_task(name="rectification.compute_snapshot")
+def compute_snapshot(snapshot_id: int) -> bool:
+    """Compute one stored result of a round; true when this task did it."""
+    return snapshots.run(snapshot_id) is not None
+
+
+@shared_task(name="rectification.expire_snapshots")
+def expire_snapshots() -> int:
+    return snapshots.expire(now=clock.now())
+
+
+def queue_snapshot(snapshot_id: int) -> None:
+    """Hand the computation to a worker (after commit); with the broker down it is failed
+    and its page says so at once."""
+    try:
+        compute_snapshot.delay(snapshot_id)
+    except Exception:
+        logger.warning("could not queue computation %s", snapshot_id, exc_info=True)
+        snapshots.failed_to_queue(snapshot_id)

@@ -23,7 +23,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import Q
 from django.utils.timezone import localdate
@@ -38,19 +38,22 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
 from accounts.models import User
 from dashboard.selectors import closure_rate
-from evaluations.models import chinese_numeral
+from evaluations.models import Unit, chinese_numeral
+from liwan import clock
 from rectification.choices import ClosureOutcome, ItemStatus
-from rectification.models import RectificationItem
+from rectification.models import RectificationItem, RoundSnapshot
 from rectification.selectors import items_visible_to, ledger_rows
+from rectification.snapshots import Outcome, Progress, Row
+from rectification.snapshots import rows as stored_rows
+from results.choices import RedactionKind
 from results.models import Publication
 from results.redaction import Flag, scan
 from results.rules import may_prepare_publication
 
-if TYPE_CHECKING:
-    from evaluations.models import Unit
-
 # The publication's own format; a page reads the content by it.
 CONTENT_FORMAT = 1
+# How often a stored computation of the draft writes its progress (problems checked).
+PROGRESS_EVERY = 500
 
 
 @dataclass
@@ -287,9 +290,17 @@ def personal_names(units: set[int]) -> dict[int | None, list[str]]:
     return names
 
 
-def draft(*, user: User, year: int, units: list[Unit], today: datetime.date) -> Draft | None:
+def draft(
+    *,
+    user: User,
+    year: int,
+    units: list[Unit],
+    today: datetime.date,
+    progress: Progress | None = None,
+) -> Draft | None:
     """The publication of ``year`` (only ``units`` when given) as it would read today; ``None``
-    when ``user`` may not prepare one or there is nothing to publish."""
+    when ``user`` may not prepare one or there is nothing to publish. ``progress`` is told how
+    many problems have been checked, now and then."""
     if not may_prepare_publication(user):
         return None
     items = items_visible_to(user).filter(round_year=year)
@@ -302,7 +313,9 @@ def draft(*, user: User, year: int, units: list[Unit], today: datetime.date) -> 
     groups: list[UnitGroup] = []
     by_unit: dict[int, UnitGroup] = {}
     by_project: dict[tuple[int, int], ProjectGroup] = {}
-    for item in rows:
+    for checked, item in enumerate(rows, start=1):
+        if progress is not None and checked % PROGRESS_EVERY == 0:
+            progress(checked, len(rows))
         result = item.recommendation.finding.result
         group = by_unit.get(item.unit_id)
         if group is None:
@@ -314,6 +327,90 @@ def draft(*, user: User, year: int, units: list[Unit], today: datetime.date) -> 
             group.projects.append(project)
         project.entries.append(_entry(item, names[item.unit_id] + names[None]))
     return Draft(year=year, today=today, units=list(units), groups=groups)
+
+
+def compute_snapshot(snapshot: RoundSnapshot, progress: Progress) -> Outcome:
+    """A large round's draft, for ``rectification.snapshots`` to store: its totals and content
+    hash in the summary, one row per problem in the order it is published (flagged where the
+    redaction check found something)."""
+    units = list(Unit.objects.filter(pk__in=scope_units(snapshot.scope)).order_by("pk"))
+    current = draft(
+        user=snapshot.requested_by,
+        year=snapshot.year,
+        units=units,
+        today=clock.today(),
+        progress=progress,
+    )
+    if current is None:
+        return Outcome(summary={"empty": True}, rows=[])
+    content = current.content()
+    entries = current.entries
+    return Outcome(
+        summary={
+            "empty": False,
+            "as_of": content["as_of"],
+            "totals": content["totals"],
+            "hash": content_hash(content),
+            "blocking": sum(1 for e in entries if e.blocking),
+            "flagged": sum(1 for e in entries if e.flags),
+        },
+        rows=[
+            Row(
+                item_id=e.item.pk,
+                flagged=bool(e.flags),
+                data={
+                    "problem": e.problem,
+                    "outcome": e.outcome,
+                    "measures": e.measures,
+                    "document": e.document,
+                    "date": e.date,
+                    "closed": e.closed,
+                    "reviewed": e.reviewed,
+                    "confirmed": sorted(e.confirmed),
+                    "flags": [[str(f.kind), f.text] for f in e.flags],
+                },
+            )
+            for e in entries
+        ],
+    )
+
+
+def scope_of(units: Iterable[Unit]) -> str:
+    """A draft's units as a stored computation's scope ("" for every unit)."""
+    return ",".join(str(pk) for pk in sorted(unit.pk for unit in units))
+
+
+def scope_units(scope: str) -> list[int]:
+    return [int(pk) for pk in scope.split(",") if pk]
+
+
+def stored_entries(snapshot: RoundSnapshot, *, start: int, size: int, flagged: bool = False):  # type: ignore[no-untyped-def]
+    """Entries ``start`` … ``start + size`` of a stored draft (only the flagged ones when
+    asked), with their items read in one query."""
+    rows = list(stored_rows(snapshot, flagged=flagged)[start : start + size])
+    # Only what the page shows of the items: model instances with every column cost more
+    # than the queries.
+    items = (
+        RectificationItem.objects.select_related("unit", "recommendation__finding__result__project")
+        .only("unit__name", "unit__short_name", "recommendation__finding__result__project__name")
+        .in_bulk([row.item_id for row in rows])
+    )
+    return [
+        Entry(
+            item=items[row.item_id],
+            problem=row.data["problem"],
+            outcome=row.data["outcome"],
+            measures=row.data["measures"],
+            document=row.data["document"],
+            date=row.data["date"],
+            closed=row.data["closed"],
+            flags=[Flag(RedactionKind(kind), text) for kind, text in row.data["flags"]],
+            reviewed=row.data["reviewed"],
+            confirmed=frozenset(row.data["confirmed"]),
+        )
+        for row in rows
+        if row.item_id in items
+    ]
 
 
 def _entry(item: RectificationItem, names: list[str]) -> Entry:

@@ -26,6 +26,8 @@ from django.views import View
 from evaluations.models import Unit
 from liwan import clock
 from liwan.replica import reads_from_replica
+from rectification import snapshots
+from rectification.choices import SnapshotKind
 from rectification.models import RectificationItem
 from rectification.selectors import items_visible_to
 from rectification.services import Actor
@@ -40,6 +42,8 @@ from results.publication import (
     public_texts,
     publication_docx,
     publication_pdf,
+    scope_of,
+    stored_entries,
     versions_of_scope,
     wording_flags,
     wording_hash,
@@ -50,6 +54,9 @@ from results.selectors import budget_years
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PUBLICATIONS_PER_PAGE = 20
 ENTRIES_PER_PAGE = 50
+# A large round's draft lists this many of the problems the redaction check flagged, and says
+# how many more there are (they move up as staff deal with these).
+FLAGGED_SHOWN = 100
 RENDERING_SECONDS = 24 * 3600
 
 
@@ -82,22 +89,23 @@ class PublicationDraftView(LoginRequiredMixin, View):
         self, request: HttpRequest, scope: PublicationScopeForm, *, status: int = 200, **extra: Any
     ) -> HttpResponse:
         year, units = scope.cleaned_data["year"], list(scope.cleaned_data["units"])
-        today = clock.today()
-        current: Draft | None = draft(user=request.user, year=year, units=units, today=today)
-        content = current.content() if current else None
+        if snapshots.stored(year):
+            shown = snapshots.follow(
+                kind=SnapshotKind.PUBLICATION, year=year, scope=scope_of(units), user=request.user
+            )
+            draft_context = _stored_draft(request, shown)
+        else:
+            draft_context = _draft(request, year, units)
+        hash_seen = draft_context.pop("hash")
         context = {
             "scope": scope,
             "year": year,
-            "draft": current,
-            "content": content,
-            "publish_form": PublishForm(initial={"seen": content_hash(content)})
-            if content and may_publish(request.user)
+            "publish_form": PublishForm(initial={"seen": hash_seen})
+            if hash_seen and may_publish(request.user)
             else None,
-            "entries": Paginator(current.entries if current else [], ENTRIES_PER_PAGE).get_page(
-                request.GET.get("page")
-            ),
             "versions": Publication.objects.filter(year=year).select_related("published_by"),
             "scope_query": _scope_query(request),
+            **draft_context,
             **extra,
         }
         return TemplateResponse(request, "results/publication_draft.html", context, status=status)
@@ -107,6 +115,15 @@ class PublicationDraftView(LoginRequiredMixin, View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         scope = self._scope(request)
+        if "recompute" in request.POST:
+            snapshots.request(
+                kind=SnapshotKind.PUBLICATION,
+                year=scope.cleaned_data["year"],
+                scope=scope_of(scope.cleaned_data["units"]),
+                user=request.user,
+            )
+            messages.success(request, _("The draft is being computed again."))
+            return redirect(request.get_full_path())
         if not may_publish(request.user):
             return self._render(request, scope, status=403)
         form = PublishForm(request.POST)
@@ -129,6 +146,49 @@ class PublicationDraftView(LoginRequiredMixin, View):
             % {"number": publication.number, "year": publication.year},
         )
         return redirect("results:public-publication", pk=publication.pk)
+
+
+def _draft(request: HttpRequest, year: int, units: list[Unit]) -> dict[str, Any]:
+    """The draft of a round small enough to compute on each request."""
+    current: Draft | None = draft(user=request.user, year=year, units=units, today=clock.today())
+    content = current.content() if current else None
+    entries = current.entries if current else []
+    return {
+        "draft": current,
+        "content": content,
+        "has_draft": current is not None,
+        "totals": content,
+        "hash": content_hash(content) if content else "",
+        "blocking_count": len(current.blocking) if current else 0,
+        "flagged": current.flagged if current else [],
+        "flagged_more": 0,
+        "entries": Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page")),
+    }
+
+
+def _stored_draft(request: HttpRequest, shown: snapshots.Shown) -> dict[str, Any]:
+    """The draft of a large round as the worker last computed it: its totals and hash from the
+    summary, a page of its problems and the first of the flagged ones from the stored rows."""
+    stored = shown.snapshot
+    summary = stored.summary if stored is not None else {}
+    context: dict[str, Any] = {"shown": shown, "hash": ""}
+    if stored is None or summary.get("empty", True):
+        # Nothing computed yet (the status says how far it is), or nothing to publish.
+        return {**context, "has_draft": False, "pending": stored is None}
+    entries = Paginator(range(stored.rows), ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
+    first = entries.start_index() - 1
+    entries.object_list = stored_entries(stored, start=first, size=ENTRIES_PER_PAGE)
+    flagged = stored_entries(stored, start=0, size=FLAGGED_SHOWN, flagged=True)
+    return {
+        **context,
+        "has_draft": True,
+        "totals": summary,
+        "hash": summary["hash"],
+        "blocking_count": summary["blocking"],
+        "flagged": flagged,
+        "flagged_more": summary["flagged"] - len(flagged),
+        "entries": entries,
+    }
 
 
 class PublicWordingView(LoginRequiredMixin, View):

@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 
 from evaluations.models import EvaluationResult, Unit
 from liwan import clock
+from rectification import snapshots
+from rectification.choices import SnapshotKind
 from rectification.models import RectificationItem
 from rectification.services import Actor
 from results.choices import BudgetAdvice
@@ -143,6 +145,8 @@ def save_public_wording(
                 "edited_at": clock.now(),
             },
         )
+        # A large round's stored draft reads the wording as it was: it is computed again.
+        snapshots.supersede(kind=SnapshotKind.PUBLICATION, year=locked.round_year)
         return wording
 
 

@@ -16,7 +16,9 @@ from django.urls import reverse
 
 from accounts.models import User
 from liwan import clock
-from rectification.models import RectificationItem
+from rectification import snapshots
+from rectification.choices import SnapshotStatus
+from rectification.models import RectificationItem, RoundSnapshot
 from rectification.services import Actor
 from results.choices import RedactionKind
 from results.models import Publication, PublicWording
@@ -397,3 +399,76 @@ def test_the_2020_demo_publication_matches_the_hand_written_expectation(liwan_20
         "责任科室；二是制定整改方案和时间表；三是建立整改台账，逐项对账销号。",
     }
     assert content["title"] == "荔湾区2020年度财政支出绩效评价问题整改情况"
+
+
+def _run_pending() -> None:
+    """What the worker does with the computation the page queued."""
+    snapshots.run(RoundSnapshot.objects.get(status=SnapshotStatus.QUEUED).pk)
+
+
+def test_a_large_rounds_draft_is_computed_in_the_background_and_published_as_read(
+    client, staff, settings
+):
+    settings.LIWAN_ROUND_INLINE_ITEMS = 0
+    item = _item()
+    flagged = _item(measures="由联系人：陈志强落实，电话13812345678。")
+    page = client.get(URL).content.decode()
+    assert 'id="snapshot-progress"' in page
+    assert 'id="publish-form"' not in page
+    _run_pending()
+    response = client.get(URL)
+    page = response.content.decode()
+    assert 'id="redaction-blocking"' in page
+    assert f"{RedactionKind.PHONE.label}「13812345678」" in page
+    assert [e.item.pk for e in response.context["flagged"]] == [flagged.pk]
+    assert f'id="entry-{item.pk}"' in page and f'id="entry-{flagged.pk}"' in page
+    # What staff read is what would be published now, to the hash.
+    current = draft(user=staff, year=item.round_year, units=[], today=clock.today())
+    seen = response.context["publish_form"].initial["seen"]
+    assert seen == content_hash(current.content())
+    assert client.post(URL, {"seen": seen}).status_code == 400  # held back by the finding
+
+    save_public_wording(
+        item=flagged,
+        actor=Actor(user=staff),
+        problem=flagged.recommendation.finding.title,
+        measures="已明确专人负责整改。",
+        document="",
+        seen=wording_hash(flagged),
+    )
+    # The stored draft read the old wording: it is shown, and computed again.
+    page = client.get(URL).content.decode()
+    assert 'id="redaction-blocking"' in page
+    assert 'id="snapshot-refreshing"' in page
+    _run_pending()
+    response = client.get(URL)
+    assert 'id="redaction-clear"' in response.content.decode()
+    seen = response.context["publish_form"].initial["seen"]
+    assert client.post(URL, {"seen": seen}).status_code == 302
+    assert "13812345678" not in str(Publication.objects.get().content)
+
+
+def test_a_large_rounds_draft_pages_through_its_stored_problems_in_constant_queries(
+    client, staff, settings
+):
+    settings.LIWAN_ROUND_INLINE_ITEMS = 0
+    unit = factories.UnitFactory()
+    result = factories.ResultFactory(project__unit=unit)
+    factories.ItemFactory(recommendation__finding__result=result)
+    client.get(URL)
+    _run_pending()
+    with CaptureQueriesContext(connection) as one:
+        client.get(URL)
+    for number in range(2, 52):
+        factories.ItemFactory(
+            recommendation__finding__result=result, recommendation__finding__number=number
+        )
+    client.post(URL, {"recompute": "1"})
+    _run_pending()
+    with CaptureQueriesContext(connection) as fifty:
+        first = client.get(URL)
+    assert len(first.context["entries"].object_list) == 50
+    assert len(fifty) == len(one)
+    second = client.get(f"{URL}?page=2")
+    assert [e.item.recommendation.finding.number for e in second.context["entries"]] == [51]
+    assert 'id="draft-totals"' in second.content.decode()

@@ -11,10 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from evaluations.importing import read_table
-from rectification import services
+from rectification import services, snapshots
 from rectification.choices import EventAction, RepeatStatus
 from rectification.imports import import_evaluation_table
-from rectification.models import Event, RectificationItem, RepeatLink
+from rectification.models import Event, RectificationItem, RepeatLink, RoundSnapshot
 from rectification.repeats import repeat_candidates, similarity, trigrams
 from tests import factories, workflow
 
@@ -198,4 +198,96 @@ def test_its_query_count_does_not_grow_with_the_candidates(client, two_years):
     with CaptureQueriesContext(connection) as four:
         page = client.get(URL).content.decode()
     assert page.count("data-earlier=") == 4
+    assert len(four) == len(two)
+
+
+@pytest.fixture
+def large(settings, two_years):
+    """Any round is "large": its pairs are computed by the worker and stored."""
+    settings.LIWAN_ROUND_INLINE_ITEMS = 0
+
+
+def _pair_ids(page: str) -> list[tuple[str, str]]:
+    import re
+
+    return re.findall(r'data-item="(\d+)" data-earlier="(\d+)"', page)
+
+
+def test_a_large_round_shows_its_progress_then_the_stored_pairs(
+    client, large, django_capture_on_commit_callbacks
+):
+    client.force_login(factories.StaffUserFactory())
+    # The broker has not run the computation yet: a progress bar, reloading itself.
+    page = client.get(URL).content.decode()
+    assert 'id="snapshot-progress"' in page
+    assert 'http-equiv="refresh"' in page
+    assert "data-earlier=" not in page
+    assert 'id="no-candidates"' not in page
+    # Asked again meanwhile, it is the same computation; then the worker runs it.
+    client.post(URL, {"year": "2021", "recompute": "1"})
+    snapshots.run(RoundSnapshot.objects.get().pk)
+    page = client.get(URL).content.decode()
+    assert 'http-equiv="refresh"' not in page
+    assert 'id="snapshot-recompute"' in page
+    expected = [(str(c.item.pk), str(c.earlier.pk)) for c in repeat_candidates(year=2021)]
+    assert _pair_ids(page) == expected
+    assert len(expected) == 2
+
+
+def test_a_pair_ruled_on_leaves_the_stored_list_at_once(
+    client, large, django_capture_on_commit_callbacks
+):
+    client.force_login(factories.StaffUserFactory())
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(URL)
+    info, info_2020 = _item(2021, "绿化管理中心", 1), _item(2020, "绿化管理中心", 1)
+    client.post(
+        URL, {"year": "2021", "item": info.pk, "earlier": info_2020.pk, "decision": "confirm"}
+    )
+    response = client.get(URL)
+    pairs = _pair_ids(response.content.decode())
+    assert (str(info.pk), str(info_2020.pk)) not in pairs
+    assert len(pairs) == 1
+    assert response.context["page"].paginator.count == 1
+
+
+def test_importing_a_round_has_its_stored_pairs_computed_again(
+    client, settings, liwan_2020, django_capture_on_commit_callbacks
+):
+    settings.LIWAN_ROUND_INLINE_ITEMS = 0
+    client.force_login(factories.StaffUserFactory())
+    import_evaluation_table(table=read_table(FIXTURE.name, FIXTURE.read_bytes()))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(URL)
+    snapshot = RoundSnapshot.objects.get()
+    # Importing the table again (a correction, say) makes the stored result out of date.
+    import_evaluation_table(table=read_table(FIXTURE.name, FIXTURE.read_bytes()))
+    snapshot.refresh_from_db()
+    assert snapshot.superseded
+    page = client.get(URL).content.decode()
+    assert 'id="snapshot-refreshing"' in page
+    assert len(_pair_ids(page)) == 2  # the old result is shown meanwhile
+
+
+def test_the_stored_pages_query_count_does_not_grow_with_the_pairs(
+    client, large, django_capture_on_commit_callbacks
+):
+    client.force_login(factories.StaffUserFactory())
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(URL)
+    with CaptureQueriesContext(connection) as two:
+        client.get(URL)
+    info = _item(2021, "绿化管理中心", 1)
+    for number, title in ((10, "信息系统开发仍有进步空间。"), (11, "信息系统开发仍有进步空间！")):
+        restated = factories.ItemFactory(
+            recommendation__finding__result=info.recommendation.finding.result,
+            recommendation__finding__number=number,
+            recommendation__finding__title=title,
+        )
+        restated.recommendation.finding.categories.set(info.recommendation.finding.categories.all())
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(URL, {"year": "2021", "recompute": "1"})
+    with CaptureQueriesContext(connection) as four:
+        page = client.get(URL).content.decode()
+    assert len(_pair_ids(page)) == 4
     assert len(four) == len(two)
