@@ -42,6 +42,18 @@ def _pairs(candidates) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     ]
 
 
+def _restate_two_more() -> None:
+    """Two more 2021 problems of the same unit restating a 2020 one: two more pairs."""
+    info = _item(2021, "绿化管理中心", 1)
+    for number, title in ((10, "信息系统开发仍有进步空间。"), (11, "信息系统开发仍有进步空间！")):
+        restated = factories.ItemFactory(
+            recommendation__finding__result=info.recommendation.finding.result,
+            recommendation__finding__number=number,
+            recommendation__finding__title=title,
+        )
+        restated.recommendation.finding.categories.set(info.recommendation.finding.categories.all())
+
+
 def test_the_similarity_is_pg_trgms_in_python():
     assert trigrams("前期预设") == {"  前", " 前期", "前期预", "期预设", "预设 "}
     assert similarity(
@@ -186,15 +198,7 @@ def test_its_query_count_does_not_grow_with_the_candidates(client, two_years):
     client.get(URL)
     with CaptureQueriesContext(connection) as two:
         client.get(URL)
-    # Restate two more 2020 problems of the same unit in 2021.
-    info = _item(2021, "绿化管理中心", 1)
-    for number, title in ((10, "信息系统开发仍有进步空间。"), (11, "信息系统开发仍有进步空间！")):
-        restated = factories.ItemFactory(
-            recommendation__finding__result=info.recommendation.finding.result,
-            recommendation__finding__number=number,
-            recommendation__finding__title=title,
-        )
-        restated.recommendation.finding.categories.set(info.recommendation.finding.categories.all())
+    _restate_two_more()
     with CaptureQueriesContext(connection) as four:
         page = client.get(URL).content.decode()
     assert page.count("data-earlier=") == 4
@@ -277,14 +281,7 @@ def test_the_stored_pages_query_count_does_not_grow_with_the_pairs(
         client.get(URL)
     with CaptureQueriesContext(connection) as two:
         client.get(URL)
-    info = _item(2021, "绿化管理中心", 1)
-    for number, title in ((10, "信息系统开发仍有进步空间。"), (11, "信息系统开发仍有进步空间！")):
-        restated = factories.ItemFactory(
-            recommendation__finding__result=info.recommendation.finding.result,
-            recommendation__finding__number=number,
-            recommendation__finding__title=title,
-        )
-        restated.recommendation.finding.categories.set(info.recommendation.finding.categories.all())
+    _restate_two_more()
     with django_capture_on_commit_callbacks(execute=True):
         client.post(URL, {"year": "2021", "recompute": "1"})
     with CaptureQueriesContext(connection) as four:
