@@ -30,6 +30,23 @@ def _pages(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _background(rows: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "| computation | year | items | rows stored | time s |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {row['kind']} | {row['year']} | {row['items']:,} | {row['rows']:,} | {row['seconds']} |"
+        for row in rows
+    ]
+    return [
+        *lines,
+        "",
+        "The pages of these rounds (above) read the stored result a page at a time; the worker "
+        "computes it again when it is older than `LIWAN_SNAPSHOT_FRESH_SECONDS` or out of date.",
+    ]
+
+
 def _fixed_cost(r: dict[str, Any]) -> list[str]:
     lines = [
         "| request | p50 ms | p95 ms | queries |",
@@ -181,6 +198,13 @@ def render(report: dict[str, Any]) -> str:
     ]
     if "pages" in report:
         lines += ["#### Pages (server time, in-process, DEBUG off)", "", *_pages(report), ""]
+    if "background" in report:
+        lines += [
+            "#### Computed by the worker (a large round's repeats and publication draft)",
+            "",
+            *_background(report["background"]),
+            "",
+        ]
     if "fixed_cost" in report:
         lines += ["#### The fixed cost of a page", "", *_fixed_cost(report["fixed_cost"]), ""]
     if "reminders" in report:

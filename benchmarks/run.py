@@ -170,6 +170,8 @@ def in_process(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
         results["fixed_cost"] = fixed_cost.run(
             user=User.objects.get(username=STAFF), repeat=100 if args.quick else 400
         )
+        log("pages: the worker's computations of a large round")
+        results["background"] = pages.background(staff_username=STAFF)
         log("pages: latency and queries")
         results["pages"] = pages.run(
             repeat=10 if args.quick else 40, staff_username=STAFF, unit_username=UNIT
