@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -90,9 +90,14 @@ def budget_years() -> list[int]:
     return list(EvaluationRound.objects.order_by("-year").values_list("year", flat=True))
 
 
-def budget_sheet(*, user: User, year: int | None, today: datetime.date) -> BudgetSheet | None:
+def budget_sheet(
+    *, user: User, year: int | None, today: datetime.date, projects: bool = True
+) -> BudgetSheet | None:
     """The sheet of ``year`` (the newest round when none), or None when ``user`` may not see
-    budget linkage or there is no such round."""
+    budget linkage or there is no such round. Without ``projects`` the rows' results carry
+    only what the advice and the totals need (a page of them is given its projects by
+    ``with_projects``): a round's thousands of results with their project and unit cost more
+    than the rest of the sheet."""
     if not may_see_budget_linkage(user):
         return None
     years = budget_years()
@@ -101,13 +106,24 @@ def budget_sheet(*, user: User, year: int | None, today: datetime.date) -> Budge
     round_ = EvaluationRound.objects.filter(year=year).first()
     if round_ is None:
         return None
+    results = EvaluationResult.objects.filter(round=round_).order_by("seq", "id")
     results = list(
-        EvaluationResult.objects.filter(round=round_)
-        .select_related("project__unit")
-        .order_by("seq", "id")
+        results.select_related("project__unit")
+        if projects
+        else results.only("round_id", "seq", "grade", "budget")
     )
     rows = list(budget_rows(results, today=today))
     return BudgetSheet(round=round_, years=years, rows=rows, totals=_totals(rows))
+
+
+def with_projects(rows: Iterable[BudgetRow]) -> list[BudgetRow]:
+    """``rows`` (a page of a sheet read without projects) with their results read in full,
+    project and unit included: one query."""
+    rows = list(rows)
+    full = EvaluationResult.objects.select_related("project__unit").in_bulk(
+        [row.result.pk for row in rows]
+    )
+    return [replace(row, result=full[row.result.pk]) for row in rows]
 
 
 # Up to this many results (one project's decision page, a unit's few), the count asks for

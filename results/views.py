@@ -33,11 +33,12 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROWS_PER_PAGE = 50
 
 
-def _sheet(request: HttpRequest) -> BudgetSheet:
+def _sheet(request: HttpRequest, *, projects: bool = True) -> BudgetSheet:
     sheet = selectors.budget_sheet(
         user=request.user,
         year=int_param(request.GET.get("year"), minimum=2000, maximum=2100),
         today=clock.today(),
+        projects=projects,
     )
     if sheet is None:
         raise Http404
@@ -47,8 +48,10 @@ def _sheet(request: HttpRequest) -> BudgetSheet:
 @method_decorator(reads_from_replica, name="dispatch")
 class BudgetSheetView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
-        sheet = _sheet(request)
+        # Every row for the totals, the projects of the page's rows only.
+        sheet = _sheet(request, projects=False)
         page = Paginator(sheet.rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+        page.object_list = selectors.with_projects(page.object_list)
         return TemplateResponse(
             request,
             "results/budget_sheet.html",
