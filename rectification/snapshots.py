@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -197,7 +197,18 @@ def run(snapshot_id: int) -> RoundSnapshot | None:
         created_at__lt=snapshot.created_at,
         status__in=(SnapshotStatus.DONE, SnapshotStatus.FAILED),
     ).delete()
+    _analyze()
     return RoundSnapshot.objects.get(pk=snapshot.pk)
+
+
+def _analyze() -> None:
+    """Tell PostgreSQL's planner about the rows just written. Until autovacuum samples the
+    table, the new snapshot's id is unknown to its statistics and a page of a million stored
+    pairs was planned as a sort of all of them (690 ms instead of 1)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(SnapshotRow._meta.db_table)}")
 
 
 def _progress(snapshot: RoundSnapshot, done: int, total: int) -> None:
