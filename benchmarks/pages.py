@@ -100,7 +100,7 @@ def background(*, staff_username: str) -> list[dict]:
         done = snapshots.run(queued.pk)
         results.append(
             {
-                "kind": str(kind.label),
+                "kind": kind.value,
                 "year": year,
                 "items": done.total,
                 "rows": done.rows,
