@@ -9,7 +9,7 @@ every column, timestamps included.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from operator import attrgetter
 from typing import Any
@@ -35,9 +35,10 @@ def reserve_ids(model: type[models.Model], count: int) -> int:
         return cursor.fetchone()[0]
 
 
-def copy_rows(model: type[models.Model], columns: tuple[str, ...], rows: Sequence[tuple]) -> None:
-    """Insert plain tuples (values by attribute name, in the order of ``columns``)."""
-    if not rows:
+def copy_rows(model: type[models.Model], columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
+    """Insert plain tuples (values by attribute name, in the order of ``columns``); ``rows``
+    may be a generator, written as it yields."""
+    if isinstance(rows, Sequence) and not rows:
         return
     if connection.vendor != "postgresql":
         with own_timestamps(model):

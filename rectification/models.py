@@ -12,6 +12,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import MD5
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -774,7 +775,8 @@ class RoundSnapshot(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=SnapshotKind.choices)
     year = models.PositiveSmallIntegerField(_("year"))
     # What else it was computed for, as text (the units of a publication, say); "" for all.
-    scope = models.CharField(_("scope"), max_length=500, blank=True)
+    # A city's hundreds of units make a long text: unbounded, and unique by its MD5 below.
+    scope = models.TextField(_("scope"), blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("requested by"),
@@ -798,13 +800,13 @@ class RoundSnapshot(models.Model):
     class Meta:
         verbose_name = _("stored computation")
         verbose_name_plural = _("stored computations")
-        indexes = [
-            models.Index(fields=["kind", "year", "scope", "-created_at"], name="snapshot_newest")
-        ]
+        indexes = [models.Index(fields=["kind", "year", "-created_at"], name="snapshot_newest")]
         constraints = [
             # Two people opening the page at once queue one computation, not two.
             models.UniqueConstraint(
-                fields=["kind", "year", "scope"],
+                "kind",
+                "year",
+                MD5("scope"),
                 condition=Q(status__in=[SnapshotStatus.QUEUED, SnapshotStatus.RUNNING]),
                 name="snapshot_one_in_progress",
             )

@@ -137,18 +137,21 @@ def compute_snapshot(snapshot: RoundSnapshot, progress: Progress) -> Outcome:
     pairs = repeat_pairs(year=snapshot.year, progress=progress)
     return Outcome(
         summary={"pairs": len(pairs)},
-        rows=[Row(item_id=p.item_id, other_id=p.earlier_id, score=p.score) for p in pairs],
+        # Made as they are written: a round can have a million pairs.
+        rows=(Row(item_id=p.item_id, other_id=p.earlier_id, score=p.score) for p in pairs),
     )
 
 
 def stored_page(snapshot: RoundSnapshot, number: str | int | None, *, per_page: int) -> Page:
     """A page of a stored computation's pairs with their items, leaving out the pairs ruled on
-    since it was computed (they are counted from the few rulings made since, through the rows'
-    item index, not by going through every pair)."""
+    since it was computed. They are counted by looking up the year's rulings (a few hundred at
+    most) among the stored rows through their item index, not by going through every pair:
+    a pair ruled before the computation read the rulings is not among the rows, one ruled
+    after is, whatever the clocks said."""
     ruled = set(
-        RepeatLink.objects.filter(
-            item__round_year=snapshot.year, decided_at__gte=snapshot.started_at
-        ).values_list("item_id", "earlier_id")
+        RepeatLink.objects.filter(item__round_year=snapshot.year).values_list(
+            "item_id", "earlier_id"
+        )
     )
     gone = 0
     if ruled:

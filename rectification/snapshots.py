@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
@@ -52,6 +52,7 @@ COMPUTERS: dict[str, str] = {
 QUEUE = "rectification.tasks.queue_snapshot"
 # A computation no worker finished within this long is taken for lost (the page queues another).
 LOST_AFTER = datetime.timedelta(hours=1)
+REFRESH_FOR = datetime.timedelta(minutes=15)
 ROW_COLUMNS = ("snapshot_id", "position", "item_id", "other_id", "score", "flagged", "data")
 
 
@@ -95,8 +96,13 @@ class Shown:
 
     @property
     def refreshing(self) -> bool:
-        """Whether the page reloads itself: while there is nothing to show yet."""
-        return self.snapshot is None and self.pending is not None
+        """Whether the page reloads itself: while there is nothing to show yet, for a quarter
+        of an hour at most (a computation no worker takes is failed after ``LOST_AFTER``)."""
+        return (
+            self.snapshot is None
+            and self.pending is not None
+            and clock.now() - self.pending.created_at < REFRESH_FOR
+        )
 
 
 def follow(*, kind: SnapshotKind, year: int, scope: str = "", user: User) -> Shown:
@@ -109,7 +115,7 @@ def follow(*, kind: SnapshotKind, year: int, scope: str = "", user: User) -> Sho
     done = same.filter(status=SnapshotStatus.DONE).order_by("-created_at").first()
     newest = same.order_by("-created_at").first()
     pending = newest if newest is not None and newest.in_progress else None
-    if pending is not None and now - pending.created_at > LOST_AFTER:
+    if pending is not None and _lost(pending, now):
         _fail(pending, _("The computation did not finish."))
         pending = None
     failed = newest if newest is not None and newest.status == SnapshotStatus.FAILED else None
@@ -117,6 +123,13 @@ def follow(*, kind: SnapshotKind, year: int, scope: str = "", user: User) -> Sho
         pending = request(kind=kind, year=year, scope=scope, user=user)
         failed = None
     return Shown(snapshot=done, pending=pending, failed=failed)
+
+
+def _lost(snapshot: RoundSnapshot, now: datetime.datetime) -> bool:
+    """Whether no worker will finish ``snapshot``: waiting, or running, for ``LOST_AFTER``
+    (the time it waited in the queue does not count against a running one)."""
+    since = snapshot.started_at if snapshot.status == SnapshotStatus.RUNNING else None
+    return now - (since or snapshot.created_at) > LOST_AFTER
 
 
 def _out_of_date(
@@ -158,9 +171,16 @@ def supersede(*, kind: SnapshotKind, year: int, and_later: bool = False) -> None
     """Something ``kind``'s results of ``year`` (and of the later years, when asked) depend on
     changed: every stored one is computed again when next shown, and shown until then."""
     years = {"year__gte": year} if and_later else {"year": year}
-    RoundSnapshot.objects.filter(kind=kind, status=SnapshotStatus.DONE, **years).update(
-        superseded=True
-    )
+    # One under way may have read the old data already: it is out of date when it finishes.
+    RoundSnapshot.objects.filter(
+        kind=kind,
+        status__in=(SnapshotStatus.DONE, SnapshotStatus.QUEUED, SnapshotStatus.RUNNING),
+        **years,
+    ).update(superseded=True)
+
+
+class Abandoned(Exception):
+    """The snapshot stopped being "running" while it was computed."""
 
 
 def run(snapshot_id: int) -> RoundSnapshot | None:
@@ -178,13 +198,21 @@ def run(snapshot_id: int) -> RoundSnapshot | None:
         outcome: Outcome = compute(snapshot, lambda done, total: _progress(snapshot, done, total))
         with transaction.atomic():
             count = _write(snapshot, outcome.rows)
-            RoundSnapshot.objects.filter(pk=snapshot.pk).update(
+            finished = RoundSnapshot.objects.filter(
+                pk=snapshot.pk, status=SnapshotStatus.RUNNING
+            ).update(
                 status=SnapshotStatus.DONE,
                 summary=outcome.summary,
                 rows=count,
                 done=snapshot.total,
                 finished_at=clock.now(),
             )
+            if not finished:
+                # Taken for lost meanwhile (and perhaps asked for again): its rows go back.
+                raise Abandoned
+    except Abandoned:
+        logger.warning("computation %s finished after it was taken for lost", snapshot.pk)
+        return RoundSnapshot.objects.get(pk=snapshot.pk)
     except Exception as exc:
         logger.exception("computation %s failed", snapshot.pk)
         _fail(snapshot, str(exc)[:500])
@@ -217,12 +245,25 @@ def _progress(snapshot: RoundSnapshot, done: int, total: int) -> None:
 
 
 def _write(snapshot: RoundSnapshot, rows: Iterable[Row]) -> int:
-    values = [
-        (snapshot.pk, position, r.item_id, r.other_id, r.score, r.flagged, r.data or {})
-        for position, r in enumerate(rows)
-    ]
-    copy_rows(SnapshotRow, ROW_COLUMNS, values)
-    return len(values)
+    """Write ``rows`` as they come (a million pairs are not copied into a second list); the
+    number written."""
+    written = 0
+
+    def values() -> Iterator[tuple[Any, ...]]:
+        nonlocal written
+        for written, r in enumerate(rows, start=1):
+            yield (
+                snapshot.pk,
+                written - 1,
+                r.item_id,
+                r.other_id,
+                r.score,
+                r.flagged,
+                r.data or {},
+            )
+
+    copy_rows(SnapshotRow, ROW_COLUMNS, values())
+    return written
 
 
 def _fail(snapshot: RoundSnapshot, error: str) -> None:
@@ -245,8 +286,8 @@ def expire(*, now: datetime.datetime) -> int:
     (their rows go with them; a page still shown is computed again more often than that); the
     number forgotten."""
     RoundSnapshot.objects.filter(
-        status__in=(SnapshotStatus.QUEUED, SnapshotStatus.RUNNING),
-        created_at__lte=now - LOST_AFTER,
+        Q(status=SnapshotStatus.QUEUED, created_at__lte=now - LOST_AFTER)
+        | Q(status=SnapshotStatus.RUNNING, started_at__lte=now - LOST_AFTER)
     ).update(
         status=SnapshotStatus.FAILED,
         error=_("The computation did not finish."),

@@ -303,6 +303,9 @@ def draft(
     many problems have been checked, now and then."""
     if not may_prepare_publication(user):
         return None
+    # One order of the units, whoever asks (the content is hashed): by name, as the form lists
+    # them.
+    units = sorted(units, key=lambda unit: (unit.name, unit.pk))
     items = items_visible_to(user).filter(round_year=year)
     if units:
         items = items.filter(unit__in=units)
@@ -333,7 +336,7 @@ def compute_snapshot(snapshot: RoundSnapshot, progress: Progress) -> Outcome:
     """A large round's draft, for ``rectification.snapshots`` to store: its totals and content
     hash in the summary, one row per problem in the order it is published (flagged where the
     redaction check found something)."""
-    units = list(Unit.objects.filter(pk__in=scope_units(snapshot.scope)).order_by("pk"))
+    units = list(Unit.objects.filter(pk__in=scope_units(snapshot.scope)))
     current = draft(
         user=snapshot.requested_by,
         year=snapshot.year,
@@ -387,7 +390,13 @@ def scope_units(scope: str) -> list[int]:
 def stored_entries(snapshot: RoundSnapshot, *, start: int, size: int, flagged: bool = False):  # type: ignore[no-untyped-def]
     """Entries ``start`` … ``start + size`` of a stored draft (only the flagged ones when
     asked), with their items read in one query."""
-    rows = list(stored_rows(snapshot, flagged=flagged)[start : start + size])
+    rows = stored_rows(snapshot, flagged=flagged)
+    # Every problem is a row: a page is a range of positions. The flagged are a few, offset.
+    rows = list(
+        rows[start : start + size]
+        if flagged
+        else rows.filter(position__gte=start, position__lt=start + size)
+    )
     # Only what the page shows of the items: model instances with every column cost more
     # than the queries.
     items = (

@@ -139,6 +139,9 @@ class PublicationDraftView(LoginRequiredMixin, View):
             )
         except ValidationError as error:
             status = 409 if error.code == "stale" else 400
+            if error.code == "stale":
+                # A large round's stored draft is behind the ledger: have it computed again.
+                snapshots.supersede(kind=SnapshotKind.PUBLICATION, year=scope.cleaned_data["year"])
             return self._render(request, scope, status=status, error=error.messages[0])
         messages.success(
             request,

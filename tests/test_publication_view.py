@@ -472,3 +472,17 @@ def test_a_large_rounds_draft_pages_through_its_stored_problems_in_constant_quer
     second = client.get(f"{URL}?page=2")
     assert [e.item.recommendation.finding.number for e in second.context["entries"]] == [51]
     assert 'id="draft-totals"' in second.content.decode()
+
+
+def test_a_large_rounds_draft_of_chosen_units_publishes_as_read(client, staff, settings):
+    settings.LIWAN_ROUND_INLINE_ITEMS = 0
+    # Created in the reverse of their names' order (乙 sorts before 甲): ids and names disagree.
+    first, second = factories.UnitFactory(name="甲单位"), factories.UnitFactory(name="乙单位")
+    year = _item(unit=first).round_year
+    _item(unit=second)
+    query = f"year={year}&units={first.pk}&units={second.pk}"
+    client.get(f"{URL}?{query}")
+    _run_pending()
+    response = client.post(f"{URL}?{query}", {"seen": _seen(client, query)})
+    assert response.status_code == 302
+    assert Publication.objects.get().content["units"] == ["乙单位", "甲单位"]

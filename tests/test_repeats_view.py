@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pytest
@@ -288,3 +289,23 @@ def test_the_stored_pages_query_count_does_not_grow_with_the_pairs(
         page = client.get(URL).content.decode()
     assert len(_pair_ids(page)) == 4
     assert len(four) == len(two)
+
+
+def test_a_ruling_stamped_before_the_computation_started_still_leaves_the_count(
+    client, large, django_capture_on_commit_callbacks
+):
+    """A ruling's time is the web server's, taken before its transaction commits: one the
+    computation did not see may carry an earlier time than the computation's start."""
+    client.force_login(factories.StaffUserFactory())
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(URL)
+    snapshot = RoundSnapshot.objects.get()
+    info, info_2020 = _item(2021, "绿化管理中心", 1), _item(2020, "绿化管理中心", 1)
+    client.post(
+        URL, {"year": "2021", "item": info.pk, "earlier": info_2020.pk, "decision": "confirm"}
+    )
+    RepeatLink.objects.update(decided_at=snapshot.started_at - datetime.timedelta(seconds=5))
+    response = client.get(URL)
+    assert (
+        response.context["page"].paginator.count == len(_pair_ids(response.content.decode())) == 1
+    )

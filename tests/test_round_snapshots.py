@@ -44,6 +44,18 @@ def compute(snapshot, progress):  # type: ignore[no-untyped-def]
     )
 
 
+def changed_meanwhile(snapshot, progress):  # type: ignore[no-untyped-def]
+    """``compute``, with a wording saved while it reads the round."""
+    snapshots.supersede(kind=KIND, year=snapshot.year)
+    return compute(snapshot, progress)
+
+
+def given_up_meanwhile(snapshot, progress):  # type: ignore[no-untyped-def]
+    """``compute``, slow enough for the page to take it for lost meanwhile."""
+    RoundSnapshot.objects.filter(pk=snapshot.pk).update(status=SnapshotStatus.FAILED)
+    return compute(snapshot, progress)
+
+
 @pytest.fixture
 def computer(monkeypatch):
     """``compute`` in place of the kind's own: ``calls`` counts its runs, ``progress_seen``
@@ -115,7 +127,8 @@ def test_a_superseded_result_is_computed_again_and_only_its_own_years(staff, com
     assert snapshots.follow(kind=KIND, year=2024, user=staff).pending is not None
     assert snapshots.follow(kind=KIND, year=2023, user=staff).pending is None
     snapshots.supersede(kind=KIND, year=2023, and_later=True)
-    assert set(RoundSnapshot.objects.filter(superseded=True)) == {this, other}
+    done = RoundSnapshot.objects.filter(status=SnapshotStatus.DONE)
+    assert set(done.filter(superseded=True)) == {this, other}
     publication.refresh_from_db()
     assert not publication.superseded
 
@@ -177,3 +190,38 @@ def test_a_round_is_stored_above_the_inline_limit(settings):
         recommendation__finding__result__round=item.recommendation.finding.result.round
     )
     assert snapshots.stored(item.round_year)
+
+
+def test_a_change_during_a_computation_leaves_its_result_out_of_date(staff, computer):
+    running = snapshots.request(kind=KIND, year=2024, user=staff)
+    snapshots.COMPUTERS[KIND] = f"{__name__}.changed_meanwhile"
+    done = snapshots.run(running.pk)
+    assert done.status == SnapshotStatus.DONE and done.superseded
+    assert snapshots.follow(kind=KIND, year=2024, user=staff).pending is not None
+
+
+def test_a_computation_that_ends_after_it_was_taken_for_lost_keeps_nothing(staff, computer):
+    taken = snapshots.request(kind=KIND, year=2024, user=staff)
+    snapshots.COMPUTERS[KIND] = f"{__name__}.given_up_meanwhile"
+    assert snapshots.run(taken.pk).status == SnapshotStatus.FAILED
+    assert not SnapshotRow.objects.exists()
+
+
+def test_a_running_computation_is_lost_an_hour_after_it_started_not_after_it_was_queued(
+    staff, computer
+):
+    queued = snapshots.request(kind=KIND, year=2024, user=staff)
+    with time_machine.travel(clock.now() + datetime.timedelta(minutes=50)):
+        RoundSnapshot.objects.filter(pk=queued.pk).update(
+            status=SnapshotStatus.RUNNING, started_at=clock.now()
+        )
+    with time_machine.travel(clock.now() + datetime.timedelta(minutes=70)):
+        assert snapshots.follow(kind=KIND, year=2024, user=staff).pending == queued
+
+
+def test_a_scope_of_hundreds_of_units_is_one_computation_at_a_time(staff, computer):
+    scope = ",".join(str(pk) for pk in range(1000, 1600))
+    first = snapshots.request(kind=KIND, year=2024, scope=scope, user=staff)
+    again = snapshots.request(kind=KIND, year=2024, scope=scope, user=staff)
+    assert first == again
+    assert RoundSnapshot.objects.get().scope == scope
