@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from evaluations.importing import read_table
 from rectification import services, snapshots
-from rectification.choices import EventAction, RepeatStatus
+from rectification.choices import EventAction, RepeatStatus, SnapshotKind
 from rectification.imports import import_evaluation_table
 from rectification.models import Event, RectificationItem, RepeatLink, RoundSnapshot
 from rectification.repeats import repeat_candidates, similarity, trigrams
@@ -309,3 +309,17 @@ def test_a_ruling_stamped_before_the_computation_started_still_leaves_the_count(
     assert (
         response.context["page"].paginator.count == len(_pair_ids(response.content.decode())) == 1
     )
+
+
+def test_a_failed_recomputation_is_said_above_the_older_result(
+    client, large, django_capture_on_commit_callbacks, monkeypatch
+):
+    client.force_login(factories.StaffUserFactory())
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(URL)
+    monkeypatch.setitem(snapshots.COMPUTERS, SnapshotKind.REPEATS, "builtins.no_such_computer")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(URL, {"year": "2021", "recompute": "1"})
+    page = client.get(URL).content.decode()
+    assert 'id="snapshot-failed"' in page
+    assert len(_pair_ids(page)) == 2  # the older result is still shown
