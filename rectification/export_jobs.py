@@ -74,7 +74,7 @@ def start(
             requested_by=user,
             query=query,
             format=fmt,
-            status__in=(ExportStatus.QUEUED, ExportStatus.RUNNING),
+            status__in=ExportJob.IN_PROGRESS,
             created_at__gte=clock.now() - datetime.timedelta(hours=1),
         )
         .order_by("-created_at")
@@ -213,12 +213,12 @@ def expire(*, now: datetime.datetime) -> int:
         ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.EXPIRED, file="")
         expired += 1
     ExportJob.objects.filter(
-        status__in=(ExportStatus.QUEUED, ExportStatus.RUNNING),
+        status__in=ExportJob.IN_PROGRESS,
         created_at__lte=now - datetime.timedelta(days=1),
     ).update(status=ExportStatus.FAILED, error=_("The export did not finish."))
     # Deleting the rows deletes their files (the post_delete receiver below).
     for job in ExportJob.objects.filter(
-        ~Q(status__in=(ExportStatus.QUEUED, ExportStatus.RUNNING, ExportStatus.DONE)),
+        ~Q(status__in=(*ExportJob.IN_PROGRESS, ExportStatus.DONE)),
         created_at__lte=now - datetime.timedelta(days=7),
     ):
         job.delete()

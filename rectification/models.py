@@ -685,11 +685,31 @@ class RepeatLink(models.Model):
         return f"{self.item_id} ← {self.earlier_id} {self.get_status_display()}"
 
 
-class ExportJob(models.Model):
+class WorkerProgress:
+    """How far a piece of the worker's work is, as its page shows it: a model with ``status``
+    (its ``IN_PROGRESS`` values while waiting or under way), ``done`` and ``total``."""
+
+    IN_PROGRESS: tuple[str, ...]
+    status: str
+    done: int
+    total: int
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in self.IN_PROGRESS
+
+    @property
+    def percent(self) -> int:
+        return min(100, self.done * 100 // self.total) if self.total else 0
+
+
+class ExportJob(WorkerProgress, models.Model):
     """A large export of the ledger written by the worker (``rectification.export_jobs``): who
     asked, for what (the ledger's query string, as at ``today``), how far it is, and the file,
     kept until ``expires_at``. The id is random: the page and the file are also checked
     against the requester."""
+
+    IN_PROGRESS = (ExportStatus.QUEUED, ExportStatus.RUNNING)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     requested_by = models.ForeignKey(
@@ -726,14 +746,6 @@ class ExportJob(models.Model):
         return self.filename
 
     @property
-    def in_progress(self) -> bool:
-        return self.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
-
-    @property
-    def percent(self) -> int:
-        return min(100, self.done * 100 // self.total) if self.total else 0
-
-    @property
     def refreshing(self) -> bool:
         """Whether its page reloads itself: while in progress, for a quarter of an hour at
         most (a job no worker takes is marked failed by the sweep; the tab need not poll)."""
@@ -765,12 +777,14 @@ class StatusTally(models.Model):
         return f"{self.round_year} {self.unit_id} {self.status}: {self.items}"
 
 
-class RoundSnapshot(models.Model):
+class RoundSnapshot(WorkerProgress, models.Model):
     """A computation over a whole round, stored so its page reads a page of rows instead of
     computing the round on every request (``rectification.snapshots``): the likely repeats of
     a year, a publication draft. The newest finished one of a ``(kind, scope)`` is shown; a
     newer one is computed by the worker when it is older than its kind allows or something
     it depends on changed (``superseded``)."""
+
+    IN_PROGRESS = (SnapshotStatus.QUEUED, SnapshotStatus.RUNNING)
 
     kind = models.CharField(_("kind"), max_length=20, choices=SnapshotKind.choices)
     year = models.PositiveSmallIntegerField(_("year"))
@@ -814,14 +828,6 @@ class RoundSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.year} {self.scope}".strip()
-
-    @property
-    def in_progress(self) -> bool:
-        return self.status in (SnapshotStatus.QUEUED, SnapshotStatus.RUNNING)
-
-    @property
-    def percent(self) -> int:
-        return min(100, self.done * 100 // self.total) if self.total else 0
 
 
 class SnapshotRow(models.Model):

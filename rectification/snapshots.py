@@ -174,7 +174,7 @@ def supersede(*, kind: SnapshotKind, year: int, and_later: bool = False) -> None
     # One under way may have read the old data already: it is out of date when it finishes.
     RoundSnapshot.objects.filter(
         kind=kind,
-        status__in=(SnapshotStatus.DONE, SnapshotStatus.QUEUED, SnapshotStatus.RUNNING),
+        status__in=(SnapshotStatus.DONE, *RoundSnapshot.IN_PROGRESS),
         **years,
     ).update(superseded=True)
 
