@@ -24,15 +24,13 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.files import File
-from django.core.mail import EmailMessage
 from django.db import DatabaseError
 from django.db.models import Q
 from django.http import QueryDict
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 
-from liwan import clock
+from liwan import clock, notice
 from liwan.replica import configured as replica_configured
 from liwan.replica import replica_reads
 from rectification import exports, selectors
@@ -181,26 +179,20 @@ def _counting(
 
 
 def _tell(job: ExportJob) -> None:
-    """The e-mail that the file is ready, in the requester's language (Chinese by default)."""
-    user = job.requested_by
-    if not user.email:
-        return
-    link = settings.SITE_BASE_URL + reverse("rectification:export-job", args=[job.pk])
-    with translation.override(settings.LANGUAGE_CODE):
-        message = EmailMessage(
-            subject=_("Your ledger export is ready: %(name)s") % {"name": job.filename},
-            body=_(
+    """The e-mail that the file is ready."""
+
+    def compose() -> tuple[str, str]:
+        page = notice.link(reverse("rectification:export-job", args=[job.pk]))
+        return (
+            _("Your ledger export is ready: %(name)s") % {"name": job.filename},
+            _(
                 "The ledger export you asked for (%(rows)d rows) is ready. Download it within "
                 "%(hours)d hours:\n%(link)s\n"
             )
-            % {"rows": job.done, "hours": settings.LIWAN_EXPORT_KEEP_HOURS, "link": link},
-            to=[user.email],
+            % {"rows": job.done, "hours": settings.LIWAN_EXPORT_KEEP_HOURS, "link": page},
         )
-    try:
-        message.send()
-    except OSError:
-        # The page says the same; a mail server down does not fail the export.
-        logger.warning("could not send the export notice for %s", job.pk)
+
+    notice.tell(job.requested_by, compose)
 
 
 def expire(*, now: datetime.datetime) -> int:

@@ -685,14 +685,20 @@ class RepeatLink(models.Model):
         return f"{self.item_id} ← {self.earlier_id} {self.get_status_display()}"
 
 
+# How long a page waiting for the worker reloads itself.
+REFRESH_FOR = datetime.timedelta(minutes=15)
+
+
 class WorkerProgress:
     """How far a piece of the worker's work is, as its page shows it: a model with ``status``
-    (its ``IN_PROGRESS`` values while waiting or under way), ``done`` and ``total``."""
+    (its ``IN_PROGRESS`` values while waiting or under way), ``done``, ``total`` and
+    ``created_at``."""
 
     IN_PROGRESS: tuple[str, ...]
     status: str
     done: int
     total: int
+    created_at: datetime.datetime
 
     @property
     def in_progress(self) -> bool:
@@ -701,6 +707,12 @@ class WorkerProgress:
     @property
     def percent(self) -> int:
         return min(100, self.done * 100 // self.total) if self.total else 0
+
+    @property
+    def refreshing(self) -> bool:
+        """Whether its page reloads itself: while in progress, for a quarter of an hour at
+        most (work no worker takes is marked failed by a sweep; the tab need not poll)."""
+        return self.in_progress and clock.now() - self.created_at < REFRESH_FOR
 
 
 class ExportJob(WorkerProgress, models.Model):
@@ -744,12 +756,6 @@ class ExportJob(WorkerProgress, models.Model):
 
     def __str__(self) -> str:
         return self.filename
-
-    @property
-    def refreshing(self) -> bool:
-        """Whether its page reloads itself: while in progress, for a quarter of an hour at
-        most (a job no worker takes is marked failed by the sweep; the tab need not poll)."""
-        return self.in_progress and clock.now() - self.created_at < datetime.timedelta(minutes=15)
 
 
 class StatusTally(models.Model):

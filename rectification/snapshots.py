@@ -16,6 +16,12 @@ items, and publishing computes the draft again and compares it with the one staf
 
 Each kind names the function that computes it (``COMPUTERS``): it receives the snapshot and a
 progress callback (items done, items in all) and returns the summary and the rows.
+
+The same machinery runs one-off jobs over a large round (``JOBS``): publishing it recomputes the
+draft, which takes as long as computing it. Such a job is asked for once (``request`` with what
+was asked in its summary), stores no rows, is never shown again as a page's result, and ends
+either done (its summary says what it made) or refused, with the reason its user reads
+(``Refused``).
 """
 
 from __future__ import annotations
@@ -45,14 +51,17 @@ logger = logging.getLogger(__name__)
 COMPUTERS: dict[str, str] = {
     SnapshotKind.REPEATS: "rectification.repeats.compute_snapshot",
     SnapshotKind.PUBLICATION: "results.publication.compute_snapshot",
+    SnapshotKind.PUBLISHING: "results.services.publish_snapshot",
 }
+# Kinds that are one-off jobs: each is kept (its page is linked from an e-mail) until the weekly
+# sweep, not replaced by the next one.
+JOBS = frozenset({SnapshotKind.PUBLISHING})
 
 # What hands a computation to the worker (named, as the computers are: the task module
 # calls this one).
 QUEUE = "rectification.tasks.queue_snapshot"
 # A computation no worker finished within this long is taken for lost (the page queues another).
 LOST_AFTER = datetime.timedelta(hours=1)
-REFRESH_FOR = datetime.timedelta(minutes=15)
 ROW_COLUMNS = ("snapshot_id", "position", "item_id", "other_id", "score", "flagged", "data")
 
 
@@ -98,11 +107,7 @@ class Shown:
     def refreshing(self) -> bool:
         """Whether the page reloads itself: while there is nothing to show yet, for a quarter
         of an hour at most (a computation no worker takes is failed after ``LOST_AFTER``)."""
-        return (
-            self.snapshot is None
-            and self.pending is not None
-            and clock.now() - self.pending.created_at < REFRESH_FOR
-        )
+        return self.snapshot is None and self.pending is not None and self.pending.refreshing
 
 
 def follow(*, kind: SnapshotKind, year: int, scope: str = "", user: User) -> Shown:
@@ -143,13 +148,21 @@ def _out_of_date(
     return done.superseded or now - (done.finished_at or done.created_at) > fresh_for
 
 
-def request(*, kind: SnapshotKind, year: int, scope: str = "", user: User) -> RoundSnapshot:
+def request(
+    *,
+    kind: SnapshotKind,
+    year: int,
+    scope: str = "",
+    user: User,
+    asked: dict[str, Any] | None = None,
+) -> RoundSnapshot:
     """A computation of ``kind`` for ``year`` and ``scope``: the one under way, or a new one
-    handed to the worker once the transaction commits."""
+    handed to the worker once the transaction commits. ``asked`` is what a job needs beyond
+    its scope (kept in the summary until the job replaces it with its outcome)."""
     try:
         with transaction.atomic():
             snapshot = RoundSnapshot.objects.create(
-                kind=kind, year=year, scope=scope, requested_by=user
+                kind=kind, year=year, scope=scope, requested_by=user, summary=asked or {}
             )
     except IntegrityError:
         # Someone queued it meanwhile (one computation of a kind and scope at a time): that one,
@@ -158,6 +171,20 @@ def request(*, kind: SnapshotKind, year: int, scope: str = "", user: User) -> Ro
     queue = import_string(QUEUE)
     transaction.on_commit(lambda: queue(snapshot.pk))
     return snapshot
+
+
+def under_way(*, kind: SnapshotKind, year: int, scope: str = "") -> RoundSnapshot | None:
+    """The job of ``kind`` for ``year`` and ``scope`` waiting or running, if any."""
+    return (
+        _primary()
+        .filter(kind=kind, year=year, scope=scope, status__in=RoundSnapshot.IN_PROGRESS)
+        .first()
+    )
+
+
+def jobs(kind: SnapshotKind) -> QuerySet[RoundSnapshot]:
+    """The one-off jobs of ``kind``, as the primary has them (their page follows the worker)."""
+    return _primary().filter(kind=kind).select_related("requested_by")
 
 
 def _primary() -> QuerySet[RoundSnapshot]:
@@ -181,6 +208,12 @@ def supersede(*, kind: SnapshotKind, year: int, and_later: bool = False) -> None
 
 class Abandoned(Exception):
     """The snapshot stopped being "running" while it was computed."""
+
+
+class Refused(Exception):
+    """A job ended without doing what was asked, for a reason its user reads (a publication
+    that changed since it was read, say): recorded as failed with that reason, not logged as
+    an error."""
 
 
 def run(snapshot_id: int) -> RoundSnapshot | None:
@@ -213,9 +246,15 @@ def run(snapshot_id: int) -> RoundSnapshot | None:
     except Abandoned:
         logger.warning("computation %s finished after it was taken for lost", snapshot.pk)
         return RoundSnapshot.objects.get(pk=snapshot.pk)
+    except Refused as exc:
+        logger.info("job %s refused: %s", snapshot.pk, exc)
+        _fail(snapshot, str(exc)[:500])
+        return RoundSnapshot.objects.get(pk=snapshot.pk)
     except Exception as exc:
         logger.exception("computation %s failed", snapshot.pk)
         _fail(snapshot, str(exc)[:500])
+        return RoundSnapshot.objects.get(pk=snapshot.pk)
+    if snapshot.kind in JOBS:
         return RoundSnapshot.objects.get(pk=snapshot.pk)
     # The older results of the same page are no longer shown: their rows go.
     RoundSnapshot.objects.filter(

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.timezone import localdate
 from django.utils.translation import gettext as _
 from docx import Document
@@ -329,6 +331,8 @@ def draft(
             project = by_project[(item.unit_id, result.pk)] = ProjectGroup(result.project.name)
             group.projects.append(project)
         project.entries.append(_entry(item, names[item.unit_id] + names[None]))
+    if progress is not None:
+        progress(len(rows), len(rows))
     return Draft(year=year, today=today, units=list(units), groups=groups)
 
 
@@ -385,6 +389,12 @@ def scope_of(units: Iterable[Unit]) -> str:
 
 def scope_units(scope: str) -> list[int]:
     return [int(pk) for pk in scope.split(",") if pk]
+
+
+def draft_path(year: int, scope: str) -> str:
+    """The draft page of ``year`` for the units of ``scope``."""
+    query = urlencode({"year": year, "units": scope_units(scope)}, doseq=True)
+    return f"{reverse('results:publication')}?{query}"
 
 
 def stored_entries(snapshot: RoundSnapshot, *, start: int, size: int, flagged: bool = False):  # type: ignore[no-untyped-def]

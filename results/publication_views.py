@@ -27,7 +27,7 @@ from evaluations.models import Unit
 from liwan import clock
 from liwan.replica import reads_from_replica
 from rectification import snapshots
-from rectification.choices import SnapshotKind
+from rectification.choices import SnapshotKind, SnapshotStatus
 from rectification.models import RectificationItem
 from rectification.selectors import items_visible_to
 from rectification.services import Actor
@@ -38,6 +38,7 @@ from results.publication import (
     Draft,
     content_hash,
     draft,
+    draft_path,
     ledger_wording,
     public_texts,
     publication_docx,
@@ -97,12 +98,18 @@ class PublicationDraftView(LoginRequiredMixin, View):
         else:
             draft_context = _draft(request, year, units)
         hash_seen = draft_context.pop("hash")
+        publishing = (
+            snapshots.under_way(kind=SnapshotKind.PUBLISHING, year=year, scope=scope_of(units))
+            if "shown" in draft_context
+            else None
+        )
         context = {
             "scope": scope,
             "year": year,
             "publish_form": PublishForm(initial={"seen": hash_seen})
-            if hash_seen and may_publish(request.user)
+            if hash_seen and may_publish(request.user) and publishing is None
             else None,
+            "publishing": publishing,
             "versions": Publication.objects.filter(year=year).select_related("published_by"),
             "scope_query": _scope_query(request),
             **draft_context,
@@ -129,6 +136,15 @@ class PublicationDraftView(LoginRequiredMixin, View):
         form = PublishForm(request.POST)
         if not form.is_valid():
             return self._render(request, scope, status=400, error=_("Please read the draft first."))
+        if snapshots.stored(scope.cleaned_data["year"]):
+            # A large round: the worker computes the draft again and publishes it.
+            job = services.publish_in_background(
+                actor=Actor.from_request(request),
+                year=scope.cleaned_data["year"],
+                units=list(scope.cleaned_data["units"]),
+                seen=form.cleaned_data["seen"],
+            )
+            return redirect("results:publication-job", pk=job.pk)
         try:
             publication = services.publish(
                 actor=Actor.from_request(request),
@@ -192,6 +208,26 @@ def _stored_draft(request: HttpRequest, shown: snapshots.Shown) -> dict[str, Any
         "flagged_more": summary["flagged"] - len(flagged),
         "entries": entries,
     }
+
+
+class PublicationJobView(LoginRequiredMixin, View):
+    """How far the worker is with publishing a large round; then the version it published, or
+    why it refused."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not may_prepare_publication(request.user):
+            raise Http404
+        job = get_object_or_404(snapshots.jobs(SnapshotKind.PUBLISHING), pk=pk)
+        number = job.summary.get("publication") if job.status == SnapshotStatus.DONE else None
+        return TemplateResponse(
+            request,
+            "results/publication_job.html",
+            {
+                "job": job,
+                "publication": Publication.objects.filter(pk=number).first() if number else None,
+                "draft_url": draft_path(job.year, job.scope),
+            },
+        )
 
 
 class PublicWordingView(LoginRequiredMixin, View):

@@ -4,23 +4,32 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Collection
+from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from evaluations.models import EvaluationResult, Unit
-from liwan import clock
+from liwan import clock, notice
 from rectification import snapshots
 from rectification.choices import SnapshotKind
-from rectification.models import RectificationItem
+from rectification.models import RectificationItem, RoundSnapshot
 from rectification.services import Actor
+from rectification.snapshots import Outcome, Progress
 from results.choices import BudgetAdvice
 from results.models import BudgetDecision, Publication, PublicWording
 from results.publication import (
+    Draft,
     content_hash,
     draft,
+    draft_path,
+    scope_of,
+    scope_units,
     versions_of_scope,
     wording_flags,
     wording_hash,
@@ -151,30 +160,23 @@ def save_public_wording(
 
 
 def publish(
-    *, actor: Actor, year: int, units: list[Unit], seen: str, today: datetime.date
+    *,
+    actor: Actor,
+    year: int,
+    units: list[Unit],
+    seen: str,
+    today: datetime.date,
+    progress: Progress | None = None,
 ) -> Publication:
     """Publish ``year``'s rectification (only ``units`` when given) as the draft staff read:
     ``seen`` is its ``content_hash``. Refused while the redaction check has findings nobody
-    confirmed, or when the draft changed since it was read."""
+    confirmed, or when the draft changed since it was read. ``progress`` follows the draft's
+    computation (a large round's publishing job)."""
     if not may_publish(actor.user):
         raise PermissionDenied(_("Only evaluation staff publish."))
-    try:
-        return _publish(actor=actor, year=year, units=units, seen=seen, today=today)
-    except IntegrityError as exc:
-        # Two first versions of a year published at once: the later one is told to look again.
-        raise ValidationError(
-            _("Someone else published this year meanwhile; read the publication again."),
-            code="stale",
-        ) from exc
-
-
-@transaction.atomic
-def _publish(
-    *, actor: Actor, year: int, units: list[Unit], seen: str, today: datetime.date
-) -> Publication:
-    # One publisher of a year at a time (once it has a version): the numbers follow one another.
-    list(Publication.objects.select_for_update().filter(year=year).values_list("pk"))
-    current = draft(user=actor.user, year=year, units=units, today=today)
+    # The draft is computed before the year is locked: a city's round takes seconds, and the
+    # lock only orders the publishers of a year (it does not hold the ledger still either).
+    current = draft(user=actor.user, year=year, units=units, today=today, progress=progress)
     if current is None:
         raise ValidationError(_("There is nothing to publish."), code="empty")
     if current.blocking:
@@ -196,6 +198,22 @@ def _publish(
             ),
             code="stale",
         )
+    try:
+        return _record(actor=actor, draft=current, content=content, digest=digest)
+    except IntegrityError as exc:
+        # Two first versions of a year published at once: the later one is told to look again.
+        raise ValidationError(
+            _("Someone else published this year meanwhile; read the publication again."),
+            code="stale",
+        ) from exc
+
+
+@transaction.atomic
+def _record(*, actor: Actor, draft: Draft, content: dict[str, Any], digest: str) -> Publication:
+    year, units = draft.year, draft.units
+    # One publisher of a year at a time (once it has a version): the numbers follow one another,
+    # and a colleague's version of the same draft, published meanwhile, is seen.
+    list(Publication.objects.select_for_update().filter(year=year).values_list("pk"))
     earlier = versions_of_scope(year, [unit.pk for unit in units])
     if earlier and _unchanged(earlier[-1].content, content):
         raise ValidationError(
@@ -207,13 +225,87 @@ def _publish(
     publication = Publication.objects.create(
         year=year,
         number=number,
-        title=current.title,
+        title=draft.title,
         content=content,
         sha256=digest,
         published_by=actor.user,
     )
     publication.units.set(units)
     return publication
+
+
+def publish_in_background(
+    *, actor: Actor, year: int, units: list[Unit], seen: str
+) -> RoundSnapshot:
+    """Have the worker publish a large round as staff read it (``publish``, as
+    ``publish_snapshot``): the job, new or the one already publishing the same units."""
+    if not may_publish(actor.user):
+        raise PermissionDenied(_("Only evaluation staff publish."))
+    return snapshots.request(
+        kind=SnapshotKind.PUBLISHING,
+        year=year,
+        scope=scope_of(units),
+        user=actor.user,
+        asked={"seen": seen, "ip": actor.ip},
+    )
+
+
+def publish_snapshot(job: RoundSnapshot, progress: Progress) -> Outcome:
+    """The worker's side of ``publish_in_background``: publish as the requester, as of the day
+    it runs, and tell them by e-mail how it went."""
+    units = list(Unit.objects.filter(pk__in=scope_units(job.scope)))
+    actor = Actor(user=job.requested_by, ip=job.summary.get("ip"))
+    # The reason for a refusal is kept as its page shows it: in the site's language.
+    with translation.override(settings.LANGUAGE_CODE):
+        return _publish_job(job, units=units, actor=actor, progress=progress)
+
+
+def _publish_job(
+    job: RoundSnapshot, *, units: list[Unit], actor: Actor, progress: Progress
+) -> Outcome:
+    try:
+        publication = publish(
+            actor=actor,
+            year=job.year,
+            units=units,
+            seen=job.summary.get("seen", ""),
+            today=clock.today(),
+            progress=progress,
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        reason = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
+        if getattr(exc, "code", None) == "stale":
+            # The stored draft staff read is behind the ledger: have it computed again.
+            snapshots.supersede(kind=SnapshotKind.PUBLICATION, year=job.year)
+        _tell_publishing(job, publication=None, reason=reason)
+        raise snapshots.Refused(reason) from exc
+    _tell_publishing(job, publication=publication, reason="")
+    return Outcome(summary={"publication": publication.pk, "number": publication.number}, rows=())
+
+
+def _tell_publishing(job: RoundSnapshot, *, publication: Publication | None, reason: str) -> None:
+    """The e-mail that a large round's publication is out (with its public page), or why it
+    was refused (with the draft to read again)."""
+
+    def compose() -> tuple[str, str]:
+        if publication is not None:
+            return (
+                _("Version %(number)d of the %(year)s publication is published.")
+                % {"number": publication.number, "year": publication.year},
+                _("The publication you published is out; the public reads it at:\n%(link)s\n")
+                % {
+                    "link": notice.link(
+                        reverse("results:public-publication", args=[publication.pk])
+                    )
+                },
+            )
+        return (
+            _("The %(year)s publication was not published") % {"year": job.year},
+            _("The publication was not published: %(reason)s\nRead the draft again at:\n%(link)s\n")
+            % {"reason": reason, "link": notice.link(draft_path(job.year, job.scope))},
+        )
+
+    notice.tell(job.requested_by, compose)
 
 
 def _unchanged(published: dict, content: dict) -> bool:  # type: ignore[type-arg]

@@ -12,6 +12,11 @@ urlpatterns = [
     path("report.docx", views.LeadersReportDocxView.as_view(), name="leaders-report-docx"),
     path("publication/", publication_views.PublicationDraftView.as_view(), name="publication"),
     path(
+        "publication/jobs/<id:pk>/",
+        publication_views.PublicationJobView.as_view(),
+        name="publication-job",
+    ),
+    path(
         "publication/wording/<id:pk>/",
         publication_views.PublicWordingView.as_view(),
         name="public-wording",

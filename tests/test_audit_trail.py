@@ -340,6 +340,7 @@ NO_ITEM_EVENT: dict[str, str] = {
     "results:budget-sheet": "read only",
     "results:leaders-report": "read only",
     "results:leaders-report-docx": "read only",
+    "results:publication-job": "read only (the job's own progress)",
     "results:public-index": "read only, public",
     "results:public-publication": "read only, public",
     "results:public-publication-docx": "read only, public",

@@ -13,8 +13,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from rectification import export_jobs
-from rectification.choices import ExtensionStatus
-from rectification.models import ExtensionRequest
+from rectification.choices import ExtensionStatus, SnapshotKind
+from rectification.models import ExtensionRequest, RoundSnapshot
 from rectification.services import Actor
 from results.publication import content_hash, draft
 from results.services import publish
@@ -78,6 +78,8 @@ MATRIX: dict[str, dict[str, tuple[int | str, ...]]] = {
     "results:public-wording": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 404, 404, 404, 400, 403)},
     # Public: no sign-in; the world has one published version.
     "results:public-index": {"GET": (200, 200, 200, 200, 200, 200), "POST": (405, 405, 405, 405, 405, 405)},
+    # A large round's publishing job: staff follow it; oversight may read it, as the draft.
+    "results:publication-job": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "results:public-publication": {"GET": (200, 200, 200, 200, 200, 200), "POST": (405, 405, 405, 405, 405, 405)},
     "results:public-publication-docx": {"GET": (200, 200, 200, 200, 200, 200), "POST": (405, 405, 405, 405, 405, 405)},
     "results:public-publication-pdf": {"GET": (200, 200, 200, 200, 200, 200), "POST": (405, 405, 405, 405, 405, 405)},
@@ -149,6 +151,11 @@ def world():
         "report": {"unit_id": item.unit_id, "year": item.recommendation.finding.result.round.year},
         "publication": {"pk": _publication(item, users["evaluation"]).pk},
         "export": {"pk": _export(users["evaluation"]).pk},
+        "publishing": {
+            "pk": RoundSnapshot.objects.create(
+                kind=SnapshotKind.PUBLISHING, year=item.round_year, requested_by=users["evaluation"]
+            ).pk
+        },
     }
     return item, users, kwargs
 
@@ -192,6 +199,8 @@ def _url(name: str, kwargs: dict) -> str:
         return reverse(name, kwargs=kwargs["result"])
     if name == "results:public-wording":
         return reverse(name, kwargs=kwargs["item"])
+    if name == "results:publication-job":
+        return reverse(name, kwargs=kwargs["publishing"])
     if name.startswith("results:public-publication"):
         return reverse(name, kwargs=kwargs["publication"])
     if name == "password_reset_confirm":

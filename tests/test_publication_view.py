@@ -17,7 +17,7 @@ from django.urls import reverse
 from accounts.models import User
 from liwan import clock
 from rectification import snapshots
-from rectification.choices import SnapshotStatus
+from rectification.choices import SnapshotKind, SnapshotStatus
 from rectification.models import RectificationItem, RoundSnapshot
 from rectification.services import Actor
 from results.choices import RedactionKind
@@ -426,7 +426,12 @@ def test_a_large_rounds_draft_is_computed_in_the_background_and_published_as_rea
     current = draft(user=staff, year=item.round_year, units=[], today=clock.today())
     seen = response.context["publish_form"].initial["seen"]
     assert seen == content_hash(current.content())
-    assert client.post(URL, {"seen": seen}).status_code == 400  # held back by the finding
+    # The worker publishes a large round, and refuses while the finding holds it back.
+    assert client.post(URL, {"seen": seen}).status_code == 302
+    _run_pending()
+    refused = RoundSnapshot.objects.get(kind=SnapshotKind.PUBLISHING)
+    assert refused.status == SnapshotStatus.FAILED
+    assert not Publication.objects.exists()
 
     save_public_wording(
         item=flagged,
@@ -445,6 +450,7 @@ def test_a_large_rounds_draft_is_computed_in_the_background_and_published_as_rea
     assert 'id="redaction-clear"' in response.content.decode()
     seen = response.context["publish_form"].initial["seen"]
     assert client.post(URL, {"seen": seen}).status_code == 302
+    _run_pending()
     assert "13812345678" not in str(Publication.objects.get().content)
 
 
@@ -485,4 +491,5 @@ def test_a_large_rounds_draft_of_chosen_units_publishes_as_read(client, staff, s
     _run_pending()
     response = client.post(f"{URL}?{query}", {"seen": _seen(client, query)})
     assert response.status_code == 302
+    _run_pending()
     assert Publication.objects.get().content["units"] == ["乙单位", "甲单位"]
