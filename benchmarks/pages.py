@@ -83,8 +83,8 @@ def measure(client: Client, page: str, role: str, url: str, repeat: int) -> Page
 def background(*, staff_username: str) -> list[dict]:
     """The worker's computations behind the pages of a large round (``rectification.snapshots``),
     made here as the worker makes them and timed, so that the pages measured next read a fresh
-    stored result: the likely repeats and the whole round's publication draft of the newest
-    year."""
+    stored result: the likely repeats, the whole round's publication draft and the report to
+    leaders of the newest year."""
     from rectification import snapshots
     from rectification.choices import SnapshotKind
     from rectification.models import RoundSnapshot
@@ -92,7 +92,7 @@ def background(*, staff_username: str) -> list[dict]:
     user = User.objects.get(username=staff_username)
     year = RectificationItem.objects.order_by("-round_year").values_list("round_year", flat=True)[0]
     results = []
-    for kind in (SnapshotKind.REPEATS, SnapshotKind.PUBLICATION):
+    for kind in (SnapshotKind.REPEATS, SnapshotKind.PUBLICATION, SnapshotKind.LEADERS_REPORT):
         # Made and run directly, not through the broker: no worker runs during the benchmark.
         RoundSnapshot.objects.filter(kind=kind, year=year, scope="").delete()
         queued = RoundSnapshot.objects.create(kind=kind, year=year, requested_by=user)

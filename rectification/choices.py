@@ -194,6 +194,7 @@ class SnapshotKind(models.TextChoices):
 
     REPEATS = "repeats", _("Likely repeat problems")
     PUBLICATION = "publication", _("Publication draft")
+    LEADERS_REPORT = "leaders_report", _("Report to leaders")
     # Not a result shown again but a one-off job: publishing a large round (its outcome is the
     # publication, or the reason it was refused).
     PUBLISHING = "publishing", _("Publishing")

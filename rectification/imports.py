@@ -81,6 +81,7 @@ def _import(
     # The stored results of a large round (rectification.snapshots) no longer hold its items;
     # the repeats of later rounds compare with them too.
     snapshots.supersede(kind=SnapshotKind.PUBLICATION, year=written.round.year)
+    snapshots.supersede(kind=SnapshotKind.LEADERS_REPORT, year=written.round.year)
     snapshots.supersede(kind=SnapshotKind.REPEATS, year=written.round.year, and_later=True)
     written.report.likely_repeats = [
         (

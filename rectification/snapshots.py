@@ -1,12 +1,14 @@
 """Computations over a whole round, made by the worker and stored (轮次结果的后台计算).
 
-Two staff pages compute something over every item of a round: the likely repeat problems
-(``rectification.repeats``) and the publication draft with its redaction check
-(``results.publication``). For a district's round of a few hundred items that takes a moment and
-is done on each request. For a city's round of tens of thousands it takes tens of seconds, so
-above ``LIWAN_ROUND_INLINE_ITEMS`` items the page shows a stored result instead: a
-``RoundSnapshot`` with its ``SnapshotRow``s in the order the page lists them, read a page at a
-time. The worker computes it; the page follows its progress while there is none yet.
+Three staff pages compute something over every item of a round: the likely repeat problems
+(``rectification.repeats``), the publication draft with its redaction check
+(``results.publication``) and the report to leaders (``results.leaders_report``). For a
+district's round of a few hundred items that takes a moment and is done on each request. For a
+city's round of tens of thousands it takes from a second to tens of seconds, so above
+``LIWAN_ROUND_INLINE_ITEMS`` items the page shows a stored result instead: a ``RoundSnapshot``
+with its ``SnapshotRow``s in the order the page lists them, read a page at a time (the report,
+a few sections of figures, is held whole in the summary). The worker computes it; the page
+follows its progress while there is none yet.
 
 A stored result is as old as its ``finished_at``, and the page says so. It is computed again,
 while the old one stays on show, when it is older than ``LIWAN_SNAPSHOT_FRESH_SECONDS``, when
@@ -51,6 +53,7 @@ logger = logging.getLogger(__name__)
 COMPUTERS: dict[str, str] = {
     SnapshotKind.REPEATS: "rectification.repeats.compute_snapshot",
     SnapshotKind.PUBLICATION: "results.publication.compute_snapshot",
+    SnapshotKind.LEADERS_REPORT: "results.leaders_report.compute_snapshot",
     SnapshotKind.PUBLISHING: "results.services.publish_snapshot",
 }
 # Kinds that are one-off jobs: each is kept (its page is linked from an e-mail) until the weekly

@@ -6,6 +6,11 @@ open with its next step.
 The page and the .docx render this one structure. It is the bureau's: only users who see every
 unit get it. Every count comes from the same definitions as the ledger (``overdue_q``,
 ``completion_by_type``) and the budget sheet (``budget_sheet``).
+
+A city's round takes the better part of a second to go through, so above
+``LIWAN_ROUND_INLINE_ITEMS`` items the report is computed by the worker and stored
+(``rectification.snapshots``): the whole report as JSON in the stored computation's summary
+(``to_summary`` / ``from_summary``), shown as of when it was computed (``shown_report``).
 """
 
 from __future__ import annotations
@@ -13,9 +18,9 @@ from __future__ import annotations
 import datetime
 import io
 import statistics
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, DateTimeField, F, OuterRef, Q, Subquery
 from django.db.models.functions import TruncDate
@@ -23,13 +28,24 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from docx import Document
 
+from dashboard.selectors import Progress as Figures
 from dashboard.selectors import TypeRow, closure_rate, completion_by_type
-from rectification.choices import ItemStatus, RepeatStatus, SupervisionKind
-from rectification.models import Event, RectificationItem, RepeatLink, SupervisionRecord
+from liwan import clock
+from rectification import snapshots
+from rectification.choices import (
+    ItemStatus,
+    RectificationType,
+    RepeatStatus,
+    SnapshotKind,
+    SupervisionKind,
+)
+from rectification.models import Event, RepeatLink, RoundSnapshot, SupervisionRecord
 from rectification.querysets import overdue_q
 from rectification.selectors import items_visible_to, ledger_rows
+from rectification.snapshots import Outcome, Progress
+from results.choices import BudgetAdvice
 from results.rules import may_see_budget_linkage
-from results.selectors import AdviceTotal, budget_sheet
+from results.selectors import AdviceTotal, budget_sheet, budget_years
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -41,9 +57,13 @@ UNFINISHED_ROWS = 200
 
 @dataclass(frozen=True)
 class CategoryRow:
-    name: str
+    name: str  # "" for the items of findings without a category
     items: int
     closed: int
+
+    @property
+    def label(self) -> str:
+        return self.name or _("Not categorised")
 
     @property
     def closure_rate(self) -> Decimal:
@@ -54,6 +74,35 @@ class CategoryRow:
 class StepCount:
     kind: SupervisionKind
     count: int
+
+
+@dataclass(frozen=True)
+class RepeatRow:
+    """A problem of the round confirmed as a repeat of an earlier round's."""
+
+    item_id: int
+    unit: str
+    problem: str
+    earlier_year: int
+    earlier_problem: str
+
+
+@dataclass(frozen=True)
+class UnfinishedRow:
+    """A problem not yet closed, with what its unit last said it is doing (the next step)."""
+
+    item_id: int
+    unit: str
+    project: str
+    problem: str
+    status: str
+    overdue: bool
+    deadline: datetime.date | None
+    latest_note: str
+
+    @property
+    def status_label(self) -> str:
+        return str(ItemStatus(self.status).label)
 
 
 @dataclass(frozen=True)
@@ -70,8 +119,8 @@ class LeadersReport:
     budget: list[AdviceTotal]
     steps: list[StepCount]
     # The round's problems staff confirmed as repeats of an earlier round's (屡审屡犯).
-    repeats: list[RepeatLink]
-    unfinished: list[RectificationItem]
+    repeats: list[RepeatRow]
+    unfinished: list[UnfinishedRow]
     unfinished_total: int
 
     @property
@@ -116,6 +165,65 @@ class LeadersReport:
     def filename(self) -> str:
         return _("%(year)s rectification report to leaders.docx") % {"year": self.year}
 
+    def to_summary(self) -> dict[str, Any]:
+        """The report as JSON, for a stored computation: values, not labels (they are read in
+        the language of whoever opens it)."""
+        return {
+            "year": self.year,
+            "today": self.today.isoformat(),
+            "total": self.total,
+            "closed": self.closed,
+            "overdue": self.overdue,
+            "closed_on_time": self.closed_on_time,
+            "median_days_to_close": self.median_days_to_close,
+            "by_type": [[r.type, asdict(r.progress)] for r in self.by_type],
+            "by_category": [asdict(r) for r in self.by_category],
+            "budget": [[t.advice.value, t.projects, str(t.budget)] for t in self.budget],
+            "steps": [[s.kind.value, s.count] for s in self.steps],
+            "repeats": [asdict(r) for r in self.repeats],
+            "unfinished": [
+                {**asdict(r), "deadline": r.deadline.isoformat() if r.deadline else None}
+                for r in self.unfinished
+            ],
+            "unfinished_total": self.unfinished_total,
+        }
+
+    @classmethod
+    def from_summary(cls, summary: dict[str, Any]) -> LeadersReport:
+        labels = {**dict(RectificationType.choices), "none": _("Not yet decided")}
+        return cls(
+            year=summary["year"],
+            today=datetime.date.fromisoformat(summary["today"]),
+            total=summary["total"],
+            closed=summary["closed"],
+            overdue=summary["overdue"],
+            closed_on_time=summary["closed_on_time"],
+            median_days_to_close=summary["median_days_to_close"],
+            by_type=[
+                TypeRow(type=kind, label=str(labels.get(kind, kind)), progress=Figures(**figures))
+                for kind, figures in summary["by_type"]
+            ],
+            by_category=[CategoryRow(**row) for row in summary["by_category"]],
+            budget=[
+                AdviceTotal(advice=BudgetAdvice(advice), projects=projects, budget=Decimal(budget))
+                for advice, projects, budget in summary["budget"]
+            ],
+            steps=[StepCount(kind=SupervisionKind(kind), count=n) for kind, n in summary["steps"]],
+            repeats=[RepeatRow(**row) for row in summary["repeats"]],
+            unfinished=[
+                UnfinishedRow(
+                    **{
+                        **row,
+                        "deadline": datetime.date.fromisoformat(row["deadline"])
+                        if row["deadline"]
+                        else None,
+                    }
+                )
+                for row in summary["unfinished"]
+            ],
+            unfinished_total=summary["unfinished_total"],
+        )
+
 
 def leaders_report(*, user: User, year: int | None, today: datetime.date) -> LeadersReport | None:
     """The report of ``year`` (the newest round when none); ``None`` when ``user`` is not the
@@ -148,19 +256,76 @@ def leaders_report(*, user: User, year: int | None, today: datetime.date) -> Lea
         by_category=_by_category(items),
         budget=sheet.totals,
         steps=_steps(items),
-        repeats=list(
-            RepeatLink.objects.filter(item__in=items, status=RepeatStatus.CONFIRMED)
-            .select_related(
-                "item__unit",
-                "item__recommendation__finding",
-                "earlier__recommendation__finding",
-            )
-            .order_by("item__result_seq", "item__finding_number", "earlier__round_year")
-        ),
-        # With the latest progress note: what the unit last said it is doing (the next step).
-        unfinished=list(ledger_rows(unfinished, today=today)[:UNFINISHED_ROWS]),
+        repeats=_repeats(items),
+        unfinished=_unfinished(unfinished, today),
         unfinished_total=unfinished.count(),
     )
+
+
+def shown_report(
+    *, user: User, year: int | None, today: datetime.date
+) -> tuple[LeadersReport | None, snapshots.Shown | None]:
+    """The report to show ``user`` for ``year`` (the newest round when none): a small round's
+    computed now; a large round's as the worker last computed it, with where its computation
+    stands (``None`` for the report while there is none yet)."""
+    if not may_see_budget_linkage(user):
+        return None, None
+    if year is None:
+        year = next(iter(budget_years()), None)
+    if year is None or not snapshots.stored(year):
+        return leaders_report(user=user, year=year, today=today), None
+    shown = snapshots.follow(kind=SnapshotKind.LEADERS_REPORT, year=year, user=user)
+    stored = shown.snapshot
+    if stored is None or stored.summary.get("empty"):
+        return None, shown
+    return LeadersReport.from_summary(stored.summary), shown
+
+
+def compute_snapshot(snapshot: RoundSnapshot, progress: Progress) -> Outcome:
+    """A large round's report, for ``rectification.snapshots`` to store (in its summary)."""
+    report = leaders_report(user=snapshot.requested_by, year=snapshot.year, today=clock.today())
+    if report is not None:
+        progress(report.total, report.total)
+    return Outcome(summary=report.to_summary() if report else {"empty": True}, rows=())
+
+
+def _repeats(items) -> list[RepeatRow]:  # type: ignore[no-untyped-def]
+    links = (
+        RepeatLink.objects.filter(item__in=items, status=RepeatStatus.CONFIRMED)
+        .select_related(
+            "item__unit",
+            "item__recommendation__finding",
+            "earlier__recommendation__finding",
+        )
+        .order_by("item__result_seq", "item__finding_number", "earlier__round_year")
+    )
+    return [
+        RepeatRow(
+            item_id=link.item_id,
+            unit=link.item.unit.short_name or link.item.unit.name,
+            problem=str(link.item.recommendation.finding),
+            earlier_year=link.earlier.round_year,
+            earlier_problem=str(link.earlier.recommendation.finding),
+        )
+        for link in links
+    ]
+
+
+def _unfinished(unfinished, today: datetime.date) -> list[UnfinishedRow]:  # type: ignore[no-untyped-def]
+    # With the latest progress note: what the unit last said it is doing (the next step).
+    return [
+        UnfinishedRow(
+            item_id=item.pk,
+            unit=item.unit.short_name or item.unit.name,
+            project=item.recommendation.finding.result.project.name,
+            problem=str(item.recommendation.finding),
+            status=item.status,
+            overdue=bool(item.is_overdue),
+            deadline=item.deadline,
+            latest_note=item.latest_note or "",
+        )
+        for item in ledger_rows(unfinished, today=today)[:UNFINISHED_ROWS]
+    ]
 
 
 def _median_days(items) -> int | None:  # type: ignore[no-untyped-def]
@@ -196,9 +361,7 @@ def _by_category(items) -> list[CategoryRow]:  # type: ignore[no-untyped-def]
         (CategoryRow(r["category"], r["n"], r["closed"]) for r in rows if r["category"]),
         key=lambda row: (-row.items, row.name),
     )
-    rest = [
-        CategoryRow(_("Not categorised"), r["n"], r["closed"]) for r in rows if not r["category"]
-    ]
+    rest = [CategoryRow("", r["n"], r["closed"]) for r in rows if not r["category"]]
     return named + rest
 
 
@@ -242,7 +405,7 @@ def leaders_report_docx(report: LeadersReport) -> bytes:
         (
             _("Problems by category"),
             [_("Category"), _("Items"), _("Closed"), _("Closure rate")],
-            [[r.name, r.items, r.closed, f"{r.closure_rate}%"] for r in report.by_category],
+            [[r.label, r.items, r.closed, f"{r.closure_rate}%"] for r in report.by_category],
         ),
         (
             _("Budget linkage"),
@@ -258,12 +421,8 @@ def leaders_report_docx(report: LeadersReport) -> bytes:
             _("Repeat problems"),
             [_("Unit"), _("Problem"), _("Found before")],
             [
-                [
-                    link.item.unit.short_name or link.item.unit.name,
-                    str(link.item.recommendation.finding),
-                    f"{link.earlier.round_year}：{link.earlier.recommendation.finding}",
-                ]
-                for link in report.repeats
+                [row.unit, row.problem, f"{row.earlier_year}：{row.earlier_problem}"]
+                for row in report.repeats
             ],
         ),
         (
@@ -278,14 +437,14 @@ def leaders_report_docx(report: LeadersReport) -> bytes:
             ],
             [
                 [
-                    item.unit.short_name or item.unit.name,
-                    item.recommendation.finding.result.project.name,
-                    str(item.recommendation.finding),
-                    item.get_status_display() + (_(" (overdue)") if item.is_overdue else ""),
-                    f"{item.deadline:%Y-%m-%d}" if item.deadline else "—",
-                    item.latest_note or "—",
+                    row.unit,
+                    row.project,
+                    row.problem,
+                    row.status_label + (_(" (overdue)") if row.overdue else ""),
+                    f"{row.deadline:%Y-%m-%d}" if row.deadline else "—",
+                    row.latest_note or "—",
                 ]
-                for item in report.unfinished
+                for row in report.unfinished
             ],
         ),
     ]

@@ -77,6 +77,8 @@ def decide_budget_advice(
                 else _("The advice already follows the rule; nothing to change."),
                 code="unchanged",
             )
+        # A large round's stored report to leaders totals the advice.
+        snapshots.supersede(kind=SnapshotKind.LEADERS_REPORT, year=locked.round.year)
         return BudgetDecision.objects.create(
             result=locked,
             advice=advice,

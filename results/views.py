@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -20,11 +21,13 @@ from django.views import View
 from liwan import clock
 from liwan.params import int_param
 from liwan.replica import reads_from_replica
+from rectification import snapshots
+from rectification.choices import SnapshotKind
 from rectification.services import Actor
 from results import selectors, services
 from results.exports import budget_xlsx
 from results.forms import BudgetDecisionForm
-from results.leaders_report import LeadersReport, leaders_report, leaders_report_docx
+from results.leaders_report import LeadersReport, leaders_report_docx, shown_report
 from results.rules import may_decide_budget_advice
 from results.selectors import BudgetRow, BudgetSheet
 
@@ -130,33 +133,47 @@ class BudgetDecisionView(LoginRequiredMixin, View):
 
 
 def _sheet_url(row: BudgetRow) -> str:
-    from django.urls import reverse
-
     return f"{reverse('results:budget-sheet')}?year={row.result.round.year}"
 
 
-def _report(request: HttpRequest) -> LeadersReport:
-    report = leaders_report(
+def _report(request: HttpRequest) -> tuple[LeadersReport | None, snapshots.Shown | None]:
+    """The report to show, and (for a large round) where its computation stands: 404 when
+    there is neither."""
+    report, shown = shown_report(
         user=request.user,
         year=int_param(request.GET.get("year"), minimum=2000, maximum=2100),
         today=clock.today(),
     )
-    if report is None:
+    if report is None and (shown is None or shown.snapshot is not None):
         raise Http404
-    return report
+    return report, shown
 
 
 @method_decorator(reads_from_replica, name="dispatch")
 class LeadersReportView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
-        report = _report(request)
-        return TemplateResponse(request, "results/leaders_report.html", {"report": report})
+        report, shown = _report(request)
+        return TemplateResponse(
+            request, "results/leaders_report.html", {"report": report, "shown": shown}
+        )
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        """Staff ask for a large round's report to be computed again now."""
+        shown = _report(request)[1]
+        stored = shown and (shown.snapshot or shown.pending or shown.failed)
+        if stored:
+            snapshots.request(kind=SnapshotKind.LEADERS_REPORT, year=stored.year, user=request.user)
+            messages.success(request, _("The report is being computed again."))
+        return redirect(request.get_full_path())
 
 
 @method_decorator(reads_from_replica, name="dispatch")
 class LeadersReportDocxView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
-        report = _report(request)
+        report, _shown = _report(request)
+        if report is None:
+            # A large round's report not computed yet: its page shows how far it is.
+            return redirect(f"{reverse('results:leaders-report')}?{request.GET.urlencode()}")
         response = HttpResponse(leaders_report_docx(report), content_type=DOCX)
         response["Content-Disposition"] = content_disposition_header(
             as_attachment=True, filename=report.filename

@@ -338,7 +338,8 @@ NO_ITEM_EVENT: dict[str, str] = {
     "dashboard:supervision-slip": "read only",
     "dashboard:supervision-slip-docx": "read only",
     "results:budget-sheet": "read only",
-    "results:leaders-report": "read only",
+    "results:leaders-report": "read only; a POST asks for a large round's stored report again "
+    "(a stored computation, no item)",
     "results:leaders-report-docx": "read only",
     "results:publication-job": "read only (the job's own progress)",
     "results:public-index": "read only, public",

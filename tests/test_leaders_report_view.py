@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import json
 import re
 
 import pytest
@@ -14,8 +15,13 @@ from django.urls import reverse
 from docx import Document
 
 from evaluations.models import FindingCategory
-from rectification import services
-from rectification.choices import SupervisionKind
+from rectification import services, snapshots
+from rectification.choices import SnapshotKind, SnapshotStatus, SupervisionKind
+from rectification.models import RoundSnapshot
+from results.choices import BudgetAdvice
+from results.leaders_report import LeadersReport, leaders_report
+from results.selectors import budget_rows
+from results.services import decide_budget_advice
 from tests import factories, workflow
 
 pytestmark = pytest.mark.django_db
@@ -204,3 +210,109 @@ def test_the_dashboard_and_the_budget_sheet_link_it_for_the_bureau_only(client, 
         assert f'{URL}?year=2020"' in client.get(page).content.decode()
     client.force_login(factories.UnitStaffFactory(unit=unit))
     assert URL not in client.get(reverse("dashboard:index")).content.decode()
+
+
+# --- a large round: computed by the worker, stored, read as computed -------------------------
+
+
+def _run_pending() -> None:
+    """What the worker does with the computation the page queued."""
+    snapshots.run(RoundSnapshot.objects.get(status=SnapshotStatus.QUEUED).pk)
+
+
+def test_the_stored_report_reads_back_as_computed(ledger):
+    staff = factories.StaffUserFactory()
+    report = leaders_report(user=staff, year=None, today=TODAY)
+    again = LeadersReport.from_summary(json.loads(json.dumps(report.to_summary())))
+    assert again == report
+
+
+def test_a_large_rounds_report_is_computed_by_the_worker_and_says_when(client, ledger, settings):
+    client.force_login(factories.StaffUserFactory())
+    inline = client.get(URL).content.decode()
+    settings.LIWAN_ROUND_INLINE_ITEMS = 0
+    waiting = client.get(URL).content.decode()
+    assert 'id="snapshot-progress"' in waiting and 'http-equiv="refresh"' in waiting
+    assert 'id="leaders-report"' not in waiting
+    # The Word file waits for the report too: its page shows how far it is.
+    assert client.get(f"{DOCX_URL}?year=2020")["Location"] == f"{URL}?year=2020"
+    _run_pending()
+    stored = client.get(URL).content.decode()
+    assert 'id="snapshot-recompute"' in stored
+    for table in ("report-types", "report-categories", "report-budget", "report-steps"):
+        assert _table(stored, table) == _table(inline, table)
+    assert _table(stored, "report-unfinished") == _table(inline, "report-unfinished")
+    assert (
+        re.search(r'<p id="report-summary">(.*?)</p>', stored, re.S)[1]
+        == re.search(r'<p id="report-summary">(.*?)</p>', inline, re.S)[1]
+    )
+    document = Document(io.BytesIO(client.get(f"{DOCX_URL}?year=2020").content))
+    assert [c.text for c in document.tables[5].rows[1].cells][:3] == [
+        "测试局",
+        "报告测试项目",
+        str(ledger["items"][2].recommendation.finding),
+    ]
+
+
+def test_a_stored_report_reads_in_the_readers_language(client, ledger, settings):
+    settings.LIWAN_ROUND_INLINE_ITEMS = 0
+    client.force_login(factories.StaffUserFactory())
+    client.get(URL)
+    _run_pending()
+    assert _table(client.get(URL).content.decode(), "report-types")[1][0] == "立行立改"
+    client.cookies["django_language"] = "en"
+    page = client.get(URL).content.decode()
+    assert _table(page, "report-types")[1][0] == "Fix at once"
+    assert _table(page, "report-categories")[-1][0] == "Not categorised"
+
+
+def test_a_budget_decision_or_a_confirmed_repeat_has_it_computed_again(client, ledger, settings):
+    settings.LIWAN_ROUND_INLINE_ITEMS = 0
+    staff = factories.StaffUserFactory()
+    client.force_login(staff)
+    client.get(URL)
+    _run_pending()
+    result = ledger["result"]
+    row = next(iter(budget_rows([result], today=TODAY)))
+    decide_budget_advice(
+        result=result,
+        actor=workflow.actor(staff),
+        advice=BudgetAdvice.DEFER,
+        reason="整改不力",
+        seen_decision=0,
+        today=TODAY,
+    )
+    assert row.proposed != BudgetAdvice.DEFER
+    assert RoundSnapshot.objects.get(kind=SnapshotKind.LEADERS_REPORT).superseded
+    page = client.get(URL).content.decode()
+    assert 'id="snapshot-refreshing"' in page  # the old one shown, a new one under way
+    _run_pending()
+    budget = _table(client.get(URL).content.decode(), "report-budget")
+    assert [r for r in budget if r[0] == BudgetAdvice.DEFER.label] == [
+        [BudgetAdvice.DEFER.label, "1", "100.00"]
+    ]
+
+    earlier = factories.ItemFactory(
+        recommendation__finding__result__project__unit=ledger["items"][3].unit,
+        recommendation__finding__result__round__year=2019,
+    )
+    services.decide_repeat(
+        item=ledger["items"][3], earlier=earlier, actor=workflow.actor(staff), confirm=True
+    )
+    assert RoundSnapshot.objects.get(
+        kind=SnapshotKind.LEADERS_REPORT, status=SnapshotStatus.DONE
+    ).superseded
+
+
+def test_staff_may_have_a_large_rounds_report_computed_again(client, ledger, settings):
+    settings.LIWAN_ROUND_INLINE_ITEMS = 0
+    client.force_login(factories.StaffUserFactory())
+    client.get(URL)
+    _run_pending()
+    response = client.post(f"{URL}?year=2020", {"recompute": "1"})
+    assert response["Location"] == f"{URL}?year=2020"
+    assert RoundSnapshot.objects.filter(
+        kind=SnapshotKind.LEADERS_REPORT, status=SnapshotStatus.QUEUED
+    ).exists()
+    client.force_login(factories.UnitStaffFactory(unit=ledger["items"][0].unit))
+    assert client.post(f"{URL}?year=2020", {"recompute": "1"}).status_code == 404

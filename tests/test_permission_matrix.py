@@ -70,7 +70,8 @@ MATRIX: dict[str, dict[str, tuple[int | str, ...]]] = {
     # The bureau's budget sheet: evaluation staff and oversight read it, only staff decide.
     "results:budget-sheet": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "results:budget-sheet-xlsx": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
-    "results:leaders-report": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
+    # POST: staff ask for a large round's stored report to be computed again.
+    "results:leaders-report": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 404, 404, 404, 302, 302)},
     "results:leaders-report-docx": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 405, 405, 405, 405, 405)},
     "results:budget-decision": {"GET": (LOGIN, 404, 404, 404, 200, 200), "POST": (LOGIN, 404, 404, 404, 400, 403)},
     "dashboard:unit-instruction": {"GET": (LOGIN, 405, 405, 405, 405, 405), "POST": (LOGIN, 404, 404, 404, 400, 403)},

@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from liwan import clock
+from rectification import snapshots
 from rectification.choices import (
     REVIEW_OUTCOMES,
     ClosureOutcome,
@@ -24,6 +25,7 @@ from rectification.choices import (
     FollowUpStatus,
     ItemStatus,
     RepeatStatus,
+    SnapshotKind,
     SupervisionKind,
     VerificationMethod,
 )
@@ -535,6 +537,9 @@ def decide_repeat(
                 "finding": str(earlier.recommendation.finding),
             },
         )
+    if confirm:
+        # A large round's stored report to leaders lists the confirmed repeats.
+        snapshots.supersede(kind=SnapshotKind.LEADERS_REPORT, year=item.round_year)
     return link
 
 
