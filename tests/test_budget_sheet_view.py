@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 from accounts.models import User
 from evaluations.models import Grade
 from rectification.services import Actor
+from results import selectors
 from results.choices import BudgetAdvice
 from results.models import BudgetDecision
 from results.services import decide_budget_advice
@@ -116,7 +117,12 @@ def test_it_proposes_each_projects_advice_from_grade_and_rectification(client, s
     assert "逾期 1 项" in page
 
 
-def test_a_staff_decision_holds_over_the_rule_and_counts_in_the_totals(client, staff):
+# A city's round (more results than SEQ_FILTER_LIMIT) reads its items and decisions by round.
+@pytest.mark.parametrize("seq_filter_limit", [100, 0], ids=["some results", "a whole round"])
+def test_a_staff_decision_holds_over_the_rule_and_counts_in_the_totals(
+    client, staff, monkeypatch, seq_filter_limit
+):
+    monkeypatch.setattr(selectors, "SEQ_FILTER_LIMIT", seq_filter_limit)
     kept = _result(Grade.GOOD, budget="250.50")
     _item(kept)
     other = _result(Grade.GOOD, budget="100.00")
