@@ -26,6 +26,7 @@ from rectification.selectors import items_visible_to
 
 if TYPE_CHECKING:
     from accounts.models import User
+    from rectification.querysets import RectificationItemQuerySet
 
 
 def _when(moment: datetime.datetime | None) -> str:
@@ -138,14 +139,18 @@ class ClosureList:
         ]
 
 
+def closure_items(*, user: User, unit_id: int, year: int) -> RectificationItemQuerySet:
+    """The items on the list of ``unit_id`` and ``year`` that ``user`` sees."""
+    return items_visible_to(user).filter(unit_id=unit_id, **{YEAR: year})
+
+
 def closure_list(
     *, user: User, unit_id: int, year: int, today: datetime.date
 ) -> ClosureList | None:
     """The list, or ``None`` when ``user`` sees no item of that unit in that round."""
     evidence = Evidence.objects.order_by("id").only("progress_id", "original_name")
     items = list(
-        items_visible_to(user)
-        .filter(unit_id=unit_id, **{YEAR: year})
+        closure_items(user=user, unit_id=unit_id, year=year)
         .select_related(
             "unit",
             "first_reviewer",

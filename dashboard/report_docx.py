@@ -9,7 +9,11 @@ bureau's machines has them, and any other reader falls back to its own CJK fonts
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from typing import TYPE_CHECKING, BinaryIO
 
+from django.core.exceptions import PermissionDenied
+from django.http import QueryDict
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from docx import Document
@@ -18,9 +22,17 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
-from dashboard.closure_list import ClosureList
+from dashboard.closure_list import ClosureList, closure_list
 from dashboard.reports import ReportEntry, UnitReport
 from dashboard.supervision_slip import SupervisionSlip
+
+if TYPE_CHECKING:
+    from rectification.models import ExportJob
+
+# How often a long list's writer says how far it is.
+PROGRESS_EVERY = 50
+# Lines written, lines in all.
+Progress = Callable[[int, int], None]
 
 TITLE_FONT = "方正小标宋简体"
 BODY_FONT = "仿宋_GB2312"
@@ -124,9 +136,10 @@ def _cell(cell, text: str, *, bold: bool = False) -> None:  # type: ignore[no-un
         _run(paragraph, line, size=TABLE_SIZE, bold=bold)
 
 
-def closure_list_docx(closure: ClosureList) -> bytes:
+def closure_list_docx(closure: ClosureList, progress: Progress | None = None) -> bytes:
     """The 对账销号单 on landscape A4: the title, a table with one line per item, the summary,
-    and the signature lines of the unit and the bureau."""
+    and the signature lines of the unit and the bureau. ``progress`` is told how many lines
+    are written, now and then (a big unit's list, written by the worker)."""
     document = Document()
     section = document.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
@@ -154,7 +167,9 @@ def closure_list_docx(closure: ClosureList) -> bytes:
     table.style = "Table Grid"
     for cell, heading in zip(table.rows[0].cells, headings, strict=True):
         _cell(cell, heading, bold=True)
-    for row in closure.rows:
+    for written, row in enumerate(closure.rows, start=1):
+        if progress is not None and written % PROGRESS_EVERY == 0:
+            progress(written, len(closure.rows))
         values = [
             str(row.number),
             row.project,
@@ -174,10 +189,29 @@ def closure_list_docx(closure: ClosureList) -> bytes:
         paragraph = _paragraph(document, indent=False)
         _run(paragraph, _("%(label)s: ") % {"label": line}, size=TABLE_SIZE)
         _run(paragraph, "　" * 12 + _("Date:"), size=TABLE_SIZE)
-
+    if progress is not None:
+        progress(len(closure.rows), len(closure.rows))
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def write_closure_list(job: ExportJob, spool: BinaryIO, progress: Progress) -> int:
+    """A big unit's closure list as Word, for ``rectification.export_jobs`` (its query names the
+    unit and the year): the lines written."""
+    query = QueryDict(job.query)
+    closure = closure_list(
+        user=job.requested_by,
+        unit_id=int(query["unit"]),
+        year=int(query["year"]),
+        today=job.today,
+    )
+    if closure is None:
+        # Nothing of it is the requester's any longer (their unit changed, say).
+        raise PermissionDenied(_("You may no longer read this closure list."))
+    progress(0, len(closure.rows))
+    spool.write(closure_list_docx(closure, progress))
+    return len(closure.rows)
 
 
 def supervision_slip_docx(slip: SupervisionSlip) -> bytes:

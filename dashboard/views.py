@@ -3,18 +3,21 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.decorators import method_decorator
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import TemplateView
@@ -22,14 +25,16 @@ from django.views.generic import TemplateView
 from accounts.roles import is_evaluation_staff
 from dashboard import selectors
 from dashboard.charts import chart_data
-from dashboard.closure_list import ClosureList, closure_list
+from dashboard.closure_list import ClosureList, closure_items, closure_list
 from dashboard.report_docx import closure_list_docx, supervision_slip_docx, unit_report_docx
 from dashboard.reports import UnitReport, unit_report
 from dashboard.supervision_slip import SupervisionSlip, supervision_slip
+from evaluations.models import Unit
 from liwan import clock
 from liwan.params import int_param
-from liwan.replica import reads_from_replica
-from rectification import services
+from liwan.replica import LSN_COOKIE, reads_from_replica
+from rectification import export_jobs, services, tasks
+from rectification.choices import ExportKind
 from rectification.forms import UnitInstructionForm
 from rectification.services import Actor
 
@@ -139,6 +144,24 @@ class ClosureListView(LoginRequiredMixin, View):
 @method_decorator(reads_from_replica, name="dispatch")
 class ClosureListDocxView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, unit_id: int, year: int) -> HttpResponse:
+        items = closure_items(user=request.user, unit_id=unit_id, year=year)
+        if export_jobs.in_background(items, limit=settings.LIWAN_CLOSURE_LIST_INLINE_ITEMS):
+            # A big unit's list takes longer to lay out in Word than a browser (and a proxy
+            # before it) waits: the worker writes it, and the job's page follows.
+            job, new = export_jobs.start(
+                user=request.user,
+                kind=ExportKind.CLOSURE_LIST,
+                query=urlencode({"unit": unit_id, "year": year}),
+                fmt="docx",
+                filename=ClosureList(
+                    unit=Unit.objects.get(pk=unit_id), year=year, as_of=clock.today(), rows=[]
+                ).filename,
+                today=clock.today(),
+                written_at=request.COOKIES.get(LSN_COOKIE, ""),
+            )
+            if new:
+                transaction.on_commit(functools.partial(tasks.queue_export, job.pk))
+            return redirect("rectification:export-job", pk=job.pk)
         closure = _closure_list(request, unit_id, year)
         response = HttpResponse(closure_list_docx(closure), content_type=DOCX)
         response["Content-Disposition"] = content_disposition_header(

@@ -394,6 +394,9 @@ LIWAN_EXPORT_INLINE_ROWS = env_int("LIWAN_EXPORT_INLINE_ROWS", 20000)
 # are listed (a common word would otherwise be counted over a city's whole ledger).
 LIWAN_LEDGER_COUNT_LIMIT = env_int("LIWAN_LEDGER_COUNT_LIMIT", 1000)
 LIWAN_EXPORT_KEEP_HOURS = env_int("LIWAN_EXPORT_KEEP_HOURS", 24)
+# A closure list (对账销号单) of more items than this is laid out in Word by the worker too (about
+# a second per 300 lines), as an export job.
+LIWAN_CLOSURE_LIST_INLINE_ITEMS = env_int("LIWAN_CLOSURE_LIST_INLINE_ITEMS", 300)
 # A round of more items than this has its repeat problems and its publication draft computed by
 # the worker and stored (rectification.snapshots); the page shows the stored result, computed
 # again once it is older than this many seconds. Smaller rounds are computed on each request.

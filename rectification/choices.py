@@ -179,6 +179,13 @@ class DeadlineConcern(models.TextChoices):
     ENDS_OVERDUE = "ends_overdue", _("The item is overdue; a later deadline ends that")
 
 
+class ExportKind(models.TextChoices):
+    """What a background export writes (``rectification.export_jobs.WRITERS``)."""
+
+    LEDGER = "ledger", _("Ledger export")
+    CLOSURE_LIST = "closure_list", _("Closure list (Word)")
+
+
 class ExportStatus(models.TextChoices):
     """Where a background export is (``export_jobs``)."""
 

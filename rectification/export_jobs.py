@@ -1,4 +1,4 @@
-"""Large exports of the ledger as background jobs (导出任务).
+"""Large exports as background jobs (导出任务).
 
 A city's whole ledger takes minutes to write as XLSX — longer than a reverse proxy waits for a
 first byte. An export of more than ``LIWAN_EXPORT_INLINE_ROWS`` rows is therefore written by the
@@ -6,6 +6,9 @@ Celery worker: the request records an ``ExportJob`` (who, what, which "today") a
 follows its progress; the worker writes the file to storage, counting rows as it goes, and tells
 the person by e-mail when it is ready. The file is kept ``LIWAN_EXPORT_KEEP_HOURS`` and then
 deleted by the sweep. Smaller exports stay immediate (``rectification.views.LedgerExportView``).
+A big unit's closure list (对账销号单) as Word, of more than
+``LIWAN_CLOSURE_LIST_INLINE_ITEMS`` items, is such a job too: each kind names its writer
+(``WRITERS``).
 
 The job is run with the requester's own scope, read again when it runs: what they may see is
 what the file holds, as at the page's "today".
@@ -19,22 +22,24 @@ import io
 import logging
 import tempfile
 import uuid
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, BinaryIO
 
 from django.conf import settings
 from django.core.files import File
 from django.db import DatabaseError
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Greatest
 from django.http import QueryDict
 from django.urls import reverse
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from liwan import clock, notice
 from liwan.replica import configured as replica_configured
 from liwan.replica import replica_reads
 from rectification import exports, selectors
-from rectification.choices import ExportStatus
+from rectification.choices import ExportKind, ExportStatus
 from rectification.models import ExportJob, RectificationItem
 
 if TYPE_CHECKING:
@@ -47,12 +52,24 @@ logger = logging.getLogger(__name__)
 # enough to cost nothing beside writing the rows.
 PROGRESS_EVERY = 500
 
+# What writes each kind's file: called with the job, a binary file to write to and a progress
+# callback (rows written, rows in all); returns the rows written. Named, not imported: the
+# closure list lives in the dashboard, which reads the ledger.
+WRITERS: dict[str, str] = {
+    ExportKind.LEDGER: "rectification.export_jobs.write_ledger",
+    ExportKind.CLOSURE_LIST: "dashboard.report_docx.write_closure_list",
+}
 
-def in_background(items: RectificationItemQuerySet) -> bool:
-    """Whether exporting ``items`` is a job for the worker: more than the inline limit (counted
-    no further than that limit)."""
-    limit = settings.LIWAN_EXPORT_INLINE_ROWS
-    return items[: limit + 1].count() > limit
+# What a job's file writer calls now and then: rows written, rows in all.
+Progress = Callable[[int, int], None]
+
+
+def in_background(items: RectificationItemQuerySet, *, limit: int | None = None) -> bool:
+    """Whether exporting ``items`` is a job for the worker: more than ``limit`` (the ledger's
+    inline limit unless given), counted no further than that."""
+    if limit is None:
+        limit = settings.LIWAN_EXPORT_INLINE_ROWS
+    return items.order_by()[: limit + 1].count() > limit
 
 
 def start(
@@ -63,6 +80,7 @@ def start(
     filename: str,
     today: datetime.date,
     written_at: str = "",
+    kind: ExportKind = ExportKind.LEDGER,
 ) -> tuple[ExportJob, bool]:
     """Record the export ``user`` asked for (the ledger's ``query``); ``(job, True)`` when it
     is new and the caller must queue ``run`` once the transaction commits. The same export
@@ -70,6 +88,7 @@ def start(
     waiting = (
         ExportJob.objects.filter(
             requested_by=user,
+            kind=kind,
             query=query,
             format=fmt,
             status__in=ExportJob.IN_PROGRESS,
@@ -82,6 +101,7 @@ def start(
         return waiting, False
     job = ExportJob.objects.create(
         requested_by=user,
+        kind=kind,
         format=fmt,
         query=query,
         filename=filename,
@@ -132,22 +152,13 @@ def failed_to_queue(job_id: uuid.UUID) -> None:
 
 
 def _write(job: ExportJob, *, replica: bool) -> None:
-    ledger = selectors.ledger(viewer=job.requested_by, params=QueryDict(job.query), today=job.today)
+    write = import_string(WRITERS[job.kind])
     # The export reads much and writes nothing but its progress: from the replica if there is
     # one close enough behind and holding the requester's own changes (its progress goes to
     # the primary by name, not by the router).
     reads = replica_reads(written_at=job.written_at) if replica else contextlib.nullcontext()
     with reads, tempfile.TemporaryFile() as spool:
-        total = ledger.items.count()
-        _progress(job, total=total, done=0)
-        rows = _counting(exports.iterate(ledger.rows), job, total)
-        if job.format == "csv":
-            text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
-            written = exports.write_csv(rows, text)
-            text.flush()
-            text.detach()
-        else:
-            written = exports.write_xlsx(rows, spool)
+        written = write(job, spool, lambda done, total: _progress(job, total=total, done=done))
         spool.seek(0)
         job.file.save(job.filename, File(spool), save=False)
     now = clock.now()
@@ -155,44 +166,80 @@ def _write(job: ExportJob, *, replica: bool) -> None:
         file=job.file.name,
         status=ExportStatus.DONE,
         done=written,
-        total=max(total, written),
+        total=Greatest(F("total"), written),
         finished_at=now,
         expires_at=now + datetime.timedelta(hours=settings.LIWAN_EXPORT_KEEP_HOURS),
     )
 
 
-def _progress(job: ExportJob, *, total: int | None = None, done: int) -> None:
-    fields: dict[str, int] = {"done": done}
-    if total is not None:
-        fields["total"] = total
-    ExportJob.objects.using("default").filter(pk=job.pk).update(**fields)
+def write_ledger(job: ExportJob, spool: BinaryIO, progress: Progress) -> int:
+    """The ledger as the job's filters select it, as CSV or XLSX; the rows written."""
+    ledger = selectors.ledger(viewer=job.requested_by, params=QueryDict(job.query), today=job.today)
+    total = ledger.items.count()
+    progress(0, total)
+    rows = _counting(exports.iterate(ledger.rows), progress, total)
+    if job.format != "csv":
+        return exports.write_xlsx(rows, spool)
+    text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
+    written = exports.write_csv(rows, text)
+    text.flush()
+    text.detach()
+    return written
+
+
+def _progress(job: ExportJob, *, done: int, total: int) -> None:
+    ExportJob.objects.using("default").filter(pk=job.pk).update(done=done, total=total)
 
 
 def _counting(
-    rows: Iterable[RectificationItem], job: ExportJob, total: int
+    rows: Iterable[RectificationItem], progress: Progress, total: int
 ) -> Iterator[RectificationItem]:
     count = 0
     for count, row in enumerate(rows, start=1):
         yield row
         if count % PROGRESS_EVERY == 0:
-            _progress(job, done=min(count, total))
+            progress(min(count, total), total)
 
 
 def _tell(job: ExportJob) -> None:
     """The e-mail that the file is ready."""
 
     def compose() -> tuple[str, str]:
-        page = notice.link(reverse("rectification:export-job", args=[job.pk]))
+        facts = {
+            "name": job.filename,
+            "rows": job.done,
+            "hours": settings.LIWAN_EXPORT_KEEP_HOURS,
+            "link": notice.link(reverse("rectification:export-job", args=[job.pk])),
+        }
+        if job.kind == ExportKind.CLOSURE_LIST:
+            return (
+                _("Your closure list is ready: %(name)s") % facts,
+                _(
+                    "The closure list you asked for (%(rows)d problems) is ready. Download it "
+                    "within %(hours)d hours:\n%(link)s\n"
+                )
+                % facts,
+            )
         return (
-            _("Your ledger export is ready: %(name)s") % {"name": job.filename},
+            _("Your ledger export is ready: %(name)s") % facts,
             _(
                 "The ledger export you asked for (%(rows)d rows) is ready. Download it within "
                 "%(hours)d hours:\n%(link)s\n"
             )
-            % {"rows": job.done, "hours": settings.LIWAN_EXPORT_KEEP_HOURS, "link": page},
+            % facts,
         )
 
     notice.tell(job.requested_by, compose)
+
+
+def origin(job: ExportJob) -> tuple[str, str]:
+    """The page the export was asked from: its name and address."""
+    if job.kind == ExportKind.CLOSURE_LIST:
+        query = QueryDict(job.query)
+        page = reverse("dashboard:closure-list", args=[query["unit"], query["year"]])
+        return _("Closure list"), page
+    ledger = reverse("rectification:ledger")
+    return _("Rectification ledger"), f"{ledger}?{job.query}" if job.query else ledger
 
 
 def expire(*, now: datetime.datetime) -> int:

@@ -22,6 +22,7 @@ from rectification.choices import (
     ClosureOutcome,
     DeadlineSource,
     EventAction,
+    ExportKind,
     ExportStatus,
     ExtensionStatus,
     FollowUpStatus,
@@ -716,10 +717,10 @@ class WorkerProgress:
 
 
 class ExportJob(WorkerProgress, models.Model):
-    """A large export of the ledger written by the worker (``rectification.export_jobs``): who
-    asked, for what (the ledger's query string, as at ``today``), how far it is, and the file,
-    kept until ``expires_at``. The id is random: the page and the file are also checked
-    against the requester."""
+    """A large export written by the worker (``rectification.export_jobs``): who asked, for
+    what (its kind and query string — the ledger's filters, a closure list's unit and year —
+    as at ``today``), how far it is, and the file, kept until ``expires_at``. The id is random:
+    the page and the file are also checked against the requester."""
 
     IN_PROGRESS = (ExportStatus.QUEUED, ExportStatus.RUNNING)
 
@@ -729,6 +730,9 @@ class ExportJob(WorkerProgress, models.Model):
         verbose_name=_("requested by"),
         on_delete=models.CASCADE,
         related_name="+",
+    )
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=ExportKind.choices, default=ExportKind.LEDGER
     )
     format = models.CharField(_("format"), max_length=4)
     query = models.TextField(_("filter"), blank=True)

@@ -157,8 +157,11 @@ class ExportJobView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         job = _own_job(request, pk)
         others = [other for other in export_jobs.recent(request.user) if other.pk != job.pk]
+        origin, origin_url = export_jobs.origin(job)
         return TemplateResponse(
-            request, "rectification/export_job.html", {"job": job, "others": others}
+            request,
+            "rectification/export_job.html",
+            {"job": job, "others": others, "origin": origin, "origin_url": origin_url},
         )
 
 

@@ -11,6 +11,7 @@ from urllib.parse import unquote
 
 import pytest
 import time_machine
+from django.core import mail
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -20,6 +21,9 @@ from docx.enum.section import WD_ORIENT
 
 from accounts.models import User
 from evaluations.models import Unit
+from rectification import export_jobs
+from rectification.choices import ExportKind, ExportStatus
+from rectification.models import ExportJob
 from tests import factories, workflow
 
 pytestmark = pytest.mark.django_db
@@ -211,3 +215,53 @@ def test_its_query_count_does_not_grow_with_the_items(client):
 
     assert len(_rows(page)) == 6
     assert len(many) == len(few)
+
+
+# --- a big unit's list: written by the worker ------------------------------------------------
+
+
+def test_a_big_units_word_file_is_written_by_the_worker_and_its_requester_told(
+    client, demo, settings, django_capture_on_commit_callbacks
+):
+    settings.LIWAN_CLOSURE_LIST_INLINE_ITEMS = 1  # the bureau's two items make a big list
+    pingjia = User.objects.get(username="pingjia")
+    client.force_login(pingjia)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(_url("dashboard:closure-list-docx", _finance_bureau()))
+    job = ExportJob.objects.get()
+    assert response["Location"] == reverse("rectification:export-job", args=[job.pk])
+    assert (job.kind, job.status, job.done, job.total) == (
+        ExportKind.CLOSURE_LIST,
+        ExportStatus.DONE,
+        2,
+        2,
+    )
+    page = client.get(response["Location"]).content.decode()
+    assert f'href="{_url("dashboard:closure-list", _finance_bureau())}"' in page  # way back
+    download = client.get(reverse("rectification:export-download", args=[job.pk]))
+    assert "对账销号单" in unquote(download["Content-Disposition"])
+    rows, text = _docx_rows(b"".join(download.streaming_content))
+    assert rows[1:] == FINANCE_BUREAU
+    assert FINANCE_SUMMARY in text
+    (notice,) = mail.outbox
+    assert notice.to == [pingjia.email]
+    assert "对账销号单" in notice.subject and "共2个问题" in notice.body
+
+
+def test_a_big_units_list_is_written_with_its_readers_scope(client, demo, settings):
+    settings.LIWAN_CLOSURE_LIST_INLINE_ITEMS = 1
+    client.force_login(User.objects.get(username="unit09.staff"))
+    response = client.get(_url("dashboard:closure-list-docx", _finance_bureau()))
+    job = ExportJob.objects.get()
+    # Between the request and the worker, the unit's user moves to another unit.
+    User.objects.filter(username="unit09.staff").update(
+        unit=Unit.objects.get(short_name="区教育局")
+    )
+    export_jobs.run(job.pk)
+    job.refresh_from_db()
+    assert job.status == ExportStatus.FAILED and not job.file
+    assert 'id="export-failed"' in client.get(response["Location"]).content.decode()
+    # And another unit's user is not given a job for a list they may not read.
+    client.force_login(User.objects.get(username="unit01.staff"))
+    assert client.get(_url("dashboard:closure-list-docx", _finance_bureau())).status_code == 404
+    assert ExportJob.objects.count() == 1
