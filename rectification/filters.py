@@ -40,7 +40,7 @@ from rectification.models import (
     RectificationItem,
     RectificationPlan,
 )
-from rectification.querysets import LEDGER_ORDER, repeat_links, warning_q
+from rectification.querysets import LEDGER_ORDER, repeat_links, unassigned_q, warning_q
 
 if TYPE_CHECKING:
     from django.http import QueryDict
@@ -398,7 +398,7 @@ class LedgerFilter(django_filters.FilterSet):
         if value == "measures":
             return open_items.filter(measures="")
         if value == "assignment":
-            return open_items.filter(Q(owner__isnull=True) | Q(deadline__isnull=True))
+            return queryset.filter(unassigned_q())
         if value == "extension":
             pending = ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING)
             return queryset.filter(pk__in=pending.values("item_id"))

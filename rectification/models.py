@@ -36,7 +36,7 @@ from rectification.choices import (
     SupervisionKind,
     VerificationMethod,
 )
-from rectification.querysets import RectificationItemQuerySet
+from rectification.querysets import RectificationItemQuerySet, unassigned_q
 
 
 class RectificationItem(models.Model):
@@ -221,6 +221,25 @@ class RectificationItem(models.Model):
             models.Index(
                 fields=["round_year", "unit", "result_seq", "status", "deadline"],
                 name="item_year_unit_result",
+            ),
+            # The review queues (提交待初审, 待复核) oldest submission first, the first of them
+            # read from the index alone; the first reviewer is carried so that a second
+            # reviewer's queue skips their own first reviews without reading the rows.
+            models.Index(
+                fields=[
+                    "status",
+                    "submitted_at",
+                    "-round_year",
+                    "result_seq",
+                    "finding_number",
+                    "id",
+                ],
+                include=["first_reviewer"],
+                name="item_review_queue",
+            ),
+            # Items waiting for assignment (``unassigned_q``), counted per status and deadline.
+            models.Index(
+                fields=["status", "deadline"], condition=unassigned_q(), name="item_unassigned"
             ),
             # The ledger's default order (newest year, then table order) for the first and the
             # deep pages of the whole city without a sort.

@@ -31,6 +31,7 @@ from rectification.models import (
     RectificationItem,
     RectificationPlan,
 )
+from rectification.selectors import ledger
 from rectification.uploads import check_evidence
 from tests import factories, workflow
 
@@ -548,3 +549,28 @@ def test_it_costs_the_same_queries_for_1_and_30_items_per_section(client, who):
     one = count()
     make(29)
     assert count() == one
+
+
+@pytest.mark.parametrize(
+    ("params", "index"),
+    [
+        ({"status": ItemStatus.SUBMITTED, "sort": "submitted"}, "item_review_queue"),
+        ({"waiting": "second_review", "sort": "submitted"}, "item_review_queue"),
+        ({"waiting": "assignment"}, "item_unassigned"),
+    ],
+    ids=["first review", "second review", "unassigned"],
+)
+def test_the_bureaus_busiest_sections_are_read_from_their_indexes(params, index):
+    """A city's queues: the first ids of a review queue in its order, and the count of the items
+    waiting for assignment, come from an index made for them (a whole-table scan took 15–40 ms
+    at 200,000 items). Planned with sequential scans priced out, as on a large table."""
+    staff = factories.StaffUserFactory()
+    found = ledger(viewer=staff, params=params, today=datetime.date.today())
+    queries = [found.items.values_list("pk", flat=True)[:8]]
+    if index == "item_unassigned":
+        queries = [found.items.order_by().values("status", "deadline")]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        for query in queries:
+            assert index in query.explain()
