@@ -112,10 +112,29 @@ class Ledger:
         tallied = self._tallied()
         return tallied if tallied is not None else ledger_counts(self.items, today=self.today)
 
+    @cached_property
+    def total(self) -> int:
+        """``counts["total"]`` alone, for a list shown only by its number (a worklist's section):
+        one count of the items, or the tallies' sum, without the counts per status."""
+        if "counts" in self.__dict__ or self.capped:
+            return self.counts["total"]  # type: ignore[return-value]
+        by_status = self._by_status()
+        if by_status is not None:
+            return sum(by_status.values())
+        return self.items.order_by().count()
+
     def _tallied(self) -> dict[str, int] | None:
         """The counts from the tallies kept per (year, unit, status), when the list is narrowed
         by nothing else (the first page everyone opens, a year, a unit, a status); only the
         overdue items are counted, from the (status, deadline) index. ``None`` otherwise."""
+        by_status = self._by_status()
+        if by_status is None:
+            return None
+        overdue = self.items.order_by().filter(overdue_q(self.today)).count()
+        return {"total": sum(by_status.values()), "overdue": overdue, **by_status}
+
+    def _by_status(self) -> dict[str, int] | None:
+        """Items per status from the tallies, or ``None`` when they cannot answer."""
         if self.scope is None:
             return None
         chosen = {name: value for name, value in self.chosen.items() if value not in NOT_GIVEN}
@@ -124,12 +143,10 @@ class Ledger:
         unit = self.scope if self.scope != ALL_UNITS else chosen.get("unit")
         counted = tallies.per_status(year=chosen.get("year"), unit=unit)
         status = chosen.get("status")
-        by_status = {
+        return {
             value: counted.get(value, 0) if status in (None, value) else 0
             for value in ItemStatus.values
         }
-        overdue = self.items.order_by().filter(overdue_q(self.today)).count()
-        return {"total": sum(by_status.values()), "overdue": overdue, **by_status}
 
 
 def ledger(

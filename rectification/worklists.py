@@ -25,7 +25,7 @@ from rectification.choices import ItemStatus
 from rectification.links import ledger_url
 from rectification.models import RectificationItem
 from rectification.pagination import rows_of
-from rectification.selectors import ledger
+from rectification.selectors import items_visible_to, ledger, ledger_rows
 
 # Items listed per section; the link opens the whole list.
 SHOWN = 8
@@ -101,25 +101,25 @@ def _sections(user: User, today: datetime.date) -> list[tuple[str, Any, dict[str
 def worklist(*, user: User, today: datetime.date) -> list[Section]:
     """The sections of ``user``'s worklist, each with its first items and its count."""
     sections = []
+    firsts: dict[str, list[int]] = {}
     for key, title, params in _sections(user, today):
         found = ledger(viewer=user, params=params, today=today)
         # The first ids from the bare item table, then their rows (as the ledger's pages):
         # sorting the rows with their joins and subqueries cost 3–6 times as much.
-        first = list(found.items.values_list("pk", flat=True)[:SHOWN])
-        items = rows_of(found.rows.select_related("returned_by"), first)
-        for item in items:
-            # How long a submission has waited for the bureau, in days.
-            if item.submitted_at:
-                item.waiting_days = (today - timezone.localdate(item.submitted_at)).days  # type: ignore[attr-defined]
+        firsts[key] = list(found.items.values_list("pk", flat=True)[:SHOWN])
         sections.append(
-            Section(
-                key=key,
-                title=str(title),
-                count=found.counts["total"],
-                link=ledger_url(**params),
-                items=items,
-            )
+            Section(key=key, title=str(title), count=found.total, link=ledger_url(**params))
         )
+    # Every section's rows in one query: each took as long to plan as to read (≈ 8 ms).
+    every = list(dict.fromkeys(pk for ids in firsts.values() for pk in ids))
+    visible = ledger_rows(items_visible_to(user), today=today).select_related("returned_by")
+    rows = {row.pk: row for row in rows_of(visible, every)}
+    for section in sections:
+        section.items = [rows[pk] for pk in firsts[section.key] if pk in rows]
+    for item in rows.values():
+        # How long a submission has waited for the bureau, in days.
+        if item.submitted_at:
+            item.waiting_days = (today - timezone.localdate(item.submitted_at)).days  # type: ignore[attr-defined]
     if is_evaluation_staff(user):
         units = unreachable_units()
         sections.append(
