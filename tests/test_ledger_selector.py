@@ -80,3 +80,26 @@ def test_counting_and_reading_a_page_query_the_bare_table_once_each(two_units):
         result.counts  # noqa: B018 — cached: no second query
         list(result.rows)
     assert len(ctx.captured_queries) == 2
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"status": ItemStatus.IN_PROGRESS},
+        {"overdue": "yes"},
+        {"waiting": "assignment"},
+        {"q": "问题"},
+    ],
+    ids=["everything (tallies)", "a status (tallies)", "overdue", "a section", "a keyword"],
+)
+@pytest.mark.parametrize("role", ["staff", "unit"])
+def test_its_total_alone_is_the_total_of_its_counts(two_units, params, role):
+    mine, _, _ = two_units
+    viewer = (
+        factories.StaffUserFactory()
+        if role == "staff"
+        else factories.UnitStaffFactory(unit=mine.unit)
+    )
+    alone = ledger(viewer=viewer, params=params, today=TODAY).total
+    assert alone == ledger(viewer=viewer, params=params, today=TODAY).counts["total"]
