@@ -14,7 +14,10 @@ Bounded at city scale (500 units, 40,000 items and 6,000 projects a year):
   status come from the ``item_year_status_deadline`` index alone. Only the category breakdown
   joins (item → recommendation → finding's categories); as it does not depend on any item's
   status, the city-wide breakdown is kept in the cache under a fingerprint of what it does
-  depend on (see ``_cached_category_summary``).
+  depend on (see ``_cached_category_summary``);
+- the whole city's counts of a year are the same for every reader until an item changes, and
+  every change writes an audit record: they are kept in the cache under the newest record's
+  id and the day (see ``_cached_counts``). A unit's own figures are counted on each request.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from accounts.roles import sees_all_units
 from evaluations.models import EvaluationResult, EvaluationRound, Finding, FindingCategory, Unit
 from liwan.replica import primary_reads
 from rectification.choices import ItemStatus, RectificationType, RepeatStatus, WarningLevel
-from rectification.models import RectificationItem, RepeatLink
+from rectification.models import Event, RectificationItem, RepeatLink
 from rectification.querysets import (
     RectificationItemQuerySet,
     overdue_q,
@@ -68,6 +71,10 @@ PROJECT_ROWS = 25
 CATEGORY_CACHE_SECONDS = 5 * 60
 _CATEGORY_CACHE_PREFIX = "dashboard:categories"
 _CATEGORY_GENERATION_KEY = f"{_CATEGORY_CACHE_PREFIX}:generation"
+# How long the whole city's counts of a year may be served from the cache (seconds; 0 turns
+# the cache off): a bound on the changes its fingerprint cannot see (``_cached_counts``).
+FIGURES_CACHE_SECONDS = 60
+_FIGURES_CACHE_PREFIX = "dashboard:figures"
 
 
 def closure_rate(closed: int, total: int) -> Decimal:
@@ -306,11 +313,21 @@ def dashboard(
     if year is None:
         return _empty(years, today, due_until)
     items = visible.filter(**{YEAR: year}).order_by()
-    figures, due_soon_count = _year_figures(items, today, due_until)
-    units, projects = _units_and_projects(items, today, projects_page)
+    city = sees_all_units(user)
+    counted = (
+        _cached_counts(items, year, today, due_until, projects_page)
+        if city
+        else _counts(items, today, due_until, projects_page)
+    )
+    figures, due_soon_count, units, projects = (
+        counted.figures,
+        counted.due_soon_count,
+        counted.units,
+        counted.projects,
+    )
     labels = {row.unit_id: row.label for row in units}
     fingerprint = None
-    if sees_all_units(user):
+    if city:
         # Every item of the year, whatever its unit: the breakdown is the same for every reader
         # of the whole city, so it can be shared through the cache.
         fingerprint = (year, tuple((row.unit_id, row.figures.total) for row in units))
@@ -322,8 +339,8 @@ def dashboard(
         due_until=due_until,
         figures=figures,
         due_soon_count=due_soon_count,
-        due_soon=_due_soon(items, today, due_until),
-        by_type=completion_by_type(items, today),
+        due_soon=counted.due_soon,
+        by_type=counted.by_type,
         units=units,
         categories=categories,
         uncategorised=uncategorised,
@@ -333,6 +350,72 @@ def dashboard(
         overdue_ranking=Paginator(by_overdue(units), RANKING_ROWS).get_page(overdue_page),
         repeats=repeat_counts(visible),
     )
+
+
+@dataclass(frozen=True)
+class YearCounts:
+    """What the dashboard counts over a year's items on every request."""
+
+    figures: Figures
+    due_soon_count: int
+    due_soon: list[RectificationItem]
+    by_type: list[TypeRow]
+    units: list[UnitRow]
+    projects: Page
+
+
+def _counts(
+    items: RectificationItemQuerySet,
+    today: datetime.date,
+    due_until: datetime.date,
+    projects_page: Any,
+) -> YearCounts:
+    figures, due_soon_count = _year_figures(items, today, due_until)
+    units, projects = _units_and_projects(items, today, projects_page)
+    return YearCounts(
+        figures=figures,
+        due_soon_count=due_soon_count,
+        due_soon=_due_soon(items, today, due_until),
+        by_type=completion_by_type(items, today),
+        units=units,
+        projects=projects,
+    )
+
+
+def _cached_counts(
+    items: RectificationItemQuerySet,
+    year: int,
+    today: datetime.date,
+    due_until: datetime.date,
+    projects_page: Any,
+) -> YearCounts:
+    """``_counts`` of the whole city's items of a year, through the cache.
+
+    Counting a city's year takes four aggregates over 40,000 index entries (≈ 35 ms), the same
+    for every reader of the whole city until something changes. Every change to an item goes
+    through the services, which write its audit record (``Event``) in the same transaction;
+    so the newest record's id (one index probe), with the newest item's id, the day and the
+    page asked for, is a fingerprint under which the counts stay exact. What changes items
+    without a record — a renumbering re-import, the back-office — shows within
+    ``FIGURES_CACHE_SECONDS``.
+    """
+    if not FIGURES_CACHE_SECONDS:
+        return _counts(items, today, due_until, projects_page)
+    # Kept for everyone under a key the primary's changes make: the key and the counts are
+    # both the primary's, not a standby's that may not have replayed the change yet.
+    with primary_reads():
+        latest = (
+            Event.objects.order_by("-pk").values_list("pk", flat=True).first(),
+            RectificationItem.objects.order_by("-pk").values_list("pk", flat=True).first(),
+        )
+        fingerprint = (year, today, due_until, str(projects_page)[:12], latest)
+        digest = hashlib.sha256(repr(fingerprint).encode()).hexdigest()
+        key = f"{_FIGURES_CACHE_PREFIX}:{digest}"
+        counted = cache.get(key)
+        if counted is None:
+            counted = _counts(items, today, due_until, projects_page)
+            cache.set(key, counted, FIGURES_CACHE_SECONDS)
+    return counted
 
 
 def _empty(years: list[int], today: datetime.date, due_until: datetime.date) -> Dashboard:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -20,7 +21,7 @@ from dashboard.selectors import (
 )
 from rectification.choices import RectificationType
 from rectification.models import RectificationItem
-from tests import dashboard_data, factories
+from tests import dashboard_data, factories, workflow
 from tests.dashboard_data import TODAY
 
 pytestmark = pytest.mark.django_db
@@ -249,7 +250,65 @@ def test_the_query_count_does_not_grow_with_units_or_projects(ledger):
     dashboard_data.build_city(40)
     assert count() == small
     assert count(projects_page=2, closure_page=3, overdue_page=2) == small
-    assert small[1] == small[0] - 1  # warm: the category breakdown comes from the cache
+    # Warm: the year's counts and the category breakdown come from the cache.
+    assert small[1] < small[0]
+
+
+# --- The cached counts of the whole city ----------------------------------------------------
+
+
+def _aggregates_over_items(queries) -> list[str]:  # type: ignore[no-untyped-def]
+    """The year's counts over the item table (the confirmed repeats, counted over every year
+    from their own small table, are not among them)."""
+    return [
+        q["sql"]
+        for q in queries
+        if "COUNT(" in q["sql"]
+        and 'FROM "rectification_rectificationitem"' in q["sql"]
+        and "repeatlink" not in q["sql"]
+    ]
+
+
+def test_the_citys_counts_are_read_from_the_cache_until_an_item_changes(ledger):
+    staff = factories.StaffUserFactory()
+    before = dashboard(user=staff, year=2020, today=TODAY)
+    with CaptureQueriesContext(connection) as warm:
+        again = dashboard(user=staff, year=2020, today=TODAY)
+    assert not _aggregates_over_items(warm.captured_queries)
+    assert again.figures == before.figures and again.by_type == before.by_type
+
+    # A change through the services writes its audit record: the next reader counts afresh.
+    item = ledger.items["B1"]
+    workflow.worked_on(item, factories.UnitStaffFactory(unit=item.unit), staff)
+    after = dashboard(user=staff, year=2020, today=TODAY)
+    assert (_status(after)["open"], _status(after)["in_progress"]) == (
+        _status(before)["open"] - 1,
+        _status(before)["in_progress"] + 1,
+    )
+    # The next day is counted afresh too (overdue and due soon move with it).
+    with CaptureQueriesContext(connection) as next_day:
+        dashboard(user=staff, year=2020, today=TODAY + datetime.timedelta(days=1))
+    assert _aggregates_over_items(next_day.captured_queries)
+
+
+def test_a_unit_users_counts_are_never_shared(ledger):
+    unit_user = factories.UnitStaffFactory(unit=ledger.items["A1"].unit)
+    dashboard(user=unit_user, year=2020, today=TODAY)
+    with CaptureQueriesContext(connection) as again:
+        dashboard(user=unit_user, year=2020, today=TODAY)
+    assert _aggregates_over_items(again.captured_queries)
+
+
+def test_a_change_past_the_services_shows_once_the_cache_lapses(ledger, monkeypatch):
+    staff = factories.StaffUserFactory()
+    before = dashboard(user=staff, year=2020, today=TODAY)
+    item = ledger.items["B1"]
+    factories.force_update(RectificationItem.objects.filter(pk=item.pk), status="in_progress")
+    # No audit record: the fingerprint cannot see it, and the cached counts are shown …
+    assert dashboard(user=staff, year=2020, today=TODAY).figures == before.figures
+    # … until FIGURES_CACHE_SECONDS have passed (here: no cache at all).
+    monkeypatch.setattr(selectors, "FIGURES_CACHE_SECONDS", 0)
+    assert dashboard(user=staff, year=2020, today=TODAY).figures != before.figures
 
 
 # --- The cached category breakdown ----------------------------------------------------------
