@@ -17,7 +17,8 @@ Bounded at city scale (500 units, 40,000 items and 6,000 projects a year):
   depend on (see ``_cached_category_summary``);
 - the whole city's counts of a year are the same for every reader until an item changes, and
   every change writes an audit record: they are kept in the cache under the newest record's
-  id and the day (see ``_cached_counts``). A unit's own figures are counted on each request.
+  id and the day, for a minute at most (see ``_cached_counts``). A unit's own figures are
+  counted on each request.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connections
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.roles import sees_all_units
@@ -394,10 +396,11 @@ def _cached_counts(
     Counting a city's year takes four aggregates over 40,000 index entries (≈ 35 ms), the same
     for every reader of the whole city until something changes. Every change to an item goes
     through the services, which write its audit record (``Event``) in the same transaction;
-    so the newest record's id (one index probe), with the newest item's id, the day and the
-    page asked for, is a fingerprint under which the counts stay exact. What changes items
-    without a record — a renumbering re-import, the back-office — shows within
-    ``FIGURES_CACHE_SECONDS``.
+    so the newest record's id (one index probe), with the newest item's id, the day, the page
+    asked for and the language (the types' labels), is a fingerprint that moves with every
+    change. What it misses shows within ``FIGURES_CACHE_SECONDS``: a change made without a
+    record (a renumbering re-import, the back-office), and one whose transaction took its
+    record's id before a later one committed first (ids are handed out before commit).
     """
     if not FIGURES_CACHE_SECONDS:
         return _counts(items, today, due_until, projects_page)
@@ -408,7 +411,8 @@ def _cached_counts(
             Event.objects.order_by("-pk").values_list("pk", flat=True).first(),
             RectificationItem.objects.order_by("-pk").values_list("pk", flat=True).first(),
         )
-        fingerprint = (year, today, due_until, str(projects_page)[:12], latest)
+        page = str(projects_page)[:12]
+        fingerprint = (year, today, due_until, page, latest, translation.get_language())
         digest = hashlib.sha256(repr(fingerprint).encode()).hexdigest()
         key = f"{_FIGURES_CACHE_PREFIX}:{digest}"
         counted = cache.get(key)
@@ -539,7 +543,7 @@ def completion_by_type(items: RectificationItemQuerySet, today: datetime.date) -
         .order_by()
     }
     rows = []
-    for value, label in [*RectificationType.choices, ("", _("Not yet decided"))]:
+    for value in [*RectificationType.values, ""]:
         row = counts.get(value)
         if row is None and value == "":
             continue
@@ -548,8 +552,17 @@ def completion_by_type(items: RectificationItemQuerySet, today: datetime.date) -
             closed=row["closed"] if row else 0,
             overdue=row["overdue"] if row else 0,
         )
-        rows.append(TypeRow(type=value or "none", label=str(label), progress=progress))
+        kind = value or "none"
+        rows.append(TypeRow(type=kind, label=type_label(kind), progress=progress))
     return rows
+
+
+def type_label(kind: str) -> str:
+    """The label of a ``TypeRow.type``: its rectification type's, or for "none" (no plan
+    accepted yet) "Not yet decided"."""
+    if kind in RectificationType.values:
+        return str(RectificationType(kind).label)
+    return _("Not yet decided")
 
 
 # One project of the year: (unit id, result sequence number, items, closed, overdue).

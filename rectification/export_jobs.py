@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import DatabaseError
 from django.db.models import F, Q
@@ -82,9 +83,10 @@ def start(
     written_at: str = "",
     kind: ExportKind = ExportKind.LEDGER,
 ) -> tuple[ExportJob, bool]:
-    """Record the export ``user`` asked for (the ledger's ``query``); ``(job, True)`` when it
-    is new and the caller must queue ``run`` once the transaction commits. The same export
-    asked again while one is waiting or being written (a reload, a double click) is that job."""
+    """Record the export ``user`` asked for (its ``kind`` and ``query``: the ledger's filters,
+    a closure list's unit and year); ``(job, True)`` when it is new and the caller must queue
+    ``run`` once the transaction commits. The same export asked again while one is waiting or
+    being written (a reload, a double click) is that job."""
     waiting = (
         ExportJob.objects.filter(
             requested_by=user,
@@ -130,7 +132,11 @@ def run(job_id: uuid.UUID | str) -> ExportJob | None:
             logger.warning("export %s failed on the replica; writing it from the primary", job.pk)
             _write(job, replica=False)
     except Exception as exc:
-        logger.exception("export %s failed", job.pk)
+        if isinstance(exc, PermissionDenied):
+            # The requester may no longer read it (their unit changed, say): expected, no error.
+            logger.info("export %s refused: %s", job.pk, exc)
+        else:
+            logger.exception("export %s failed", job.pk)
         if job.file:
             job.file.delete(save=False)
         ExportJob.objects.filter(pk=job.pk).update(

@@ -809,7 +809,8 @@ class StatusTally(models.Model):
 class RoundSnapshot(WorkerProgress, models.Model):
     """A computation over a whole round, stored so its page reads a page of rows instead of
     computing the round on every request (``rectification.snapshots``): the likely repeats of
-    a year, a publication draft. The newest finished one of a ``(kind, scope)`` is shown; a
+    a year, a publication draft, the report to leaders; or a one-off job over a large round
+    (publishing it). The newest finished one of a ``(kind, scope)`` is shown; a
     newer one is computed by the worker when it is older than its kind allows or something
     it depends on changed (``superseded``)."""
 

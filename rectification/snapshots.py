@@ -12,9 +12,10 @@ follows its progress while there is none yet.
 
 A stored result is as old as its ``finished_at``, and the page says so. It is computed again,
 while the old one stays on show, when it is older than ``LIWAN_SNAPSHOT_FRESH_SECONDS``, when
-something it depends on changed (``supersede``: a round imported, a wording saved), or when
-staff ask. Nothing is decided from a stored result alone: a ruling on a repeat names its two
-items, and publishing computes the draft again and compares it with the one staff read.
+something it depends on changed (``supersede``: a round imported, a wording saved, a budget
+decision or a confirmed repeat for the report), or when staff ask. Nothing is decided from a
+stored result alone: a ruling on a repeat names its two items, and publishing computes the
+draft again and compares it with the one staff read.
 
 Each kind names the function that computes it (``COMPUTERS``): it receives the snapshot and a
 progress callback (items done, items in all) and returns the summary and the rows.
@@ -119,9 +120,8 @@ def follow(*, kind: SnapshotKind, year: int, scope: str = "", user: User) -> Sho
     is under way. A computation that failed is not tried again by merely reading the page
     within the freshness period (a broken one would fail on every visit); staff may ask."""
     now = clock.now()
-    same = _primary().filter(kind=kind, year=year, scope=scope)
-    done = same.filter(status=SnapshotStatus.DONE).order_by("-created_at").first()
-    newest = same.order_by("-created_at").first()
+    done = stored_result(kind=kind, year=year, scope=scope)
+    newest = _primary().filter(kind=kind, year=year, scope=scope).order_by("-created_at").first()
     pending = newest if newest is not None and newest.in_progress else None
     if pending is not None and _lost(pending, now):
         _fail(pending, _("The computation did not finish."))
@@ -174,6 +174,16 @@ def request(
     queue = import_string(QUEUE)
     transaction.on_commit(lambda: queue(snapshot.pk))
     return snapshot
+
+
+def stored_result(*, kind: SnapshotKind, year: int, scope: str = "") -> RoundSnapshot | None:
+    """The newest finished result of ``kind`` for ``year`` and ``scope``, if any."""
+    return (
+        _primary()
+        .filter(kind=kind, year=year, scope=scope, status=SnapshotStatus.DONE)
+        .order_by("-created_at")
+        .first()
+    )
 
 
 def under_way(*, kind: SnapshotKind, year: int, scope: str = "") -> RoundSnapshot | None:
@@ -251,7 +261,8 @@ def run(snapshot_id: int) -> RoundSnapshot | None:
         return RoundSnapshot.objects.get(pk=snapshot.pk)
     except Refused as exc:
         logger.info("job %s refused: %s", snapshot.pk, exc)
-        _fail(snapshot, str(exc)[:500])
+        # The reason is for its user (the job's page shows it); an error's text is not.
+        _fail(snapshot, str(exc)[:500], summary={"refused": str(exc)})
         return RoundSnapshot.objects.get(pk=snapshot.pk)
     except Exception as exc:
         logger.exception("computation %s failed", snapshot.pk)
@@ -267,7 +278,8 @@ def run(snapshot_id: int) -> RoundSnapshot | None:
         created_at__lt=snapshot.created_at,
         status__in=(SnapshotStatus.DONE, SnapshotStatus.FAILED),
     ).delete()
-    _analyze()
+    if count:
+        _analyze()
     return RoundSnapshot.objects.get(pk=snapshot.pk)
 
 
@@ -308,9 +320,10 @@ def _write(snapshot: RoundSnapshot, rows: Iterable[Row]) -> int:
     return written
 
 
-def _fail(snapshot: RoundSnapshot, error: str) -> None:
+def _fail(snapshot: RoundSnapshot, error: str, *, summary: dict[str, Any] | None = None) -> None:
+    fields: dict[str, Any] = {"summary": summary} if summary is not None else {}
     RoundSnapshot.objects.filter(pk=snapshot.pk).update(
-        status=SnapshotStatus.FAILED, error=error, finished_at=clock.now()
+        status=SnapshotStatus.FAILED, error=error, finished_at=clock.now(), **fields
     )
 
 

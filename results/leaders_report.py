@@ -29,12 +29,11 @@ from django.utils.translation import ngettext
 from docx import Document
 
 from dashboard.selectors import Progress as Figures
-from dashboard.selectors import TypeRow, closure_rate, completion_by_type
+from dashboard.selectors import TypeRow, closure_rate, completion_by_type, type_label
 from liwan import clock
 from rectification import snapshots
 from rectification.choices import (
     ItemStatus,
-    RectificationType,
     RepeatStatus,
     SnapshotKind,
     SupervisionKind,
@@ -190,7 +189,6 @@ class LeadersReport:
 
     @classmethod
     def from_summary(cls, summary: dict[str, Any]) -> LeadersReport:
-        labels = {**dict(RectificationType.choices), "none": _("Not yet decided")}
         return cls(
             year=summary["year"],
             today=datetime.date.fromisoformat(summary["today"]),
@@ -200,7 +198,7 @@ class LeadersReport:
             closed_on_time=summary["closed_on_time"],
             median_days_to_close=summary["median_days_to_close"],
             by_type=[
-                TypeRow(type=kind, label=str(labels.get(kind, kind)), progress=Figures(**figures))
+                TypeRow(type=kind, label=type_label(kind), progress=Figures(**figures))
                 for kind, figures in summary["by_type"]
             ],
             by_category=[CategoryRow(**row) for row in summary["by_category"]],

@@ -137,7 +137,17 @@ class PublicationDraftView(LoginRequiredMixin, View):
         if not form.is_valid():
             return self._render(request, scope, status=400, error=_("Please read the draft first."))
         if snapshots.stored(scope.cleaned_data["year"]):
-            # A large round: the worker computes the draft again and publishes it.
+            # A large round: the worker computes the draft again and publishes it — unless the
+            # draft staff read is already held back by the redaction check.
+            read = snapshots.stored_result(
+                kind=SnapshotKind.PUBLICATION,
+                year=scope.cleaned_data["year"],
+                scope=scope_of(scope.cleaned_data["units"]),
+            )
+            summary = read.summary if read is not None else {}
+            if summary.get("hash") == form.cleaned_data["seen"] and summary.get("blocking"):
+                error = services.held_back(summary["blocking"])
+                return self._render(request, scope, status=400, error=error.messages[0])
             job = services.publish_in_background(
                 actor=Actor.from_request(request),
                 year=scope.cleaned_data["year"],
@@ -155,9 +165,6 @@ class PublicationDraftView(LoginRequiredMixin, View):
             )
         except ValidationError as error:
             status = 409 if error.code == "stale" else 400
-            if error.code == "stale":
-                # A large round's stored draft is behind the ledger: have it computed again.
-                snapshots.supersede(kind=SnapshotKind.PUBLICATION, year=scope.cleaned_data["year"])
             return self._render(request, scope, status=status, error=error.messages[0])
         messages.success(
             request,

@@ -182,14 +182,7 @@ def publish(
     if current is None:
         raise ValidationError(_("There is nothing to publish."), code="empty")
     if current.blocking:
-        raise ValidationError(
-            _(
-                "The redaction check found personal data in %(count)d problems; "
-                "edit or confirm their public wording first."
-            )
-            % {"count": len(current.blocking)},
-            code="redaction",
-        )
+        raise held_back(len(current.blocking))
     content = current.content()
     digest = content_hash(content)
     if digest != seen:
@@ -208,6 +201,19 @@ def publish(
             _("Someone else published this year meanwhile; read the publication again."),
             code="stale",
         ) from exc
+
+
+def held_back(count: int) -> ValidationError:
+    """The refusal of a draft whose redaction check has ``count`` problems with findings nobody
+    confirmed."""
+    return ValidationError(
+        _(
+            "The redaction check found personal data in %(count)d problems; "
+            "edit or confirm their public wording first."
+        )
+        % {"count": count},
+        code="redaction",
+    )
 
 
 @transaction.atomic
@@ -281,6 +287,11 @@ def _publish_job(
             snapshots.supersede(kind=SnapshotKind.PUBLICATION, year=job.year)
         _tell_publishing(job, publication=None, reason=reason)
         raise snapshots.Refused(reason) from exc
+    except Exception:
+        # The error's text is for the log (snapshots.run writes it there); the publisher is
+        # told that it did not happen, as the job's page says.
+        _tell_publishing(job, publication=None, reason=_("an error stopped it."))
+        raise
     _tell_publishing(job, publication=publication, reason="")
     return Outcome(summary={"publication": publication.pk, "number": publication.number}, rows=())
 

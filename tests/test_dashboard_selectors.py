@@ -9,6 +9,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from dashboard import selectors
 from dashboard.selectors import (
@@ -411,3 +412,12 @@ def test_it_lists_every_type_even_without_items_and_no_untyped_row_when_all_are_
         ("staged", 0),
         ("ongoing", 0),
     ]
+
+
+def test_the_cached_counts_are_labelled_in_the_readers_language(ledger):
+    staff = factories.StaffUserFactory()
+    with translation.override("zh-hans"):
+        chinese = [row.label for row in dashboard(user=staff, year=2020, today=TODAY).by_type]
+    with translation.override("en"):
+        english = [row.label for row in dashboard(user=staff, year=2020, today=TODAY).by_type]
+    assert chinese[0] == "立行立改" and english[0] == "Fix at once"

@@ -316,3 +316,22 @@ def test_staff_may_have_a_large_rounds_report_computed_again(client, ledger, set
     ).exists()
     client.force_login(factories.UnitStaffFactory(unit=ledger["items"][0].unit))
     assert client.post(f"{URL}?year=2020", {"recompute": "1"}).status_code == 404
+
+
+def test_importing_the_round_again_has_its_stored_report_computed_again(client, settings):
+    from pathlib import Path
+
+    from evaluations.importing import read_table
+    from rectification.imports import import_evaluation_table
+
+    table = Path(__file__).parent.parent / "fixtures" / "liwan_2020.yaml"
+    import_evaluation_table(table=read_table(table.name, table.read_bytes()))
+    settings.LIWAN_ROUND_INLINE_ITEMS = 0
+    client.force_login(factories.StaffUserFactory())
+    client.get(URL)
+    _run_pending()
+    # The table imported again (a correction, say): the stored report is out of date.
+    import_evaluation_table(table=read_table(table.name, table.read_bytes()))
+    assert RoundSnapshot.objects.get(kind=SnapshotKind.LEADERS_REPORT).superseded
+    page = client.get(URL).content.decode()
+    assert 'id="snapshot-refreshing"' in page and 'id="leaders-report"' in page

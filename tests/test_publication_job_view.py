@@ -160,3 +160,20 @@ def test_a_draft_from_another_job_kind_is_not_a_publishing_page(client, staff):
     client.get(URL)
     draft = RoundSnapshot.objects.get(kind=SnapshotKind.PUBLICATION)
     assert client.get(reverse("results:publication-job", args=[draft.pk])).status_code == 404
+
+
+def test_an_error_in_the_worker_is_told_without_its_text(client, staff, monkeypatch):
+    _item()
+    client.post(URL, {"seen": _read_draft(client)})
+
+    def broken(**kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("connection to server at 10.0.0.5 lost")
+
+    monkeypatch.setattr("results.services.publish", broken)
+    job = _run(SnapshotKind.PUBLISHING)
+    assert job.status == SnapshotStatus.FAILED and "10.0.0.5" in job.error  # for the log
+    page = client.get(reverse("results:publication-job", args=[job.pk])).content.decode()
+    assert 'id="publishing-refused"' in page and "10.0.0.5" not in page
+    (notice,) = mail.outbox
+    assert "未发布" in notice.subject and "10.0.0.5" not in notice.body
+    assert not Publication.objects.exists()

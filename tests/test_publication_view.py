@@ -426,12 +426,9 @@ def test_a_large_rounds_draft_is_computed_in_the_background_and_published_as_rea
     current = draft(user=staff, year=item.round_year, units=[], today=clock.today())
     seen = response.context["publish_form"].initial["seen"]
     assert seen == content_hash(current.content())
-    # The worker publishes a large round, and refuses while the finding holds it back.
-    assert client.post(URL, {"seen": seen}).status_code == 302
-    _run_pending()
-    refused = RoundSnapshot.objects.get(kind=SnapshotKind.PUBLISHING)
-    assert refused.status == SnapshotStatus.FAILED
-    assert not Publication.objects.exists()
+    # Held back by the finding: refused at once, from the stored draft staff read.
+    assert client.post(URL, {"seen": seen}).status_code == 400
+    assert not RoundSnapshot.objects.filter(kind=SnapshotKind.PUBLISHING).exists()
 
     save_public_wording(
         item=flagged,

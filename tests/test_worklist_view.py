@@ -551,6 +551,7 @@ def test_it_costs_the_same_queries_for_1_and_30_items_per_section(client, who):
     assert count() == one
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize(
     ("params", "index"),
     [
