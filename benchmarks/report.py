@@ -171,7 +171,9 @@ def _race(race: dict[str, Any]) -> list[str]:
         f"{reminders['failed']}, left sending {reminders['left_sending']}; items escalated in all "
         f"{reminders['items_escalated']:,}",
         f"- e-mails received {delivery['emails_received']:,} ({workers}), digests recorded "
-        f"{delivery['digests_recorded_in_db']:,}, largest {delivery['largest_email_kb']:,} KB",
+        f"{delivery['digests_recorded_in_db']:,}, largest {delivery['largest_email_kb']:,} KB; "
+        f"items counted in a digest without being listed (beyond its first 200): "
+        f"{delivery.get('counted_not_listed', 0):,}",
         f"- **duplicates found: {race['duplicates_found']}**; sent but not received: "
         f"{delivery['sent_but_not_received']}; error lines in the logs: "
         f"{race['logs']['error_lines']} — {_mark(bool(race['ok']))}",
