@@ -209,7 +209,8 @@ def render(report: dict[str, Any]) -> str:
         lines += ["#### Pages (server time, in-process, DEBUG off)", "", *_pages(report), ""]
     if "background" in report:
         lines += [
-            "#### Computed by the worker (a large round's repeats and publication draft)",
+            "#### Computed by the worker (a large round's repeats, publication draft and report "
+            "to leaders)",
             "",
             *_background(report["background"]),
             "",
