@@ -161,6 +161,17 @@ class EventAction(models.TextChoices):
     REPEAT_DISMISSED = "repeat_dismissed", _("Not a repeat problem")
 
 
+# The records that restart a unit's work on an item — measures written, a plan accepted, the
+# item returned by the bureau or by the unit's head: reminders count its quiet days from the
+# latest of them (``reminders.selectors``), read through a partial index made for them.
+RESTARTING_ACTIONS = (
+    EventAction.MEASURES,
+    EventAction.PLAN_ACCEPTED,
+    EventAction.RETURNED,
+    EventAction.HEAD_RETURNED,
+)
+
+
 class DeadlineSource(models.TextChoices):
     """Where the current deadline came from; every change of it records one."""
 

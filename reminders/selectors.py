@@ -17,7 +17,7 @@ from calendars.services import working_days_after_each
 from evaluations.models import EvaluationRound, Unit
 from rectification.choices import (
     AT_THE_BUREAU,
-    EventAction,
+    RESTARTING_ACTIONS,
     FollowUpStatus,
     MilestoneStatus,
     PlanStatus,
@@ -53,12 +53,7 @@ def annotate_for_rules(
     latest_restart = (
         Event.objects.filter(
             item=OuterRef("pk"),
-            action__in=[
-                EventAction.MEASURES,
-                EventAction.PLAN_ACCEPTED,
-                EventAction.RETURNED,
-                EventAction.HEAD_RETURNED,
-            ],
+            action__in=RESTARTING_ACTIONS,
         )
         .order_by("-created_at", "-id")
         .values("created_at")[:1]

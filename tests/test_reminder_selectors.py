@@ -11,6 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from rectification.choices import RESTARTING_ACTIONS
+from rectification.models import Event
 from reminders import services
 from reminders.selectors import reminders_for_item
 from tests import factories
@@ -56,3 +58,18 @@ def test_the_item_page_shows_its_reminders(client, item):
     response = client.get(reverse("rectification:item-detail", kwargs={"pk": item.pk}))
     assert response.status_code == 200
     assert "今日到期 → 陈晓敏 · 已发送" in response.content.decode()
+
+
+@pytest.mark.postgres
+def test_an_items_latest_restart_is_one_probe_of_its_partial_index(item):
+    """The sweep asks every open item of a city for its latest record that restarted the
+    unit's work: a probe of ``event_item_restart``, not a walk through the item's other
+    records. Planned with sequential scans priced out, as on a large table."""
+    latest = (
+        Event.objects.filter(item=item, action__in=RESTARTING_ACTIONS)
+        .order_by("-created_at", "-id")
+        .values("created_at")[:1]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        assert "event_item_restart" in latest.explain()
