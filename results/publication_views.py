@@ -225,13 +225,15 @@ class PublicationJobView(LoginRequiredMixin, View):
         if not may_prepare_publication(request.user):
             raise Http404
         job = get_object_or_404(snapshots.jobs(SnapshotKind.PUBLISHING), pk=pk)
-        number = job.summary.get("publication") if job.status == SnapshotStatus.DONE else None
+        published = job.summary.get("publication") if job.status == SnapshotStatus.DONE else None
         return TemplateResponse(
             request,
             "results/publication_job.html",
             {
                 "job": job,
-                "publication": Publication.objects.filter(pk=number).first() if number else None,
+                "publication": Publication.objects.filter(pk=published).first()
+                if published
+                else None,
                 "draft_url": draft_path(job.year, job.scope),
             },
         )

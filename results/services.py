@@ -194,7 +194,7 @@ def publish(
             code="stale",
         )
     try:
-        return _record(actor=actor, draft=current, content=content, digest=digest)
+        return _record(actor=actor, current=current, content=content, digest=digest)
     except IntegrityError as exc:
         # Two first versions of a year published at once: the later one is told to look again.
         raise ValidationError(
@@ -217,8 +217,8 @@ def held_back(count: int) -> ValidationError:
 
 
 @transaction.atomic
-def _record(*, actor: Actor, draft: Draft, content: dict[str, Any], digest: str) -> Publication:
-    year, units = draft.year, draft.units
+def _record(*, actor: Actor, current: Draft, content: dict[str, Any], digest: str) -> Publication:
+    year, units = current.year, current.units
     # One publisher of a year at a time (once it has a version): the numbers follow one another,
     # and a colleague's version of the same draft, published meanwhile, is seen.
     list(Publication.objects.select_for_update().filter(year=year).values_list("pk"))
@@ -233,7 +233,7 @@ def _record(*, actor: Actor, draft: Draft, content: dict[str, Any], digest: str)
     publication = Publication.objects.create(
         year=year,
         number=number,
-        title=draft.title,
+        title=current.title,
         content=content,
         sha256=digest,
         published_by=actor.user,
