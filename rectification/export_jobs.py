@@ -117,10 +117,7 @@ def run(job_id: uuid.UUID | str) -> ExportJob | None:
     """Write the file of a queued job. A job already taken (a redelivered task, a second
     worker) is left alone; a failure is recorded on the job, not raised. A job that fails on
     the standby (a long read cancelled by the replay, say) is written again from the primary."""
-    claimed = ExportJob.objects.filter(pk=job_id, status=ExportStatus.QUEUED).update(
-        status=ExportStatus.RUNNING, started_at=clock.now()
-    )
-    if not claimed:
+    if not ExportJob.claim(job_id):
         return None
     job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
     try:

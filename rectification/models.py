@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -746,6 +747,14 @@ class WorkerProgress:
         """Whether its page reloads itself: while in progress, for a quarter of an hour at
         most (work no worker takes is marked failed by a sweep; the tab need not poll)."""
         return self.in_progress and clock.now() - self.created_at < REFRESH_FOR
+
+    @classmethod
+    def claim(cls, pk: Any) -> bool:
+        """Take queued work for this worker: whether it was still waiting. One conditional
+        UPDATE, so a task delivered twice (or a second worker) runs it once."""
+        queued, running = cls.IN_PROGRESS
+        waiting = cls.objects.filter(pk=pk, status=queued)  # type: ignore[attr-defined]
+        return bool(waiting.update(status=running, started_at=clock.now()))
 
 
 class ExportJob(WorkerProgress, models.Model):

@@ -233,10 +233,7 @@ def run(snapshot_id: int) -> RoundSnapshot | None:
     """Compute a queued snapshot and store its rows. One already taken (a task delivered twice)
     is left alone; a failure is recorded on the snapshot, not raised. The computation reads
     outside a transaction, so its progress shows; the rows and the "done" are written in one."""
-    claimed = RoundSnapshot.objects.filter(pk=snapshot_id, status=SnapshotStatus.QUEUED).update(
-        status=SnapshotStatus.RUNNING, started_at=clock.now()
-    )
-    if not claimed:
+    if not RoundSnapshot.claim(snapshot_id):
         return None
     snapshot = RoundSnapshot.objects.select_related("requested_by").get(pk=snapshot_id)
     try:
