@@ -207,6 +207,34 @@ def test_its_unit_list_escapes_names(client):
     assert "<b>单位</b>" not in body
 
 
+def test_its_rows_escape_every_value_people_wrote(client):
+    # The rows are written in Python, outside the template's autoescape.
+    unit = factories.UnitFactory(short_name="<i>单位</i>")
+    owner = factories.UnitStaffFactory(unit=unit, full_name="<u>张三</u>")
+    item = factories.ItemFactory(
+        recommendation__finding__result__project__unit=unit,
+        recommendation__finding__result__project__name="<script>项目</script>",
+        recommendation__finding__title='"问题"<img src=x>',
+        recommendation__title="<b>建议</b>",
+        owner=owner,
+    )
+    client.force_login(factories.StaffUserFactory())
+    row = re.search(rf'<tr data-item="{item.pk}".*?</tr>', client.get(URL).content.decode())
+
+    assert row is not None
+    html = row.group(0)
+    for raw in ("<i>", "<u>", "<script>", "<img", "<b>"):
+        assert raw not in html
+    for escaped in (
+        "&lt;i&gt;单位&lt;/i&gt;",
+        "&lt;u&gt;张三&lt;/u&gt;",
+        "&lt;script&gt;项目&lt;/script&gt;",
+        "&quot;问题&quot;&lt;img src=x&gt;",
+        "&lt;b&gt;建议&lt;/b&gt;",
+    ):
+        assert escaped in html
+
+
 def test_its_later_pages_follow_the_ledger_order(client):
     items = [
         factories.ItemFactory(
