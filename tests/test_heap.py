@@ -1,0 +1,82 @@
+"""The web process's garbage collection (liwan/heap.py): the loaded application frozen, the
+collector run between requests rather than in the middle of pages."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import pytest
+from django.core.signals import request_started
+
+from liwan import heap
+
+pytestmark = pytest.mark.django_db
+
+
+class Node:
+    """An object in a reference cycle: only the cyclic collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+@pytest.fixture
+def settled():
+    threshold = gc.get_threshold()
+    heap.settle()
+    gc.collect()
+    yield
+    request_started.disconnect(dispatch_uid="liwan.heap")
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
+
+
+def _garbage(count: int) -> weakref.ref:
+    nodes = [Node() for _ in range(count)]
+    first = weakref.ref(nodes[0])
+    del nodes
+    return first
+
+
+def test_settling_freezes_what_is_loaded_and_lets_a_page_allocate_without_collections(settled):
+    assert gc.get_freeze_count() > 0
+    assert gc.get_threshold()[0] == heap.YOUNG_OBJECTS
+    left = _garbage(heap.FEW_OBJECTS * 2)
+    assert left() is not None  # no collection while "a page" builds its objects
+
+
+def test_the_previous_requests_garbage_is_freed_as_the_next_request_starts(settled, client):
+    left = _garbage(heap.FEW_OBJECTS)
+
+    client.get("/healthz")
+
+    assert left() is None
+
+
+def test_a_request_that_left_little_is_not_followed_by_a_collection(settled, client):
+    left = _garbage(10)
+
+    client.get("/healthz")
+
+    assert left() is not None
+    gc.collect()
+    assert left() is None
+
+
+def test_what_died_after_reaching_the_old_generation_is_freed_every_so_often(settled, client):
+    old = [Node() for _ in range(10)]
+    gc.collect(1)  # survivors of a young collection move to the old generation
+    assert gc.is_tracked(old[0])
+    left = weakref.ref(old[0])
+    del old
+    freed_after = None
+    for request in range(1, heap.OLD_EVERY + 2):
+        _garbage(heap.FEW_OBJECTS)
+        client.get("/healthz")
+        if left() is None:
+            freed_after = request
+            break
+
+    assert freed_after is not None
+    assert freed_after > 1  # not by the young collections
