@@ -165,11 +165,11 @@ def in_process(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
     from benchmarks import fixed_cost, import_bench, pages
     from liwan import heap
 
+    # Pages are served and reminders planned here as a web worker and a Celery worker do:
+    # their processes settle the heap once loaded (liwan.wsgi, liwan.celery; liwan/heap.py).
+    heap.settle()
     results: dict[str, Any] = {}
     if "pages" in args.parts:
-        # The pages are served here as a web worker serves them: liwan.wsgi settles the heap
-        # before its first request (the collector runs after responses, liwan/heap.py).
-        heap.settle()
         log("pages: the fixed cost of a page, middleware by middleware")
         results["fixed_cost"] = fixed_cost.run(
             user=User.objects.get(username=STAFF), repeat=100 if args.quick else 400

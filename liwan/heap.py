@@ -17,7 +17,9 @@ BENCHMARKS.md), ≈ 7 ms a request on average. Instead:
   ``OLD_EVERY``-th time, the old generation too, so that what outlived a request and died later
   is freed as well. ≈ 2 ms a request on average, pauses of at most ≈ 25 ms.
 
-The test suite and the Celery worker keep Python's defaults.
+A Celery worker process settles the same way, collecting between tasks (``liwan.celery``): the
+day's reminder planning makes 90,000 rows and spent 0.7 s of its 5.6 in 1,300 collections.
+The test suite keeps Python's defaults.
 """
 
 from __future__ import annotations
@@ -38,14 +40,15 @@ FEW_OBJECTS = 2_000
 OLD_EVERY = 100
 
 
-def settle() -> None:
+def settle(*, between: Any = request_started) -> None:
     """Once the application is loaded (modules, settings, URL patterns): freeze it, and
-    collect between requests rather than during them."""
+    collect as each request starts, not during it (``between``: another signal with
+    ``connect``, such as Celery's ``task_prerun``)."""
     gc.collect()
     gc.freeze()
     _, middle, old = gc.get_threshold()
     gc.set_threshold(YOUNG_OBJECTS, middle, old)
-    request_started.connect(collect_between_requests, dispatch_uid="liwan.heap")
+    between.connect(collect_between_requests, dispatch_uid="liwan.heap")
 
 
 def collect_between_requests(**kwargs: Any) -> None:

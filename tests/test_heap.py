@@ -7,9 +7,11 @@ import gc
 import weakref
 
 import pytest
+from celery.signals import task_prerun
 from django.core.signals import request_started
 
 from liwan import heap
+from liwan.celery import settle_heap
 
 pytestmark = pytest.mark.django_db
 
@@ -22,14 +24,19 @@ class Node:
 
 
 @pytest.fixture
-def settled():
+def restored():
     threshold = gc.get_threshold()
-    heap.settle()
-    gc.collect()
     yield
     request_started.disconnect(dispatch_uid="liwan.heap")
+    task_prerun.disconnect(dispatch_uid="liwan.heap")
     gc.unfreeze()
     gc.set_threshold(*threshold)
+
+
+@pytest.fixture
+def settled(restored):
+    heap.settle()
+    gc.collect()
 
 
 def _garbage(count: int) -> weakref.ref:
@@ -80,3 +87,14 @@ def test_what_died_after_reaching_the_old_generation_is_freed_every_so_often(set
 
     assert freed_after is not None
     assert freed_after > 1  # not by the young collections
+
+
+def test_a_worker_process_collects_between_tasks(restored):
+    settle_heap()
+    gc.collect()
+    left = _garbage(heap.FEW_OBJECTS)
+
+    task_prerun.send(sender=None, task_id="t", task=None, args=(), kwargs={})
+
+    assert left() is None
+    assert gc.get_threshold()[0] == heap.YOUNG_OBJECTS
