@@ -343,3 +343,32 @@ def test_it_names_the_warning_colour_beside_the_deadline(client, settings):
     assert 'data-warning="red"' in warning(late) and "红色（已逾期）" in warning(late)
     no_deadline = factories.ItemFactory(deadline=None)
     assert 'id="item-warning"></span>' in client.get(_url(no_deadline)).content.decode()
+
+
+def test_its_action_forms_show_each_fields_label_error_and_what_was_typed(client):
+    # The forms are written in Python (the form_fields tag), outside the template's escaping.
+    item, owner = workflow.owned_item(deadline=datetime.date(2030, 6, 30))
+    workflow.first_reviewed(
+        workflow.submitted(item, owner), factories.StaffUserFactory(), outcome="not_applicable"
+    )
+    client.force_login(factories.StaffUserFactory())
+    item.refresh_from_db()
+
+    response = client.post(
+        reverse("rectification:item-second-review", kwargs={"pk": item.pk}),
+        {"version": item.version, "decision": "decline", "note": "<b>理由</b>" * 2000},
+    )
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    panel = body.split('id="action-second_review"', 1)[1].split("</form>", 1)[0]
+    assert '<legend class="form-label fs-6">审批结果<span class="asteriskField">*</span>' in panel
+    assert re.search(r'<input type="radio" [^>]*value="decline" id="id_decision_1" checked>', panel)
+    assert '<label class="form-check-label" for="id_decision_1">退回</label>' in panel
+    assert 'id="id_consent"' in panel and 'class="form-check-input"' in panel
+    assert '<label for="id_note" class="form-label">审批意见</label>' in panel
+    assert 'class="form-control is-invalid"' in panel
+    assert '<div id="id_note_error" class="invalid-feedback d-block fw-semibold"><div>' in panel
+    assert "&lt;b&gt;理由&lt;/b&gt;" in panel and "<b>理由</b>" not in panel
+    assert '<div id="id_note_helptext" class="form-text">' in panel
+    assert 'aria-describedby="id_note_helptext id_note_error"' in panel
