@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from rectification.models import RectificationItem
+from rectification.pagination import Cursor
 
 
 @dataclass
@@ -132,6 +133,13 @@ def run(*, repeat: int = 40, staff_username: str, unit_username: str) -> list[di
             ("ledger, keyword (common: 22% of items)", f"{ledger}?q=台账资料电子化"),
             ("ledger, keyword (selective)", f"{ledger}?q=越秀区财政局"),
             ("ledger, deep page", f"{ledger}?page={deep_page}"),
+            # The same page as its neighbour's Next link reaches it, by the cursor of that
+            # page's last row (rectification.pagination) rather than by skipping rows.
+            (
+                "ledger, deep page by its Next link",
+                f"{ledger}?page={deep_page}&after="
+                + Cursor.of(visible.in_ledger_order()[(deep_page - 1) * 50 - 1]),
+            ),
             ("item page", reverse("rectification:item-detail", args=[item.pk])),
             ("worklist (我的待办)", reverse("rectification:worklist")),
             ("dashboard", reverse("dashboard:index")),

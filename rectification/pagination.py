@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import BooleanField, QuerySet
+from django.db.models.expressions import RawSQL
+
+from liwan.params import int_param
+from rectification.models import RectificationItem
+from rectification.querysets import LEDGER_ORDER
 
 
 class CountedPaginator(Paginator):
@@ -30,14 +35,117 @@ class KeysetFirstPaginator(CountedPaginator):
     status anyway), saving a second COUNT over the same filter.
     """
 
+    def __init__(
+        self, object_list: Any, per_page: int, *, cursor: Cursor | None = None, **kwargs: Any
+    ):
+        super().__init__(object_list, per_page, **kwargs)
+        # Links carry cursors only in the ledger order (a chosen sort pages by number).
+        self.keyed = tuple(object_list.query.order_by) == LEDGER_ORDER
+        self.cursor = cursor if self.keyed else None
+
     def page(self, number: Any) -> Page:
         number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
-        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        ids = self._ids_from_cursor(number) if self.cursor else None
+        if not ids:
+            bottom = (number - 1) * self.per_page
+            top = bottom + self.per_page
+            if top + self.orphans >= self.count:
+                top = self.count
+            ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
         return self._get_page(rows_of(self.object_list, ids), number, self)
+
+    def _get_page(self, *args: Any, **kwargs: Any) -> Page:
+        return LedgerPage(*args, **kwargs)
+
+    def _ids_from_cursor(self, number: int) -> list[int]:
+        """The page's ids found from the neighbouring page's last (or first) row rather than
+        by skipping every row before it: OFFSET walked 150,000 index entries for page 3,000
+        (10 ms at a city's scale, five times that at a country's), this reads 50. The page's
+        number is the one its link carried; the last page keeps its orphans as OFFSET would."""
+        cursor = self.cursor
+        assert cursor is not None
+        size = self.per_page
+        if number * size + self.orphans >= self.count:
+            size += self.orphans
+        items = self.object_list.order_by()
+        if cursor.forward:
+            # Ledger order is the year descending, then (number, problem, id) ascending: the
+            # rest of the cursor's year, then the years before it, each read from the index.
+            ids = _ids(items.filter(cursor.beyond(), round_year=cursor.year), LEDGER_ORDER, size)
+            if len(ids) < size:
+                earlier = items.filter(round_year__lt=cursor.year)
+                ids += _ids(earlier, LEDGER_ORDER, size - len(ids))
+            return ids
+        backwards = ("round_year", "-result_seq", "-finding_number", "-id")
+        ids = _ids(items.filter(cursor.beyond(), round_year=cursor.year), backwards, size)
+        if len(ids) < size:
+            later = items.filter(round_year__gt=cursor.year)
+            ids += _ids(later, backwards, size - len(ids))
+        return ids[::-1]
+
+
+class LedgerPage(Page):
+    """A page whose Next and Previous links carry the cursor of its last and first row."""
+
+    @property
+    def next_cursor(self) -> str:
+        keyed = self.paginator.keyed and self.object_list  # type: ignore[attr-defined]
+        return Cursor.of(self.object_list[-1]) if keyed else ""
+
+    @property
+    def previous_cursor(self) -> str:
+        keyed = self.paginator.keyed and self.object_list  # type: ignore[attr-defined]
+        return Cursor.of(self.object_list[0]) if keyed else ""
+
+
+def _ids(items: QuerySet, order: tuple[str, ...], limit: int) -> list[int]:
+    return list(items.order_by(*order).values_list("pk", flat=True)[:limit])
+
+
+class Cursor(NamedTuple):
+    """A position in the ledger order: the key of the row a page starts after (``forward``)
+    or ends before, as the page links carry it (``2024.12.3.5678``)."""
+
+    year: int
+    seq: int
+    number: int
+    pk: int
+    forward: bool
+
+    @classmethod
+    def parse(cls, *, after: str | None, before: str | None) -> Cursor | None:
+        """The cursor of a page link's parameters, or ``None`` when it has none or a malformed
+        one (the page is then found by its number)."""
+        text, forward = (after, True) if after else (before, False)
+        parts = (text or "").split(".")
+        if len(parts) != 4:
+            return None
+        values = [int_param(part) for part in parts]
+        if None in values:
+            return None
+        year, seq, number, pk = values
+        return cls(year, seq, number, pk, forward)  # type: ignore[arg-type]
+
+    @staticmethod
+    def of(item: Any) -> str:
+        """The cursor text of a ledger row."""
+        return f"{item.round_year}.{item.result_seq}.{item.finding_number}.{item.pk}"
+
+    def beyond(self) -> RawSQL:
+        """Within the cursor's year, the rows past it in the direction of travel: a row
+        comparison, which PostgreSQL reads as one range of the ledger-order index (three ORed
+        comparisons would not be)."""
+        table = RectificationItem._meta.db_table
+        columns = ", ".join(
+            f'"{table}"."{name}"' for name in ("result_seq", "finding_number", "id")
+        )
+        operator = ">" if self.forward else "<"
+        # Only the three integers are parameters; the rest is fixed text.
+        return RawSQL(  # noqa: S611
+            f"({columns}) {operator} (%s, %s, %s)",
+            (self.seq, self.number, self.pk),
+            output_field=BooleanField(),
+        )
 
 
 def rows_of(rows: QuerySet, ids: list[int]) -> list[Any]:

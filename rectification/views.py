@@ -32,7 +32,7 @@ from liwan.replica import LSN_COOKIE, reads_from_replica
 from rectification import export_jobs, exports, selectors, tasks, worklists
 from rectification.choices import ExportStatus, ItemStatus
 from rectification.models import Evidence, ExportJob
-from rectification.pagination import KeysetFirstPaginator
+from rectification.pagination import Cursor, KeysetFirstPaginator
 from rectification.selectors import items_visible_to
 
 
@@ -57,6 +57,9 @@ class LedgerListView(LoginRequiredMixin, ListView):
             queryset,
             per_page,
             count=self.ledger.counts["total"],
+            cursor=Cursor.parse(
+                after=self.request.GET.get("after"), before=self.request.GET.get("before")
+            ),
             orphans=orphans,
             allow_empty_first_page=allow_empty_first_page,
             **kwargs,
@@ -73,7 +76,8 @@ class LedgerListView(LoginRequiredMixin, ListView):
         context["overdue_count"] = counts["overdue"]
         context["counts_capped"] = self.ledger.capped
         query = self.request.GET.copy()
-        query.pop("page", None)
+        for position in ("page", "after", "before"):
+            query.pop(position, None)
         context["query_string"] = query.urlencode()
         return context
 

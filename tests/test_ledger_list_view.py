@@ -13,6 +13,7 @@ from django.utils import timezone
 from evaluations.models import FindingCategory
 from rectification.choices import ItemStatus
 from rectification.models import RectificationItem
+from rectification.views import LedgerListView
 from tests import factories, workflow
 
 pytestmark = pytest.mark.django_db
@@ -250,6 +251,92 @@ def test_its_later_pages_follow_the_ledger_order(client):
     client.force_login(factories.StaffUserFactory())
     assert _rows(client.get(URL)) + _rows(client.get(URL, {"page": 2})) == expected
     assert client.get(URL, {"page": 2}).context["paginator"].count == 60
+
+
+def _ledger_of_three_years(count_per_result: int = 2) -> list[int]:
+    """Items of three years, two results each, several problems per result: the ids in the
+    ledger order (year descending, then result, problem and id ascending)."""
+    items = []
+    for year in (2021, 2023, 2022):
+        for seq in (2, 1):
+            result = factories.ResultFactory(round__year=year, seq=seq)
+            for number in range(count_per_result, 0, -1):
+                finding = factories.FindingFactory(result=result, number=number)
+                recommendation = factories.RecommendationFactory(finding=finding)
+                items.append(factories.ItemFactory(recommendation=recommendation))
+    ordered = sorted(items, key=lambda i: (-i.round_year, i.result_seq, i.finding_number, i.pk))
+    return [item.pk for item in ordered]
+
+
+def _link(response, rel: str) -> str | None:
+    body = response.content.decode()
+    label = {"next": "下一页", "previous": "上一页"}[rel]
+    found = re.search(rf'<a class="page-link" href="\?([^"]*)">{label}</a>', body)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def test_its_next_and_previous_links_visit_every_item_once_in_ledger_order(client, monkeypatch):
+    monkeypatch.setattr(LedgerListView, "paginate_by", 5)
+    expected = _ledger_of_three_years()
+    client.force_login(factories.StaffUserFactory())
+
+    forward, response, query = [], client.get(URL), None
+    while True:
+        forward += _rows(response)
+        query = _link(response, "next")
+        if query is None:
+            break
+        assert "after=" in query
+        response = client.get(f"{URL}?{query}")
+    backward = []
+    while (query := _link(response, "previous")) is not None:
+        assert "before=" in query
+        response = client.get(f"{URL}?{query}")
+        backward = _rows(response) + backward
+
+    assert forward == expected
+    assert backward == expected[:10]
+    assert response.context["page_obj"].number == 1
+
+
+def test_a_page_found_by_its_cursor_reads_no_offset(client, monkeypatch):
+    monkeypatch.setattr(LedgerListView, "paginate_by", 5)
+    expected = _ledger_of_three_years()
+    client.force_login(factories.StaffUserFactory())
+    query = _link(client.get(URL), "next")
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(f"{URL}?{query}")
+
+    assert _rows(response) == expected[5:10]
+    assert not [q for q in captured if "OFFSET" in q["sql"]]
+    assert response.context["page_obj"].number == 2
+
+
+@pytest.mark.parametrize("cursor", ["after=x.1.2.3", "after=1.2.3", "before=².1.1.1", "after="])
+def test_a_malformed_cursor_leaves_the_page_to_its_number(client, monkeypatch, cursor):
+    monkeypatch.setattr(LedgerListView, "paginate_by", 5)
+    expected = _ledger_of_three_years()
+    client.force_login(factories.StaffUserFactory())
+
+    response = client.get(f"{URL}?page=2&{cursor}")
+
+    assert _rows(response) == expected[5:10]
+
+
+def test_a_chosen_sort_pages_by_number_and_its_links_carry_no_cursor(client, monkeypatch):
+    monkeypatch.setattr(LedgerListView, "paginate_by", 5)
+    _ledger_of_three_years()
+    client.force_login(factories.StaffUserFactory())
+    by_status = [pk for pk in RectificationItem.objects.order_by("status", "-round_year",
+        "result_seq", "finding_number", "id").values_list("pk", flat=True)]  # fmt: skip
+    first = client.get(URL, {"sort": "status"})
+
+    query = _link(first, "next")
+    second = client.get(f"{URL}?{query}&after=2023.1.1.1")
+
+    assert "after=" not in query
+    assert _rows(first) + _rows(second) == by_status[:10]
 
 
 @pytest.mark.parametrize("value", ["²", "１２", "9" * 30, "-1", "abc"])
