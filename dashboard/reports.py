@@ -53,7 +53,8 @@ class ReportEntry:
     @property
     def status_text(self) -> str:
         text = _("%(status)s; deadline %(deadline)s; owner %(owner)s") % {
-            "status": self.item.get_status_display(),
+            # The label from the choices (get_status_display builds a dict of them per call).
+            "status": ItemStatus(self.item.status).label,
             "deadline": _day(self.item.deadline),
             "owner": self.item.owner.display_name if self.item.owner else _("not set"),
         }

@@ -81,6 +81,27 @@ def test_it_shows_measures_progress_evidence_status_and_closure(client, ledger):
     assert "王珊" in page
 
 
+def test_it_escapes_everything_units_and_staff_wrote(client, ledger):
+    # The problems are written in Python (report_entries), outside the template's escaping.
+    item = ledger.items["A3"]
+    item.measures = "<script>措施</script>"
+    item.result = "<b>成效</b>"
+    item.save()
+    progress = factories.ProgressFactory(item=item, note="<i>进展</i>")
+    factories.EvidenceFactory(progress=progress, original_name="<img src=x>.pdf")
+    client.force_login(factories.UnitStaffFactory(unit=ledger.unit_a))
+
+    page = client.get(_url("dashboard:unit-report", ledger.unit_a)).content.decode()
+    entry = page.split(f'data-item="{item.pk}"', 1)[1].split("</section>", 1)[0]
+
+    for raw in ("<script>", "<b>", "<i>", "<img"):
+        assert raw not in entry
+    assert "&lt;script&gt;措施&lt;/script&gt;" in entry
+    assert "&lt;b&gt;成效&lt;/b&gt;" in entry
+    assert f"{TODAY:%Y-%m-%d}　&lt;i&gt;进展&lt;/i&gt;" in entry
+    assert "1. &lt;img src=x&gt;.pdf" in entry
+
+
 def test_its_docx_holds_the_same_report(client, ledger):
     client.force_login(factories.OversightFactory())
 
