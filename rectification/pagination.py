@@ -60,8 +60,11 @@ class KeysetFirstPaginator(CountedPaginator):
     def _ids_from_cursor(self, number: int) -> list[int]:
         """The page's ids found from the neighbouring page's last (or first) row rather than
         by skipping every row before it: OFFSET walked 150,000 index entries for page 3,000
-        (10 ms at a city's scale, five times that at a country's), this reads 50. The page's
-        number is the one its link carried; the last page keeps its orphans as OFFSET would."""
+        (≈ 10 ms of the query at a city's scale, 126 against 73 ms a page at a country's), this
+        reads 50. The page's number is the one its link carried, a label: items added or
+        closed since the previous page shift it, not the rows. The last page keeps its orphans
+        as OFFSET would; a cursor past the end (everything after it closed and filtered out)
+        finds nothing, and the page is then found by its number."""
         cursor = self.cursor
         assert cursor is not None
         size = self.per_page

@@ -57,9 +57,12 @@ class LedgerListView(LoginRequiredMixin, ListView):
             queryset,
             per_page,
             count=self.ledger.counts["total"],
+            # A cursor travels with the page number its link names (page 2 onwards).
             cursor=Cursor.parse(
                 after=self.request.GET.get("after"), before=self.request.GET.get("before")
-            ),
+            )
+            if self.request.GET.get("page")
+            else None,
             orphans=orphans,
             allow_empty_first_page=allow_empty_first_page,
             **kwargs,

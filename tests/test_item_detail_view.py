@@ -353,22 +353,36 @@ def test_its_action_forms_show_each_fields_label_error_and_what_was_typed(client
     )
     client.force_login(factories.StaffUserFactory())
     item.refresh_from_db()
+    url = reverse("rectification:item-second-review", kwargs={"pk": item.pk})
 
-    response = client.post(
-        reverse("rectification:item-second-review", kwargs={"pk": item.pk}),
-        {"version": item.version, "decision": "decline", "note": "<b>理由</b>" * 2000},
+    declined = client.post(
+        url, {"version": item.version, "decision": "decline", "note": "长" * 6000}
     )
+    hostile = client.post(url, {"version": item.version, "decision": "<script>x</script>"})
 
-    assert response.status_code == 400
-    body = response.content.decode()
-    panel = body.split('id="action-second_review"', 1)[1].split("</form>", 1)[0]
+    assert declined.status_code == hostile.status_code == 400
+    panel = declined.content.decode().split('id="action-second_review"', 1)[1]
+    panel = panel.split("</form>", 1)[0]
     assert '<legend class="form-label fs-6">审批结果<span class="asteriskField">*</span>' in panel
-    assert re.search(r'<input type="radio" [^>]*value="decline" id="id_decision_1" checked>', panel)
+    assert re.search(r'<input [^>]*id="id_decision_1"[^>]*>', panel)
+    decline = re.search(r'<input [^>]*id="id_decision_1"[^>]*>', panel).group(0)
+    assert 'type="radio"' in decline and 'value="decline"' in decline and "checked" in decline
     assert '<label class="form-check-label" for="id_decision_1">退回</label>' in panel
-    assert 'id="id_consent"' in panel and 'class="form-check-input"' in panel
+    assert '<input type="checkbox" name="consent" class="form-check-input" id="id_consent">' in (
+        panel
+    )
     assert '<label for="id_note" class="form-label">审批意见</label>' in panel
-    assert 'class="form-control is-invalid"' in panel
-    assert '<div id="id_note_error" class="invalid-feedback d-block fw-semibold"><div>' in panel
-    assert "&lt;b&gt;理由&lt;/b&gt;" in panel and "<b>理由</b>" not in panel
-    assert '<div id="id_note_helptext" class="form-text">' in panel
     assert 'aria-describedby="id_note_helptext id_note_error"' in panel
+    assert '<div id="id_note_helptext" class="form-text">' in panel
+    assert '<div id="id_note_error" class="invalid-feedback d-block fw-semibold"><div>' in panel
+    # A radio group's error is named by its fieldset and marks its buttons.
+    panel = hostile.content.decode().split('id="action-second_review"', 1)[1]
+    panel = panel.split("</form>", 1)[0]
+    assert '<fieldset id="div_id_decision" class="mb-3" aria-describedby="id_decision_error">' in (
+        panel
+    )
+    assert 'aria-invalid="true"' in re.search(r'<input [^>]*id="id_decision_0"[^>]*>', panel).group(
+        0
+    )
+    assert "&lt;script&gt;x&lt;/script&gt;" in panel  # the refused value, echoed by the error
+    assert "<script>x</script>" not in panel
