@@ -144,7 +144,7 @@ class Cursor(NamedTuple):
         )
         operator = ">" if self.forward else "<"
         # Only the three integers are parameters; the rest is fixed text.
-        return RawSQL(  # noqa: S611
+        return RawSQL(  # noqa: S611 # nosec B611
             f"({columns}) {operator} (%s, %s, %s)",
             (self.seq, self.number, self.pk),
             output_field=BooleanField(),
