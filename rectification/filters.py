@@ -5,14 +5,16 @@ once; widget styling is the templates' business (``{% form_widget %}``)."""
 
 from __future__ import annotations
 
+import copy
 import datetime
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.forms.utils import flatatt
+from django.http import QueryDict
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -41,9 +43,6 @@ from rectification.models import (
     RectificationPlan,
 )
 from rectification.querysets import LEDGER_ORDER, repeat_links, unassigned_q, warning_q
-
-if TYPE_CHECKING:
-    from django.http import QueryDict
 
 
 class LongSelect(forms.Select):
@@ -288,6 +287,18 @@ class LedgerFilter(django_filters.FilterSet):
                 "full_name"
             )
             self.filters["project"].queryset = Project.objects.filter(unit_id=user.unit_id)
+
+    def rebound(self, data: QueryDict | dict[str, Any] | None) -> LedgerFilter:
+        """This filter set for other parameters (the worklist's sections): the same filters,
+        fields and option lists, so that each section does not copy them again (≈ 1.4 ms of
+        the ≈ 2 ms a filter set costs). The filters' methods read only the viewer and the
+        day, which stay the same."""
+        other = copy.copy(self)
+        other.is_bound = data is not None
+        other.data = data or QueryDict()
+        for cached in ("_form", "_qs", "_lists_bounded"):
+            other.__dict__.pop(cached, None)
+        return other
 
     @property
     def form(self):  # type: ignore[no-untyped-def]

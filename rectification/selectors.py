@@ -10,7 +10,7 @@ parameters.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -155,9 +155,21 @@ def ledger(
     """The items ``viewer`` may see, filtered and sorted by ``params`` (the ledger list's query
     parameters, ``LedgerFilter``). ``viewer=None`` is the whole ledger, for a command an
     operator runs on the server; a request always passes its user."""
+    return _ledger(viewer, LedgerFilter(params or None, user=viewer, today=today), today)
+
+
+def ledgers(
+    *, viewer: User, params: Iterable[Mapping[str, Any]], today: datetime.date
+) -> list[Ledger]:
+    """``ledger`` for each of several parameter sets of one viewer (a worklist's sections),
+    one filter set rebound to each rather than one built for each."""
+    filterset = LedgerFilter(None, user=viewer, today=today)
+    return [_ledger(viewer, filterset.rebound(one or None), today) for one in params]
+
+
+def _ledger(viewer: User | None, filterset: LedgerFilter, today: datetime.date) -> Ledger:
     scope = ALL_UNITS if viewer is None else unit_scope(viewer)
     visible = RectificationItem.objects.all() if viewer is None else items_visible_to(viewer)
-    filterset = LedgerFilter(params or None, user=viewer, today=today)
     items = visible.in_ledger_order()
     if filterset.is_bound:
         # Validates first (an invalid filter is then left out); a chosen sort replaces the

@@ -25,7 +25,7 @@ from rectification.choices import ItemStatus
 from rectification.links import ledger_url
 from rectification.models import RectificationItem
 from rectification.pagination import rows_of
-from rectification.selectors import items_visible_to, ledger, ledger_rows
+from rectification.selectors import items_visible_to, ledger_rows, ledgers
 
 # Items listed per section; the link opens the whole list.
 SHOWN = 8
@@ -102,8 +102,9 @@ def worklist(*, user: User, today: datetime.date) -> list[Section]:
     """The sections of ``user``'s worklist, each with its first items and its count."""
     sections = []
     firsts: dict[str, list[int]] = {}
-    for key, title, params in _sections(user, today):
-        found = ledger(viewer=user, params=params, today=today)
+    listed = _sections(user, today)
+    found_lists = ledgers(viewer=user, params=[params for _, _, params in listed], today=today)
+    for (key, title, params), found in zip(listed, found_lists, strict=True):
         # The first ids from the bare item table, then their rows (as the ledger's pages):
         # sorting the rows with their joins and subqueries cost 3–6 times as much.
         firsts[key] = list(found.items.values_list("pk", flat=True)[:SHOWN])
@@ -142,8 +143,10 @@ def worklist_count(*, user: User, today: datetime.date) -> int:
     count = cache.get(key)
     if count is None:
         count = sum(
-            ledger(viewer=user, params=params, today=today).counts["total"]
-            for _key, _title, params in _sections(user, today)
+            found.counts["total"]
+            for found in ledgers(
+                viewer=user, params=[params for _, _, params in _sections(user, today)], today=today
+            )
         )
         if is_evaluation_staff(user):
             count += len(unreachable_units())

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from rectification.choices import ItemStatus
-from rectification.selectors import ledger
+from rectification.selectors import ledger, ledgers
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -103,3 +103,34 @@ def test_its_total_alone_is_the_total_of_its_counts(two_units, params, role):
     )
     alone = ledger(viewer=viewer, params=params, today=TODAY).total
     assert alone == ledger(viewer=viewer, params=params, today=TODAY).counts["total"]
+
+
+@pytest.mark.parametrize("role", ["staff", "unit"])
+def test_several_lists_from_one_filter_set_are_the_lists_one_each_would_give(two_units, role):
+    mine, _, _ = two_units
+    viewer = (
+        factories.StaffUserFactory()
+        if role == "staff"
+        else factories.UnitStaffFactory(unit=mine.unit)
+    )
+    params = [
+        {"overdue": "yes"},
+        {"status": ItemStatus.IN_PROGRESS, "sort": "deadline"},
+        {"waiting": "assignment"},
+        {"unit": str(mine.unit.pk), "closed": "no"},
+        {"status": "nonsense"},
+        {},
+    ]
+
+    together = ledgers(viewer=viewer, params=params, today=TODAY)
+    alone = [ledger(viewer=viewer, params=one, today=TODAY) for one in params]
+
+    for shared, own in zip(together, alone, strict=True):
+        assert list(shared.items) == list(own.items)
+        assert shared.total == own.total
+        assert shared.chosen == own.chosen
+        assert shared.valid == own.valid
+        assert shared.filterset.is_bound == own.filterset.is_bound
+    # Each list keeps its own parameters: binding the next did not change the first.
+    assert together[0].chosen["overdue"] == "yes"
+    assert "status" not in together[0].chosen or not together[0].chosen["status"]
