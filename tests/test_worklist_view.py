@@ -564,7 +564,8 @@ def test_it_costs_the_same_queries_for_1_and_30_items_per_section(client, who):
 def test_the_bureaus_busiest_sections_are_read_from_their_indexes(params, index):
     """A city's queues: the first ids of a review queue in its order, and the count of the items
     waiting for assignment, come from an index made for them (a whole-table scan took 15–40 ms
-    at 200,000 items). Planned with sequential scans priced out, as on a large table."""
+    at 200,000 items). Planned with sequential scans and sorts priced out, as on a large
+    table."""
     staff = factories.StaffUserFactory()
     found = ledger(viewer=staff, params=params, today=datetime.date.today())
     queries = [found.items.values_list("pk", flat=True)[:8]]
@@ -573,5 +574,8 @@ def test_the_bureaus_busiest_sections_are_read_from_their_indexes(params, index)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_bitmapscan = off")
+        # And sorting, as on a large table: on the test's few rows another index and a sort
+        # can be estimated cheaper, depending on when the table was last analysed.
+        cursor.execute("SET LOCAL enable_sort = off")
         for query in queries:
             assert index in query.explain()
