@@ -19,6 +19,7 @@ from django.urls import reverse
 from accounts.models import User
 from rectification.models import RectificationItem
 from rectification.pagination import Cursor
+from rectification.views import LedgerListView
 
 
 @dataclass
@@ -125,7 +126,8 @@ def run(*, repeat: int = 40, staff_username: str, unit_username: str) -> list[di
             "recommendation__finding__result__round__year", flat=True
         )[0]
         count = visible.count()
-        deep_page = max(1, (count // 50) * 3 // 4)
+        per_page = LedgerListView.paginate_by
+        deep_page = max(1, (count // per_page) * 3 // 4)
         item = visible.filter(status="in_progress").order_by("id").last()
         pages = [
             ("ledger, first page", ledger),
@@ -138,7 +140,7 @@ def run(*, repeat: int = 40, staff_username: str, unit_username: str) -> list[di
             (
                 "ledger, deep page by its Next link",
                 f"{ledger}?page={deep_page}&after="
-                + Cursor.of(visible.in_ledger_order()[(deep_page - 1) * 50 - 1]),
+                + Cursor.of(visible.in_ledger_order()[(deep_page - 1) * per_page - 1]),
             ),
             ("item page", reverse("rectification:item-detail", args=[item.pk])),
             ("worklist (我的待办)", reverse("rectification:worklist")),

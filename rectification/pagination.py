@@ -79,12 +79,15 @@ class KeysetFirstPaginator(CountedPaginator):
                 earlier = items.filter(round_year__lt=cursor.year)
                 ids += _ids(earlier, LEDGER_ORDER, size - len(ids))
             return ids
-        backwards = ("round_year", "-result_seq", "-finding_number", "-id")
-        ids = _ids(items.filter(cursor.beyond(), round_year=cursor.year), backwards, size)
+        ids = _ids(items.filter(cursor.beyond(), round_year=cursor.year), BACKWARDS, size)
         if len(ids) < size:
             later = items.filter(round_year__gt=cursor.year)
-            ids += _ids(later, backwards, size - len(ids))
+            ids += _ids(later, BACKWARDS, size - len(ids))
         return ids[::-1]
+
+
+# The ledger order reversed, for the rows before a cursor.
+BACKWARDS = tuple(name[1:] if name.startswith("-") else f"-{name}" for name in LEDGER_ORDER)
 
 
 class LedgerPage(Page):

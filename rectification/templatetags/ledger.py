@@ -175,12 +175,15 @@ def sort_link(context, field: str, label: str) -> str:  # type: ignore[no-untype
 def form_widget(field: forms.BoundField) -> str:
     """A form field's widget with Bootstrap's class (``form-select`` for drop-downs, else
     ``form-control``): the forms and filters stay free of presentation."""
-    widget = field.field.widget
+    return field.as_widget(attrs={"class": _control_class(field, field.field.widget)})
+
+
+def _control_class(field: forms.BoundField, widget: forms.Widget) -> str:
+    """Bootstrap's class of a control: ``form-select`` for drop-downs, else ``form-control``,
+    and ``is-invalid`` when the field has errors."""
     parts = getattr(widget, "widgets", [widget])
     css = "form-select" if isinstance(parts[0], forms.Select) else "form-control"
-    if field.errors:
-        css += " is-invalid"
-    return field.as_widget(attrs={"class": css})
+    return f"{css} is-invalid" if field.errors else css
 
 
 @register.simple_tag
@@ -250,13 +253,10 @@ def _field_html(field: forms.BoundField) -> str:
             f'<div id="{wrapper}" class="mb-3 form-check">{control}<label class="form-check-label"'
             f' for="{field.id_for_label}">{label}</label>{extra}</div>'
         )
-    if isinstance(widget, forms.Select):
-        if type(widget) is forms.Select and _flat(widget.choices):
-            # The same drop-down, its options written in Python.
-            widget = FormSelect(attrs=widget.attrs, choices=widget.choices)
-        control = field.as_widget(widget=widget, attrs={"class": f"form-select{invalid}"})
-    else:
-        control = field.as_widget(attrs={"class": f"form-control{invalid}"})
+    if type(widget) is forms.Select and _flat(widget.choices):
+        # The same drop-down, its options written in Python.
+        widget = FormSelect(attrs=widget.attrs, choices=widget.choices)
+    control = field.as_widget(widget=widget, attrs={"class": _control_class(field, widget)})
     return (
         f'<div id="{wrapper}" class="mb-3"><label for="{field.id_for_label}" class="form-label">'
         f"{label}</label>{control}{extra}</div>"
