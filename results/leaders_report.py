@@ -228,7 +228,7 @@ def leaders_report(*, user: User, year: int | None, today: datetime.date) -> Lea
     bureau's or the round has no items."""
     if not may_see_budget_linkage(user):
         return None
-    sheet = budget_sheet(user=user, year=year, today=today, projects=False)
+    sheet = budget_sheet(user=user, year=year, today=today)
     if sheet is None:
         return None
     year = sheet.round.year

@@ -36,6 +36,12 @@ def proposed_advice(rules: RuleTable, *, grade: str, state: str) -> BudgetAdvice
     return BudgetAdvice(rules[grade][state])
 
 
+def holding_advice(proposed: str, decided: str) -> BudgetAdvice:
+    """The advice that holds: staff's newest decision where it overrode the rule (``decided``
+    not empty), else the rule's ``proposed``. An empty decision is a return to the rule."""
+    return BudgetAdvice(decided or proposed)
+
+
 def rule_table_errors(rules: object) -> list[str]:
     """What is wrong with a rule table: every grade and every state needs one valid advice."""
     if not isinstance(rules, Mapping):

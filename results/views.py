@@ -36,12 +36,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROWS_PER_PAGE = 50
 
 
-def _sheet(request: HttpRequest, *, projects: bool = True) -> BudgetSheet:
+def _sheet(request: HttpRequest) -> BudgetSheet:
     sheet = selectors.budget_sheet(
         user=request.user,
         year=int_param(request.GET.get("year"), minimum=2000, maximum=2100),
         today=clock.today(),
-        projects=projects,
     )
     if sheet is None:
         raise Http404
@@ -51,10 +50,9 @@ def _sheet(request: HttpRequest, *, projects: bool = True) -> BudgetSheet:
 @method_decorator(reads_from_replica, name="dispatch")
 class BudgetSheetView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
-        # Every row for the totals, the projects of the page's rows only.
-        sheet = _sheet(request, projects=False)
+        # The totals are the database's; only the page's rows are read.
+        sheet = _sheet(request)
         page = Paginator(sheet.rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
-        page.object_list = selectors.with_projects(page.object_list)
         return TemplateResponse(
             request,
             "results/budget_sheet.html",

@@ -21,7 +21,7 @@ from accounts.models import User
 from evaluations.models import Grade
 from rectification.services import Actor
 from results import selectors
-from results.choices import BudgetAdvice
+from results.choices import BudgetAdvice, RectificationState
 from results.models import BudgetDecision
 from results.services import decide_budget_advice
 from tests import factories, workflow
@@ -269,3 +269,59 @@ def test_the_2020_demo_sheet_matches_the_hand_written_expectation(client, liwan_
     assert got == DEMO_2020
     assert sheet.overridden == 1
     assert 'id="decision-form"' not in response.content.decode()
+
+
+def test_the_totals_counted_by_the_database_agree_with_the_rule_applied_to_every_row(
+    client, staff, settings
+):
+    # A rule table in which every advice depends on the grade and the state, so a group given
+    # the wrong state or grade lands in another total.
+    advice = list(BudgetAdvice)
+    settings.LIWAN_BUDGET_RULES = {
+        grade: {
+            state: advice[(g + s) % len(advice)]
+            for s, state in enumerate(RectificationState.values)
+        }
+        for g, grade in enumerate(Grade.values)
+    }
+    budgets = iter(range(101, 200))
+    for grade in Grade.values:
+        _result(grade, budget=f"{next(budgets)}.25")  # no items
+        done = _result(grade, budget=f"{next(budgets)}.50")
+        item, owner = _item(done)
+        workflow.closed(workflow.submitted(item, owner))
+        under_way = _result(grade, budget=f"{next(budgets)}.75")
+        _item(under_way)
+        _item(under_way)
+        late = _result(grade, budget=f"{next(budgets)}.00")
+        _item(late, deadline_in=-1)
+    # A result whose items lie with two units: its counts are summed over both.
+    shared = _result(Grade.GOOD, budget="7.10")
+    _item(shared, deadline_in=-3)
+    factories.ItemFactory(
+        recommendation__finding__result=shared,
+        recommendation__finding__number=9,
+        unit=factories.UnitFactory(),
+        deadline=TODAY + datetime.timedelta(days=5),
+    )
+    # Staff's decisions: one override, one override taken back, one changed twice.
+    overridden, taken_back, changed = _result(Grade.FAIR), _result(Grade.POOR), _result()
+    _decide(overridden, staff, BudgetAdvice.SUPPORT, "重点保障")
+    _decide(taken_back, staff, BudgetAdvice.SUPPORT, "重点保障")
+    _decide(taken_back, staff, "", "按规则")
+    _decide(changed, staff, BudgetAdvice.REDUCE, "压减")
+    _decide(changed, staff, BudgetAdvice.DEFER, "暂缓")
+
+    sheet = client.get(URL).context["sheet"]
+    rows = list(sheet.rows)
+
+    by_row: dict[str, tuple[int, Decimal]] = {a: (0, Decimal(0)) for a in BudgetAdvice}
+    for row in rows:
+        projects, budget = by_row[row.advice]
+        by_row[row.advice] = (projects + 1, budget + row.result.budget)
+    assert {t.advice: (t.projects, t.budget) for t in sheet.totals} == by_row
+    assert all(projects for projects, _ in by_row.values())  # every total is tested
+    assert sheet.overridden == sum(row.overridden for row in rows) == 2
+    assert len(sheet.rows) == len(rows) == 4 * len(Grade.values) + 4
+    shared_row = next(row for row in rows if row.result == shared)
+    assert (shared_row.items, shared_row.overdue, shared_row.state) == (2, 1, "overdue")
