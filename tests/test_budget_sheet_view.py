@@ -325,3 +325,17 @@ def test_the_totals_counted_by_the_database_agree_with_the_rule_applied_to_every
     assert len(sheet.rows) == len(rows) == 4 * len(Grade.values) + 4
     shared_row = next(row for row in rows if row.result == shared)
     assert (shared_row.items, shared_row.overdue, shared_row.state) == (2, 1, "overdue")
+
+
+def test_everything_written_into_its_rows_is_escaped(client, staff):
+    hostile = "<script>alert(1)</script>"
+    result = _result(project__name=f"项目{hostile}", project__unit__short_name=f"单位{hostile}")
+    _item(result, deadline_in=-1)
+    _decide(result, staff, BudgetAdvice.SUPPORT, hostile)
+
+    page = client.get(URL).content.decode()
+
+    assert hostile not in page
+    assert page.count("项目&lt;script&gt;alert(1)&lt;/script&gt;") == 2  # the card and the row
+    assert page.count("单位&lt;script&gt;") == 2
+    assert _cells(page)[result.pk]["overridden"]
