@@ -108,9 +108,10 @@ def worklist(*, user: User, today: datetime.date) -> list[Section]:
         # The first ids from the bare item table, then their rows (as the ledger's pages):
         # sorting the rows with their joins and subqueries cost 3–6 times as much.
         firsts[key] = list(found.items.values_list("pk", flat=True)[:SHOWN])
-        sections.append(
-            Section(key=key, title=str(title), count=found.total, link=ledger_url(**params))
-        )
+        # A section shorter than a full one is counted by its ids: most are empty or nearly,
+        # and each count cost a query (≈ 1 ms of compiling and a round trip).
+        count = len(firsts[key]) if len(firsts[key]) < SHOWN else found.total
+        sections.append(Section(key=key, title=str(title), count=count, link=ledger_url(**params)))
     # Every section's rows in one query: each took as long to plan as to read (≈ 8 ms).
     every = list(dict.fromkeys(pk for ids in firsts.values() for pk in ids))
     visible = ledger_rows(items_visible_to(user), today=today).select_related("returned_by")
