@@ -73,3 +73,17 @@ def test_an_items_latest_restart_is_one_probe_of_its_partial_index(item):
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         assert "event_item_restart" in latest.explain()
+
+
+@pytest.mark.postgres
+def test_an_items_and_a_persons_reminders_are_read_from_the_composite_indexes(item):
+    """The item and the recipient have no index of their own (every planned reminder would
+    write it): the item page's list reads ``reminder_item_list`` and a person's reminders
+    ``reminder_sent_per_day``. Planned with sequential scans priced out, as on a large
+    table."""
+    sweep_on(datetime.date(2024, 7, 2))
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        assert "reminder_item_list" in reminders_for_item(item).explain()
+        assert "reminder_sent_per_day" in item.owner.reminders.order_by().explain()
