@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from django.core.paginator import Page, Paginator
@@ -36,12 +37,21 @@ class KeysetFirstPaginator(CountedPaginator):
     """
 
     def __init__(
-        self, object_list: Any, per_page: int, *, cursor: Cursor | None = None, **kwargs: Any
+        self,
+        object_list: Any,
+        per_page: int,
+        *,
+        cursor: Cursor | None = None,
+        years: Callable[[], Mapping[int, int] | None] | None = None,
+        **kwargs: Any,
     ):
+        """``years`` gives the list's items per year when they are known without counting
+        (the tallies), for a page asked for by its number to skip whole years."""
         super().__init__(object_list, per_page, **kwargs)
         # Links carry cursors only in the ledger order (a chosen sort pages by number).
         self.keyed = tuple(object_list.query.order_by) == LEDGER_ORDER
         self.cursor = cursor if self.keyed else None
+        self.years = years if self.keyed else None
 
     def page(self, number: Any) -> Page:
         number = self.validate_number(number)
@@ -51,8 +61,38 @@ class KeysetFirstPaginator(CountedPaginator):
             top = bottom + self.per_page
             if top + self.orphans >= self.count:
                 top = self.count
-            ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+            ids = self._ids_past_years(bottom, top) if bottom and self.years else None
+            if ids is None:
+                ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
         return self._get_page(rows_of(self.object_list, ids), number, self)
+
+    def _ids_past_years(self, bottom: int, top: int) -> list[int] | None:
+        """The ids of rows ``bottom``–``top`` with the newer years' rows skipped by their
+        number rather than walked: OFFSET read 150,000 index entries for page 3,000 of a
+        city's 200,000 items, 750,000 at a country's. The years' numbers come from the
+        tallies, exact as the page's count is; ``None`` when they are not known."""
+        assert self.years is not None
+        years = self.years()
+        if not years:
+            return None
+        skipped = 0
+        for year in sorted(years, reverse=True):
+            if skipped + years[year] > bottom:
+                break
+            skipped += years[year]
+        else:
+            return None  # past the end: the page's number decides
+        items = self.object_list.order_by()
+        size = top - bottom
+        start = bottom - skipped
+        ids = list(
+            items.filter(round_year=year)
+            .order_by(*LEDGER_ORDER)
+            .values_list("pk", flat=True)[start : start + size]
+        )
+        if len(ids) < size:
+            ids += _ids(items.filter(round_year__lt=year), LEDGER_ORDER, size - len(ids))
+        return ids
 
     def _get_page(self, *args: Any, **kwargs: Any) -> Page:
         return LedgerPage(*args, **kwargs)

@@ -10,6 +10,7 @@ parameters.
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -135,17 +136,40 @@ class Ledger:
 
     def _by_status(self) -> dict[str, int] | None:
         """Items per status from the tallies, or ``None`` when they cannot answer."""
+        if self._tallied_pairs is None:
+            return None
+        counted = dict.fromkeys(ItemStatus.values, 0)
+        for (_, status), n in self._tallied_pairs.items():
+            counted[status] += n
+        return counted
+
+    def per_year(self) -> dict[int, int] | None:
+        """The list's items per year from the tallies, or ``None`` when they cannot answer: a
+        page asked for by its number skips whole years by them (``KeysetFirstPaginator``)."""
+        if self._tallied_pairs is None:
+            return None
+        counted: dict[int, int] = defaultdict(int)
+        for (year, _), n in self._tallied_pairs.items():
+            counted[year] += n
+        return dict(counted)
+
+    @cached_property
+    def _tallied_pairs(self) -> dict[tuple[int, str], int] | None:
+        """The list's items per (year, status) from the tallies, when the list is narrowed by
+        nothing they do not keep; ``None`` otherwise. One query for the counts and the years."""
         if self.scope is None:
             return None
         chosen = {name: value for name, value in self.chosen.items() if value not in NOT_GIVEN}
         if not chosen.keys() <= TALLIED:
             return None
         unit = self.scope if self.scope != ALL_UNITS else chosen.get("unit")
-        counted = tallies.per_status(year=chosen.get("year"), unit=unit)
         status = chosen.get("status")
         return {
-            value: counted.get(value, 0) if status in (None, value) else 0
-            for value in ItemStatus.values
+            (year, value): n
+            for (year, value), n in tallies.per_year_and_status(
+                year=chosen.get("year"), unit=unit
+            ).items()
+            if status in (None, value)
         }
 
 

@@ -129,13 +129,26 @@ def drift() -> dict[Key, tuple[int, int]]:
 def per_status(*, year: int | None = None, unit: Unit | int | None = None) -> dict[str, int]:
     """Items per status, of one year and/or one unit or of all (statuses without items are
     left out)."""
+    counted: Counter[str] = Counter()
+    for (_, status), n in per_year_and_status(year=year, unit=unit).items():
+        counted[status] += n
+    return dict(counted)
+
+
+def per_year_and_status(
+    *, year: int | None = None, unit: Unit | int | None = None
+) -> dict[tuple[int, str], int]:
+    """Items per (year, status), of one year and/or one unit or of all (pairs without items
+    are left out): the ledger's counts per status and its items per year in one query."""
     rows = StatusTally.objects.all()
     if year is not None:
         rows = rows.filter(round_year=year)
     if unit is not None:
         rows = rows.filter(unit=unit)
     return {
-        status: n
-        for status, n in rows.order_by().values_list("status").annotate(n=Sum("items"))
+        (round_year, status): n
+        for round_year, status, n in rows.order_by()
+        .values_list("round_year", "status")
+        .annotate(n=Sum("items"))
         if n
     }

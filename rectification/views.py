@@ -63,6 +63,7 @@ class LedgerListView(LoginRequiredMixin, ListView):
             )
             if self.request.GET.get("page")
             else None,
+            years=self.ledger.per_year,
             orphans=orphans,
             allow_empty_first_page=allow_empty_first_page,
             **kwargs,

@@ -253,9 +253,10 @@ def test_its_later_pages_follow_the_ledger_order(client):
     assert client.get(URL, {"page": 2}).context["paginator"].count == 60
 
 
-def _ledger_of_three_years(count_per_result: int = 2) -> list[int]:
-    """Items of three years, two results each, several problems per result: the ids in the
-    ledger order (year descending, then result, problem and id ascending)."""
+def _ledger_of_three_years(count_per_result: int = 2, statuses: tuple[str, ...] = ()) -> list[int]:
+    """Items of three years, two results each, several problems per result (in ``statuses``
+    in turn, if given): the ids in the ledger order (year descending, then result, problem and
+    id ascending)."""
     items = []
     for year in (2021, 2023, 2022):
         for seq in (2, 1):
@@ -263,7 +264,8 @@ def _ledger_of_three_years(count_per_result: int = 2) -> list[int]:
             for number in range(count_per_result, 0, -1):
                 finding = factories.FindingFactory(result=result, number=number)
                 recommendation = factories.RecommendationFactory(finding=finding)
-                items.append(factories.ItemFactory(recommendation=recommendation))
+                status = {"status": statuses[len(items) % len(statuses)]} if statuses else {}
+                items.append(factories.ItemFactory(recommendation=recommendation, **status))
     ordered = sorted(items, key=lambda i: (-i.round_year, i.result_seq, i.finding_number, i.pk))
     return [item.pk for item in ordered]
 
@@ -311,6 +313,51 @@ def test_a_page_found_by_its_cursor_reads_no_offset(client, monkeypatch):
     assert _rows(response) == expected[5:10]
     assert not [q for q in captured if "OFFSET" in q["sql"]]
     assert response.context["page_obj"].number == 2
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"year": "2022"}, {"status": ItemStatus.IN_PROGRESS}, {"q": "绩效指标"}],
+    ids=["everything", "a year", "a status", "a keyword (not tallied)"],
+)
+def test_every_page_asked_for_by_its_number_is_the_ledger_order(client, monkeypatch, params):
+    monkeypatch.setattr(LedgerListView, "paginate_by", 3)
+    expected = _ledger_of_three_years(
+        count_per_result=3, statuses=(ItemStatus.OPEN, ItemStatus.IN_PROGRESS, ItemStatus.OPEN)
+    )
+    listed = RectificationItem.objects.filter(pk__in=expected)
+    if "year" in params:
+        listed = listed.filter(round_year=2022)
+    if "status" in params:
+        listed = listed.filter(status=params["status"])
+    wanted = [pk for pk in expected if pk in set(listed.values_list("pk", flat=True))]
+    client.force_login(factories.StaffUserFactory())
+
+    pages, number = [], 1
+    while True:
+        response = client.get(URL, {**params, "page": number})
+        pages += _rows(response)
+        if not response.context["page_obj"].has_next():
+            break
+        number += 1
+
+    assert pages == wanted
+
+
+def test_a_deep_page_asked_for_by_its_number_skips_the_newer_years_by_their_count(
+    client, monkeypatch
+):
+    monkeypatch.setattr(LedgerListView, "paginate_by", 5)
+    expected = _ledger_of_three_years(count_per_result=4)  # 8 items a year
+    client.force_login(factories.StaffUserFactory())
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(URL, {"page": 4})  # rows 15–19: the oldest year's first five
+
+    assert _rows(response) == expected[15:20]
+    # 2023's eight rows skipped by their count; the last of 2022 by OFFSET, then 2021's first.
+    offsets = [int(n) for q in captured for n in re.findall(r"OFFSET (\d+)", q["sql"])]
+    assert offsets == [7]
 
 
 @pytest.mark.parametrize("cursor", ["after=x.1.2.3", "after=1.2.3", "before=².1.1.1", "after="])
