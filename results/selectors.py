@@ -235,7 +235,7 @@ def _advice_groups(round_: EvaluationRound, *, today: datetime.date) -> list[_Gr
         WHERE r.round_id = %s
         GROUP BY r.grade, COALESCE(c.items, 0), COALESCE(c.closed, 0), COALESCE(c.overdue, 0),
                  COALESCE(d.advice, '')
-    """  # noqa: S608
+    """  # noqa: S608 # nosec B608
     budget_field = EvaluationResult._meta.get_field("budget")
     with connections[router.db_for_read(EvaluationResult)].cursor() as cursor:
         cursor.execute(sql, [*counts_params, *newest_params, round_.pk])
