@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from evaluations.models import FindingCategory
+from evaluations.models import FindingCategory, Unit
 from rectification.choices import ItemStatus
 from rectification.models import RectificationItem
 from rectification.views import LedgerListView
@@ -253,14 +253,20 @@ def test_its_later_pages_follow_the_ledger_order(client):
     assert client.get(URL, {"page": 2}).context["paginator"].count == 60
 
 
-def _ledger_of_three_years(count_per_result: int = 2, statuses: tuple[str, ...] = ()) -> list[int]:
-    """Items of three years, two results each, several problems per result (in ``statuses``
-    in turn, if given): the ids in the ledger order (year descending, then result, problem and
-    id ascending)."""
+def _ledger_of_three_years(
+    count_per_result: int = 2,
+    statuses: tuple[str, ...] = (),
+    unit: Unit | None = None,
+    seqs: tuple[int, ...] = (2, 1),
+) -> list[int]:
+    """Items of three years, two results each (numbered ``seqs``, of ``unit`` if given),
+    several problems per result (in ``statuses`` in turn, if given): the ids in the ledger
+    order (year descending, then result, problem and id ascending)."""
     items = []
     for year in (2021, 2023, 2022):
-        for seq in (2, 1):
-            result = factories.ResultFactory(round__year=year, seq=seq)
+        for seq in seqs:
+            of_unit = {"project__unit": unit} if unit else {}
+            result = factories.ResultFactory(round__year=year, seq=seq, **of_unit)
             for number in range(count_per_result, 0, -1):
                 finding = factories.FindingFactory(result=result, number=number)
                 recommendation = factories.RecommendationFactory(finding=finding)
@@ -315,23 +321,33 @@ def test_a_page_found_by_its_cursor_reads_no_offset(client, monkeypatch):
     assert response.context["page_obj"].number == 2
 
 
+@pytest.mark.parametrize("who", ["staff", "unit"])
 @pytest.mark.parametrize(
     "params",
     [{}, {"year": "2022"}, {"status": ItemStatus.IN_PROGRESS}, {"q": "绩效指标"}],
     ids=["everything", "a year", "a status", "a keyword (not tallied)"],
 )
-def test_every_page_asked_for_by_its_number_is_the_ledger_order(client, monkeypatch, params):
+def test_every_page_asked_for_by_its_number_is_the_ledger_order(client, monkeypatch, params, who):
     monkeypatch.setattr(LedgerListView, "paginate_by", 3)
-    expected = _ledger_of_three_years(
-        count_per_result=3, statuses=(ItemStatus.OPEN, ItemStatus.IN_PROGRESS, ItemStatus.OPEN)
-    )
+    unit = factories.UnitFactory()
+    statuses = (ItemStatus.OPEN, ItemStatus.IN_PROGRESS, ItemStatus.OPEN)
+    expected = _ledger_of_three_years(count_per_result=3, statuses=statuses, unit=unit)
+    # Another unit's items in every year: the unit's pages count none of them, staff's all.
+    others = _ledger_of_three_years(count_per_result=1, unit=factories.UnitFactory(), seqs=(3,))
+    if who == "staff":
+        expected = list(
+            RectificationItem.objects.filter(pk__in=expected + others)
+            .in_ledger_order()
+            .values_list("pk", flat=True)
+        )
     listed = RectificationItem.objects.filter(pk__in=expected)
     if "year" in params:
         listed = listed.filter(round_year=2022)
     if "status" in params:
         listed = listed.filter(status=params["status"])
     wanted = [pk for pk in expected if pk in set(listed.values_list("pk", flat=True))]
-    client.force_login(factories.StaffUserFactory())
+    staff = factories.StaffUserFactory()
+    client.force_login(staff if who == "staff" else factories.UnitStaffFactory(unit=unit))
 
     pages, number = [], 1
     while True:
